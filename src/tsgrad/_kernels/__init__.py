@@ -1,0 +1,13 @@
+"""Private kernel layer: alignment dynamic programmes over cost matrices.
+
+``_numba_dp``        numba kernels (CPU, parallel over the batch), NumPy in / NumPy out.
+``_bands``           lengths + global constraints -> admissible row bands.
+``_autograd``        torch autograd Functions (numba on CPU, wavefront elsewhere); imports torch.
+``_torch_wavefront`` pure-torch anti-diagonal kernels for non-CPU devices; imports torch.
+
+This package imports no torch at import time.
+"""
+
+from ._bands import CONSTRAINT_CODES, Bands, full_bands, make_bands
+
+__all__ = ["CONSTRAINT_CODES", "Bands", "full_bands", "make_bands"]

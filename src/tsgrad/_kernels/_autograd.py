@@ -1,0 +1,160 @@
+"""PyTorch autograd Functions over the alignment kernels.
+
+Each Function takes a batch of cost matrices ``D`` ``(B, n, m)`` and the :class:`Bands`
+of the batch; gradients reach the series through whatever (differentiable) torch code
+built ``D``.  The backward passes use the alignments, never autograd through a loop:
+
+* hard DTW:   dV/dD = the 0/1 matrix of the optimal path;
+* soft-DTW:   dV/dD = E, the expected alignment;
+* alignment:  d<E, G>/dD = (d^2 V / dD^2) G, a Hessian-vector product (second DP).
+
+CPU tensors run the numba kernels (parallel over the batch); tensors on any other device
+run the pure-torch wavefront kernels of :mod:`._torch_wavefront`, so nothing is copied to
+the host.  ``set_cpu_engine("wavefront")`` forces the torch kernels on CPU (tests).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from . import _numba_dp as nb
+from ._bands import Bands
+
+_CPU_ENGINE = "numba"
+
+
+def set_cpu_engine(name: str) -> str:
+    """Select the engine for CPU tensors ("numba" or "wavefront"); returns the previous."""
+    global _CPU_ENGINE
+    if name not in ("numba", "wavefront"):
+        raise ValueError(f"The 'name' parameter must be 'numba' or 'wavefront'. Got {name!r}.")
+    previous, _CPU_ENGINE = _CPU_ENGINE, name
+    return previous
+
+
+def _use_numba(D: torch.Tensor) -> bool:
+    return D.device.type == "cpu" and _CPU_ENGINE == "numba"
+
+
+def _np64(x: torch.Tensor) -> np.ndarray:
+    return np.ascontiguousarray(x.detach().to(device="cpu", dtype=torch.float64).numpy())
+
+
+class _NumbaEngine:
+    """Adapter: torch in, torch out, numba kernels in the middle (float64)."""
+
+    @staticmethod
+    def prepare(D, bands):
+        return _np64(D), bands
+
+    @staticmethod
+    def softdtw_forward(Dn, gamma, b: Bands):
+        return nb.softdtw_forward(Dn, gamma, b.lx, b.ly, b.lo, b.hi)
+
+    @staticmethod
+    def softdtw_backward(Dn, R, gamma, b: Bands):
+        return nb.softdtw_backward(Dn, R, gamma, b.lx, b.ly, b.lo, b.hi)
+
+    @staticmethod
+    def softdtw_hvp(Dn, R, E, Z, gamma, b: Bands):
+        return nb.softdtw_hvp(Dn, R, E, _np64(Z), gamma, b.lx, b.ly, b.lo, b.hi)[0]
+
+    @staticmethod
+    def dtw_forward(Dn, b: Bands):
+        return nb.dtw_forward(Dn, b.lx, b.ly, b.lo, b.hi)
+
+    @staticmethod
+    def dtw_path_matrix(R, b: Bands):
+        return nb.dtw_path_matrix(R, b.lx, b.ly)
+
+    @staticmethod
+    def to_torch(x, meta) -> torch.Tensor:
+        return torch.from_numpy(np.asarray(x)).to(dtype=meta[0], device=meta[1])
+
+
+def _engine(D: torch.Tensor):
+    if _use_numba(D):
+        return _NumbaEngine
+    from ._torch_wavefront import WavefrontEngine
+
+    return WavefrontEngine
+
+
+class SoftDTWFunction(torch.autograd.Function):
+    """Soft-DTW values ``(B,)`` of cost matrices ``D`` ``(B, n, m)``; backward uses ``E``."""
+
+    @staticmethod
+    def forward(ctx, D, gamma: float, bands: Bands):
+        eng = _engine(D)
+        Dn, b = eng.prepare(D, bands)
+        R, val = eng.softdtw_forward(Dn, gamma, b)
+        ctx.eng, ctx.Dn, ctx.R, ctx.gamma, ctx.bands = eng, Dn, R, gamma, b
+        ctx.meta = (D.dtype, D.device)
+        return eng.to_torch(val, (D.dtype, D.device))
+
+    @staticmethod
+    def backward(ctx, grad_val):
+        eng = ctx.eng
+        E = eng.softdtw_backward(ctx.Dn, ctx.R, ctx.gamma, ctx.bands)
+        E = eng.to_torch(E, ctx.meta)
+        return grad_val[:, None, None] * E, None, None
+
+
+class SoftDTWAlignmentFunction(torch.autograd.Function):
+    """Soft-DTW values ``(B,)`` and expected alignments ``E`` ``(B, n, m)``.
+
+    ``E`` is differentiable: its backward is the Hessian-vector product of soft-DTW.
+    """
+
+    @staticmethod
+    def forward(ctx, D, gamma: float, bands: Bands):
+        eng = _engine(D)
+        Dn, b = eng.prepare(D, bands)
+        R, val = eng.softdtw_forward(Dn, gamma, b)
+        E = eng.softdtw_backward(Dn, R, gamma, b)
+        ctx.eng, ctx.Dn, ctx.R, ctx.E, ctx.gamma, ctx.bands = eng, Dn, R, E, gamma, b
+        ctx.meta = (D.dtype, D.device)
+        return eng.to_torch(val, (D.dtype, D.device)), eng.to_torch(E, (D.dtype, D.device))
+
+    @staticmethod
+    def backward(ctx, grad_val, grad_E):
+        eng = ctx.eng
+        grad_D = grad_val[:, None, None] * eng.to_torch(ctx.E, ctx.meta)
+        if grad_E is not None and bool(torch.any(grad_E != 0)):
+            hvp = eng.softdtw_hvp(ctx.Dn, ctx.R, ctx.E, grad_E, ctx.gamma, ctx.bands)
+            grad_D = grad_D + eng.to_torch(hvp, ctx.meta)
+        return grad_D, None, None
+
+
+class DTWFunction(torch.autograd.Function):
+    """Hard DTW values ``(B,)`` (accumulated cost); backward uses the optimal path."""
+
+    @staticmethod
+    def forward(ctx, D, bands: Bands):
+        eng = _engine(D)
+        Dn, b = eng.prepare(D, bands)
+        R, val = eng.dtw_forward(Dn, b)
+        ctx.eng, ctx.R, ctx.bands, ctx.meta = eng, R, b, (D.dtype, D.device)
+        return eng.to_torch(val, (D.dtype, D.device))
+
+    @staticmethod
+    def backward(ctx, grad_val):
+        eng = ctx.eng
+        A = eng.to_torch(eng.dtw_path_matrix(ctx.R, ctx.bands), ctx.meta)
+        return grad_val[:, None, None] * A, None
+
+
+def soft_dtw_batch(D: torch.Tensor, gamma: float, bands: Bands) -> torch.Tensor:
+    """Differentiable soft-DTW values ``(B,)`` of ``D`` ``(B, n, m)``."""
+    return SoftDTWFunction.apply(D, gamma, bands)
+
+
+def soft_dtw_alignment_batch(D: torch.Tensor, gamma: float, bands: Bands):
+    """Differentiable ``(values (B,), E (B, n, m))``; ``E`` supports backward (HVP)."""
+    return SoftDTWAlignmentFunction.apply(D, gamma, bands)
+
+
+def dtw_batch(D: torch.Tensor, bands: Bands) -> torch.Tensor:
+    """Differentiable hard-DTW accumulated costs ``(B,)`` of ``D`` ``(B, n, m)``."""
+    return DTWFunction.apply(D, bands)
