@@ -41,23 +41,50 @@ def _np64(x: torch.Tensor) -> np.ndarray:
     return np.ascontiguousarray(x.detach().to(device="cpu", dtype=torch.float64).numpy())
 
 
+def _np_float(x: torch.Tensor) -> np.ndarray:
+    """float32 / float64 tensors as they are (no float64 copy: the kernels cast each
+    element exactly); other dtypes as float64."""
+    if x.dtype in (torch.float32, torch.float64):
+        return np.ascontiguousarray(x.detach().numpy())
+    return _np64(x)
+
+
+# Above this many cells a batch does not store the soft-min weights (3 float64 per cell):
+# the backward and the Hessian-vector product then recompute them (exponentials).
+WEIGHTS_MAX_CELLS = 2**22
+
+
 class _NumbaEngine:
-    """Adapter: torch in, torch out, numba kernels in the middle (float64)."""
+    """Adapter: torch in, torch out, numba kernels in the middle (float64 tables).
+
+    The forward state is ``(R, W)``: ``W`` holds the soft-min weights when the batch has
+    at most :data:`WEIGHTS_MAX_CELLS` cells (exponential-free backward and HVP), else None.
+    """
 
     @staticmethod
     def prepare(D, bands):
-        return _np64(D), bands
+        return _np_float(D), bands
 
     @staticmethod
     def softdtw_forward(Dn, gamma, b: Bands):
-        return nb.softdtw_forward(Dn, gamma, b.lx, b.ly, b.lo, b.hi)
+        if Dn.size <= WEIGHTS_MAX_CELLS:
+            R, val, W = nb.softdtw_forward_weights(Dn, gamma, b.lx, b.ly, b.lo, b.hi)
+            return (R, W), val
+        R, val = nb.softdtw_forward(Dn, gamma, b.lx, b.ly, b.lo, b.hi)
+        return (R, None), val
 
     @staticmethod
-    def softdtw_backward(Dn, R, gamma, b: Bands):
+    def softdtw_backward(Dn, state, gamma, b: Bands):
+        R, W = state
+        if W is not None:
+            return nb.softdtw_backward_weights(W, R, b.lx, b.ly, b.lo, b.hi)
         return nb.softdtw_backward(Dn, R, gamma, b.lx, b.ly, b.lo, b.hi)
 
     @staticmethod
-    def softdtw_hvp(Dn, R, E, Z, gamma, b: Bands):
+    def softdtw_hvp(Dn, state, E, Z, gamma, b: Bands):
+        R, W = state
+        if W is not None:
+            return nb.softdtw_hvp_weights(W, R, E, _np64(Z), gamma, b.lx, b.ly, b.lo, b.hi)[0]
         return nb.softdtw_hvp(Dn, R, E, _np64(Z), gamma, b.lx, b.ly, b.lo, b.hi)[0]
 
     @staticmethod

@@ -411,8 +411,8 @@ def _softdtw_hvp_one(D, R, E, Z, gamma, lx, ly, lo, hi, Rd, Ed):
                 if lo[i + 1] <= j < hi[i + 1]:
                     w = _weight(R, D, i + 1, j, r, inv_gamma)
                     acc += w * (
-                        Ed[i + 1, j] + E[i + 1, j] * (Rd[i + 2, j + 1] - Z[i + 1, j] - rdp)
-                        * inv_gamma
+                        Ed[i + 1, j]
+                        + E[i + 1, j] * (Rd[i + 2, j + 1] - Z[i + 1, j] - rdp) * inv_gamma
                     )
                 if lo[i + 1] <= j + 1 < hi[i + 1]:
                     w = _weight(R, D, i + 1, j + 1, r, inv_gamma)
@@ -434,6 +434,172 @@ def softdtw_hvp(D, R, E, Z, gamma, lx, ly, lo, hi):
         Rd = np.empty((n + 1, m + 1))
         dv[b] = _softdtw_hvp_one(
             D[b], R[b], E[b], Z[b], gamma, lx[b], ly[b], lo[b], hi[b], Rd, Ed[b]
+        )
+    return Ed, dv
+
+
+# --------------------------------------------------------------------------------------
+# Soft-DTW with stored soft-min weights (fast backward / HVP when memory allows)
+# --------------------------------------------------------------------------------------
+# W[b, i, j, k] is the soft-min weight of predecessor k (DIAG, UP, LEFT) in the recursion
+# of cell (i, j): the derivative of R[i+1, j+1] w.r.t. that predecessor's R.  The forward
+# already has the exponentials; storing them makes the backward and the Hessian-vector
+# product exponential-free (3 float64 per cell of extra memory).  Same results as the
+# kernels above up to rounding (the weights are the same quantities).
+W_DIAG = 0
+W_UP = 1
+W_LEFT = 2
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _softdtw_cell_weights(D, R, W, i, j, gamma, inv_gamma):
+    """R[i + 1, j + 1] and the soft-min weights W[i, j] of one cell."""
+    a = R[i, j]
+    b = R[i, j + 1]
+    c = R[i + 1, j]
+    # As _softmin3 (same operations, same rounding): the minimum's exponential is
+    # exp(0) = 1 and is not evaluated.
+    if a <= b and a <= c:
+        mn = a
+        ea = 1.0
+        eb = math.exp((mn - b) * inv_gamma)
+        ec = math.exp((mn - c) * inv_gamma)
+        s = 1.0 + eb + ec
+    elif b <= c:
+        mn = b
+        ea = math.exp((mn - a) * inv_gamma)
+        eb = 1.0
+        ec = math.exp((mn - c) * inv_gamma)
+        s = 1.0 + ea + ec
+    else:
+        mn = c
+        ea = math.exp((mn - a) * inv_gamma)
+        eb = math.exp((mn - b) * inv_gamma)
+        ec = 1.0
+        s = 1.0 + ea + eb
+    if mn == INF:  # unreachable cell: weight 0 towards it in the backward
+        W[i, j, W_DIAG] = 0.0
+        W[i, j, W_UP] = 0.0
+        W[i, j, W_LEFT] = 0.0
+        return
+    R[i + 1, j + 1] = D[i, j] + (mn - gamma * math.log(s))
+    inv_s = 1.0 / s
+    W[i, j, W_DIAG] = ea * inv_s
+    W[i, j, W_UP] = eb * inv_s
+    W[i, j, W_LEFT] = ec * inv_s
+
+
+@njit(cache=True, nogil=True)
+def _softdtw_forward_weights_one(D, gamma, lx, lo, hi, R, W):
+    inv_gamma = 1.0 / gamma
+    R[:, :] = INF
+    R[0, 0] = 0.0
+    for i in range(lx):
+        for j in range(lo[i], hi[i]):
+            _softdtw_cell_weights(D, R, W, i, j, gamma, inv_gamma)
+
+
+@njit(cache=True, parallel=True)
+def softdtw_forward_weights(D, gamma, lx, ly, lo, hi):
+    """``R`` ``(B, n + 1, m + 1)``, values ``(B,)`` and soft-min weights ``W`` ``(B, n, m, 3)``."""
+    B, n, m = D.shape
+    R = np.empty((B, n + 1, m + 1))
+    W = np.empty((B, n, m, 3))
+    val = np.empty(B)
+    for b in prange(B):
+        _softdtw_forward_weights_one(D[b], gamma, lx[b], lo[b], hi[b], R[b], W[b])
+        val[b] = R[b, lx[b], ly[b]]
+    return R, val, W
+
+
+@njit(cache=True, nogil=True)
+def _softdtw_backward_weights_one(W, R, lx, ly, lo, hi, E):
+    E[:, :] = 0.0
+    if R[lx, ly] == INF:
+        return
+    E[lx - 1, ly - 1] = 1.0
+    for i in range(lx - 1, -1, -1):
+        nxt = i + 1 < lx
+        for j in range(hi[i] - 1, lo[i] - 1, -1):
+            if i == lx - 1 and j == ly - 1:
+                continue
+            # Weights are 0 for successors outside the band or unreachable cells.
+            acc = 0.0
+            if j + 1 < hi[i]:
+                acc += E[i, j + 1] * W[i, j + 1, W_LEFT]
+            if nxt:
+                if lo[i + 1] <= j < hi[i + 1]:
+                    acc += E[i + 1, j] * W[i + 1, j, W_UP]
+                if lo[i + 1] <= j + 1 < hi[i + 1]:
+                    acc += E[i + 1, j + 1] * W[i + 1, j + 1, W_DIAG]
+            E[i, j] = acc
+
+
+@njit(cache=True, parallel=True)
+def softdtw_backward_weights(W, R, lx, ly, lo, hi):
+    """Expected alignments ``E`` ``(B, n, m)`` from the stored weights (no exponentials)."""
+    B, n, m = W.shape[0], W.shape[1], W.shape[2]
+    E = np.empty((B, n, m))
+    for b in prange(B):
+        _softdtw_backward_weights_one(W[b], R[b], lx[b], ly[b], lo[b], hi[b], E[b])
+    return E
+
+
+@njit(cache=True, nogil=True)
+def _softdtw_hvp_weights_one(W, R, E, Z, gamma, lx, ly, lo, hi, Rd, Ed):
+    inv_gamma = 1.0 / gamma
+    Ed[:, :] = 0.0
+    Rd[:, :] = 0.0
+    if R[lx, ly] == INF:
+        return 0.0
+    for i in range(lx):
+        for j in range(lo[i], hi[i]):
+            if R[i + 1, j + 1] == INF:
+                continue
+            Rd[i + 1, j + 1] = (
+                Z[i, j]
+                + W[i, j, W_DIAG] * Rd[i, j]
+                + W[i, j, W_UP] * Rd[i, j + 1]
+                + W[i, j, W_LEFT] * Rd[i + 1, j]
+            )
+    for i in range(lx - 1, -1, -1):
+        nxt = i + 1 < lx
+        for j in range(hi[i] - 1, lo[i] - 1, -1):
+            if i == lx - 1 and j == ly - 1:
+                continue
+            if R[i + 1, j + 1] == INF:
+                continue
+            rdp = Rd[i + 1, j + 1]
+            acc = 0.0
+            if j + 1 < hi[i]:
+                acc += W[i, j + 1, W_LEFT] * (
+                    Ed[i, j + 1] + E[i, j + 1] * (Rd[i + 1, j + 2] - Z[i, j + 1] - rdp) * inv_gamma
+                )
+            if nxt:
+                if lo[i + 1] <= j < hi[i + 1]:
+                    acc += W[i + 1, j, W_UP] * (
+                        Ed[i + 1, j]
+                        + E[i + 1, j] * (Rd[i + 2, j + 1] - Z[i + 1, j] - rdp) * inv_gamma
+                    )
+                if lo[i + 1] <= j + 1 < hi[i + 1]:
+                    acc += W[i + 1, j + 1, W_DIAG] * (
+                        Ed[i + 1, j + 1]
+                        + E[i + 1, j + 1] * (Rd[i + 2, j + 2] - Z[i + 1, j + 1] - rdp) * inv_gamma
+                    )
+            Ed[i, j] = acc
+    return Rd[lx, ly]
+
+
+@njit(cache=True, parallel=True)
+def softdtw_hvp_weights(W, R, E, Z, gamma, lx, ly, lo, hi):
+    """As :func:`softdtw_hvp`, from the stored weights: ``(Ed (B, n, m), <E, Z> (B,))``."""
+    B, n, m = W.shape[0], W.shape[1], W.shape[2]
+    Ed = np.empty((B, n, m))
+    dv = np.empty(B)
+    for b in prange(B):
+        Rd = np.empty((n + 1, m + 1))
+        dv[b] = _softdtw_hvp_weights_one(
+            W[b], R[b], E[b], Z[b], gamma, lx[b], ly[b], lo[b], hi[b], Rd, Ed[b]
         )
     return Ed, dv
 
