@@ -1,0 +1,214 @@
+"""Batched soft-DTW loss and soft-DTW divergence."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .._kernels._autograd import soft_dtw_batch
+from . import _checks as ck
+from ._cost import cost_matrix
+
+
+def _sdtw_values(x, y, xm, ym, gamma: float, cost, func: str) -> torch.Tensor:
+    """Soft-DTW values ``(B,)`` of cleaned (padding zeroed) ``x``, ``y``."""
+    B, n, m = x.shape[0], x.shape[1], y.shape[1]
+    D = ck.check_cost_matrix(cost_matrix(x, y, cost), B, n, m, func)
+    return soft_dtw_batch(D, gamma, ck.bands_for(xm, ym, B, n, m))
+
+
+def _prepare(x, y, gamma, reduction, cost, mask, func):
+    x, y = ck.check_pair(x, y, ("x", "y"), func)
+    gamma = ck.check_gamma(gamma, func)
+    reduction = ck.check_reduction(reduction, func)
+    cost = ck.check_cost(cost, func)
+    xm, ym = ck.check_mask(mask, x, y, ("x", "y"), func)
+    x = ck.clean(x, xm, "x", func)
+    y = ck.clean(y, ym, "y", func)
+    return x, y, xm, ym, gamma, reduction, cost
+
+
+def _divergence_values(x, y, xm, ym, gamma, cost, func):
+    xy = _sdtw_values(x, y, xm, ym, gamma, cost, func)
+    xx = _sdtw_values(x, x, xm, xm, gamma, cost, func)
+    yy = _sdtw_values(y, y, ym, ym, gamma, cost, func)
+    return xy - 0.5 * (xx + yy)
+
+
+def soft_dtw_loss(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    gamma: float = 1.0,
+    *,
+    normalize: bool = False,
+    reduction: str = "mean",
+    cost="sqeuclidean",
+    mask=None,
+) -> torch.Tensor:
+    r"""Soft-DTW between the series of two batches, differentiable (Cuturi & Blondel, 2017).
+
+    .. warning::
+       Plain soft-DTW **can be negative and** ``soft_dtw(x, x) != 0`` (the soft-min of the
+       costs of all alignments is below the cost of the best one).  Use
+       ``normalize=True`` (the soft-DTW divergence, :func:`soft_dtw_divergence`) for a loss
+       that is ``>= 0`` and zero iff ``x == y``.
+
+    .. math::
+        \mathrm{sdtw}_\gamma(x, y) = \min\nolimits_\gamma \{ \langle A, D(x, y) \rangle,
+        A \in \mathcal{A}_{n, m} \},\quad
+        \min\nolimits_\gamma(a) = -\gamma \log \sum_k e^{-a_k / \gamma}
+
+    over all alignment matrices ``A`` (monotone paths from ``(0, 0)`` to ``(n-1, m-1)``),
+    computed by one dynamic programme per batch element; the gradient is the expected
+    alignment ``E = d sdtw / dD`` (a second DP), chained through the cost.
+
+    Parameters
+    ----------
+    x : Tensor, shape (B, n, d)
+    y : Tensor, shape (B, m, d)
+        Batches of series; ``n != m`` is allowed.  Same dtype and device.
+    gamma : float > 0 (default: 1.0)
+        Smoothing; ``gamma -> 0`` gives DTW (accumulated cost).
+    normalize : bool (default: False)
+        Return the soft-DTW divergence ``sdtw(x, y) - (sdtw(x, x) + sdtw(y, y)) / 2``.
+    reduction : {"mean", "sum", "none"} (default: "mean")
+        Reduction over the batch; "none" returns shape ``(B,)``.
+    cost : "sqeuclidean" or callable (default: "sqeuclidean")
+        ``"sqeuclidean"``: ``D[b, i, j] = ||x[b, i] - y[b, j]||^2``.  A callable
+        ``cost(x, y) -> (B, n, m)`` (differentiable torch code) is used as is.
+    mask : None or pair (x_mask, y_mask)
+        Padding masks, bool tensors of shapes ``(B, n)`` and ``(B, m)`` (either may be
+        None), True on the valid steps, which must come first.  Padded steps have no
+        influence on the values and receive zero gradients.
+
+    Returns
+    -------
+    Tensor, shape () or (B,)
+        In the dtype of ``x`` (the DP runs in float64 on CPU).
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.zeros(2, 3, 1, requires_grad=True)
+    >>> y = torch.ones(2, 4, 1)
+    >>> loss = soft_dtw_loss(x, y, gamma=0.1)
+    >>> loss.backward()
+    >>> round(loss.item(), 4), tuple(x.grad.shape)
+    (3.8901, (2, 3, 1))
+    >>> soft_dtw_loss(y, y, gamma=1.0).item() < 0  # not zero, and negative here
+    True
+    """
+    func = "soft_dtw_loss"
+    x, y, xm, ym, gamma, reduction, cost = _prepare(x, y, gamma, reduction, cost, mask, func)
+    if normalize:
+        v = _divergence_values(x, y, xm, ym, gamma, cost, func)
+    else:
+        v = _sdtw_values(x, y, xm, ym, gamma, cost, func)
+    return ck.reduce(v, reduction)
+
+
+def soft_dtw_divergence(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    gamma: float = 1.0,
+    *,
+    reduction: str = "mean",
+    cost="sqeuclidean",
+    mask=None,
+) -> torch.Tensor:
+    r"""Soft-DTW divergence (Blondel, Mensch & Vert, AISTATS 2021).
+
+    .. math::
+        \mathrm{div}_\gamma(x, y) = \mathrm{sdtw}_\gamma(x, y)
+        - \tfrac12 \left(\mathrm{sdtw}_\gamma(x, x) + \mathrm{sdtw}_\gamma(y, y)\right)
+
+    Unlike plain soft-DTW (which can be negative, with ``sdtw(x, x) != 0``), the
+    divergence is ``>= 0`` and zero iff ``x == y`` (for the squared Euclidean cost).
+    Same as ``soft_dtw_loss(..., normalize=True)``.
+
+    Parameters
+    ----------
+    x : Tensor, shape (B, n, d)
+    y : Tensor, shape (B, m, d)
+    gamma : float > 0 (default: 1.0)
+    reduction : {"mean", "sum", "none"} (default: "mean")
+    cost : "sqeuclidean" or callable (x, y) -> (B, n, m) (default: "sqeuclidean")
+        The callable is also called as ``cost(x, x)`` and ``cost(y, y)``.
+    mask : None or pair (x_mask (B, n), y_mask (B, m)) of bool tensors
+        See :func:`soft_dtw_loss`.
+
+    Returns
+    -------
+    Tensor, shape () or (B,)
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.randn(4, 10, 2)
+    >>> bool((soft_dtw_divergence(x, x + 0.1, reduction="none") > 0).all())
+    True
+    >>> abs(soft_dtw_divergence(x, x).item()) < 1e-9
+    True
+    """
+    func = "soft_dtw_divergence"
+    x, y, xm, ym, gamma, reduction, cost = _prepare(x, y, gamma, reduction, cost, mask, func)
+    return ck.reduce(_divergence_values(x, y, xm, ym, gamma, cost, func), reduction)
+
+
+class SoftDTWLoss(nn.Module):
+    """Module form of :func:`soft_dtw_loss`; ``forward(x, y, mask=None)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> loss_fn = SoftDTWLoss(gamma=0.1, normalize=True)
+    >>> loss_fn(torch.zeros(2, 5, 1), torch.zeros(2, 5, 1)).abs().item() < 1e-9
+    True
+    """
+
+    def __init__(
+        self,
+        gamma: float = 1.0,
+        *,
+        normalize: bool = False,
+        reduction: str = "mean",
+        cost="sqeuclidean",
+    ):
+        super().__init__()
+        self.gamma = ck.check_gamma(gamma, "SoftDTWLoss")
+        self.normalize = normalize
+        self.reduction = ck.check_reduction(reduction, "SoftDTWLoss")
+        self.cost = ck.check_cost(cost, "SoftDTWLoss")
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor, mask=None) -> torch.Tensor:
+        return soft_dtw_loss(
+            x,
+            y,
+            self.gamma,
+            normalize=self.normalize,
+            reduction=self.reduction,
+            cost=self.cost,
+            mask=mask,
+        )
+
+
+class SoftDTWDivergence(nn.Module):
+    """Module form of :func:`soft_dtw_divergence`; ``forward(x, y, mask=None)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> SoftDTWDivergence(gamma=1.0)(torch.zeros(2, 5, 1), torch.ones(2, 5, 1)).item() > 0
+    True
+    """
+
+    def __init__(self, gamma: float = 1.0, *, reduction: str = "mean", cost="sqeuclidean"):
+        super().__init__()
+        self.gamma = ck.check_gamma(gamma, "SoftDTWDivergence")
+        self.reduction = ck.check_reduction(reduction, "SoftDTWDivergence")
+        self.cost = ck.check_cost(cost, "SoftDTWDivergence")
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor, mask=None) -> torch.Tensor:
+        return soft_dtw_divergence(
+            x, y, self.gamma, reduction=self.reduction, cost=self.cost, mask=mask
+        )

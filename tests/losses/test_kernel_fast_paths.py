@@ -1,0 +1,71 @@
+"""The stored-weights soft-DTW kernels and the float32 (no float64 copy) path."""
+
+import numpy as np
+import pytest
+import torch
+
+from tsgrad._kernels import CONSTRAINT_CODES, _autograd, full_bands, make_bands
+from tsgrad._kernels import _numba_dp as nb
+from tsgrad.losses import dilate_loss, soft_dtw_loss
+
+B, N, M = 5, 7, 6
+BANDS = {
+    "full": lambda: full_bands(B, N, M),
+    "lengths": lambda: make_bands([7, 3, 5, 1, 7], [6, 6, 2, 4, 1], N),
+    "sakoe-chiba": lambda: make_bands(
+        [7, 6, 5, 7, 4], [6, 6, 6, 3, 4], N, CONSTRAINT_CODES["sakoe_chiba"], 1
+    ),
+    "itakura-with-infeasible": lambda: make_bands(
+        [7, 6, 5, 7, 7], [6, 6, 6, 3, 6], N, CONSTRAINT_CODES["itakura"], 2.0
+    ),
+}
+
+
+@pytest.mark.parametrize("gamma", [1.0, 0.1], ids=["gamma1", "gamma0.1"])
+@pytest.mark.parametrize("band", list(BANDS))
+def test_weights_kernels_match_recomputing_kernels(band, gamma):
+    b = BANDS[band]()
+    rng = np.random.default_rng(0)
+    D = rng.random((B, N, M)) * 3
+    Z = rng.standard_normal((B, N, M))
+    args = (b.lx, b.ly, b.lo, b.hi)
+    R, v = nb.softdtw_forward(D, gamma, *args)
+    E = nb.softdtw_backward(D, R, gamma, *args)
+    H, dv = nb.softdtw_hvp(D, R, E, Z, gamma, *args)
+    Rw, vw, W = nb.softdtw_forward_weights(D, gamma, *args)
+    np.testing.assert_array_equal(Rw, R)  # same operations in the same order
+    np.testing.assert_array_equal(vw, v)
+    Ew = nb.softdtw_backward_weights(W, Rw, *args)
+    np.testing.assert_allclose(Ew, E, rtol=1e-12, atol=1e-14)
+    Hw, dvw = nb.softdtw_hvp_weights(W, Rw, Ew, Z, gamma, *args)
+    np.testing.assert_allclose(Hw, H, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dvw, dv, rtol=1e-12, atol=1e-12)
+
+
+def _loss_and_grads():
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(4, 9, 2, generator=g, dtype=torch.float64, requires_grad=True)
+    y = torch.randn(4, 8, 2, generator=g, dtype=torch.float64)
+    out = [soft_dtw_loss(x, y, 0.3), *dilate_loss(x, y, 0.5, 0.3)]
+    grads = [torch.autograd.grad(t, x, retain_graph=True)[0] for t in out]
+    return [t.detach() for t in out] + grads
+
+
+def test_losses_agree_with_and_without_stored_weights(monkeypatch):
+    with_weights = _loss_and_grads()
+    monkeypatch.setattr(_autograd, "WEIGHTS_MAX_CELLS", 0)
+    without = _loss_and_grads()
+    for a, b in zip(with_weights, without, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_float32_costs_are_read_without_a_float64_copy():
+    D32 = torch.rand(3, 6, 5) * 4
+    bands = full_bands(3, 6, 5)
+    Dn, _ = _autograd._NumbaEngine.prepare(D32, bands)
+    assert Dn.dtype == np.float32 and np.shares_memory(Dn, D32.numpy())
+    # float32 -> float64 is exact, so the result equals the float64 computation exactly.
+    v32 = _autograd.soft_dtw_batch(D32, 0.5, bands)
+    v64 = _autograd.soft_dtw_batch(D32.double(), 0.5, bands)
+    assert v32.dtype == torch.float32
+    torch.testing.assert_close(v32, v64.float(), rtol=0, atol=0)

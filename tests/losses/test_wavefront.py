@@ -1,0 +1,78 @@
+"""The pure-torch wavefront engine (used for CUDA / MPS tensors) against the numba one."""
+
+import numpy as np
+import pytest
+import torch
+
+from tsgrad._kernels import CONSTRAINT_CODES, full_bands, make_bands
+from tsgrad._kernels._autograd import _NumbaEngine
+from tsgrad._kernels._torch_wavefront import WavefrontEngine, compute_dtype
+
+B, N, M = 5, 7, 6
+BANDS = {
+    "full": lambda: full_bands(B, N, M),
+    "lengths": lambda: make_bands([7, 3, 5, 1, 7], [6, 6, 2, 4, 1], N),
+    "sakoe-chiba": lambda: make_bands(
+        [7, 6, 5, 7, 4], [6, 6, 6, 3, 4], N, CONSTRAINT_CODES["sakoe_chiba"], 1
+    ),
+    "itakura-with-infeasible": lambda: make_bands(
+        [7, 6, 5, 7, 7], [6, 6, 6, 3, 6], N, CONSTRAINT_CODES["itakura"], 2.0
+    ),
+}
+
+
+@pytest.mark.parametrize("gamma", [1.0, 0.05], ids=["gamma1", "gamma0.05"])
+@pytest.mark.parametrize("band", list(BANDS))
+def test_engine_parity(band, gamma):
+    bands = BANDS[band]()
+    g = torch.Generator().manual_seed(0)
+    D = torch.rand(B, N, M, dtype=torch.float64, generator=g) * 3
+    Z = torch.randn(B, N, M, dtype=torch.float64, generator=g)
+    nb, wf = _NumbaEngine, WavefrontEngine
+    Dn, bn = nb.prepare(D, bands)
+    Dw, bw = wf.prepare(D, bands)
+    R, v = nb.softdtw_forward(Dn, gamma, bn)
+    S, vw = wf.softdtw_forward(Dw, gamma, bw)
+    np.testing.assert_allclose(vw.numpy(), v, rtol=1e-12)  # inf where infeasible, in both
+    E = nb.softdtw_backward(Dn, R, gamma, bn)
+    Ew = wf.softdtw_backward(Dw, S, gamma, bw)
+    np.testing.assert_allclose(Ew.numpy(), E, rtol=1e-10, atol=1e-13)
+    H = nb.softdtw_hvp(Dn, R, E, Z, gamma, bn)
+    Hw = wf.softdtw_hvp(Dw, S, Ew, Z, gamma, bw)
+    np.testing.assert_allclose(Hw.numpy(), H, rtol=1e-10, atol=1e-10)
+    Rh, vh = nb.dtw_forward(Dn, bn)
+    Sh, vhw = wf.dtw_forward(Dw, bw)
+    np.testing.assert_allclose(vhw.numpy(), vh, rtol=1e-12)
+    np.testing.assert_array_equal(wf.dtw_path_matrix(Sh, bw).numpy(), nb.dtw_path_matrix(Rh, bn))
+
+
+def test_hard_path_ties_follow_the_numba_rule():
+    D = torch.zeros(3, 5, 4, dtype=torch.float64)  # all ties
+    D[1, 2, :] = 1.0
+    bands = full_bands(3, 5, 4)
+    Rh, _ = _NumbaEngine.dtw_forward(*_NumbaEngine.prepare(D, bands))
+    Dw, bw = WavefrontEngine.prepare(D, bands)
+    Sh, _ = WavefrontEngine.dtw_forward(Dw, bw)
+    np.testing.assert_array_equal(
+        WavefrontEngine.dtw_path_matrix(Sh, bw).numpy(), _NumbaEngine.dtw_path_matrix(Rh, bands)
+    )
+
+
+def test_compute_dtype():
+    assert compute_dtype(torch.device("cpu")) == torch.float64
+    assert compute_dtype(torch.device("mps")) == torch.float32
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_losses_on_cuda_match_cpu():
+    from tsgrad.losses import dilate_loss
+
+    x = torch.randn(4, 12, 2, dtype=torch.float64, requires_grad=True)
+    y = torch.randn(4, 12, 2, dtype=torch.float64)
+    loss = dilate_loss(x, y, gamma=0.1)[0]
+    xc = x.detach().cuda().requires_grad_(True)
+    loss_c = dilate_loss(xc, y.cuda(), gamma=0.1)[0]
+    torch.testing.assert_close(loss_c.cpu(), loss)
+    torch.testing.assert_close(
+        torch.autograd.grad(loss_c, xc)[0].cpu(), torch.autograd.grad(loss, x)[0]
+    )
