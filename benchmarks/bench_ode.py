@@ -1,0 +1,308 @@
+"""Benchmark tsgrad.ode against torchdiffeq in one run (1 torch thread, CPU).
+
+Usage::
+
+    python benchmarks/bench_ode.py [--repeats 5] [--quick]
+
+Rows:
+
+1. spiral: 256 ODEs dy/dt = y**3 A, A = [[-0.1, 2], [-2, -0.1]], t in [0, 25] with 1000
+   output times, dopri5, rtol 1e-7, atol 1e-9 (float32, as torchdiffeq's demo): wall time,
+   max error against a SciPy DOP853 reference at rtol 1e-13 (float64), function evaluations.
+2. neural ODE: MLP 2-50-2 (tanh) on y**3, batch 256, 10 output times on [0, 25], default
+   tolerances, forward + backward with odeint_adjoint; plus the relative error of each
+   gradient against backprop through odeint (the exact gradient of the discrete solver).
+3. memory (ours only): peak resident memory added by forward + backward with rk4, 100 vs
+   10,000 steps for odeint_adjoint, 100 vs 1,000 steps for odeint_checkpoint and backprop
+   through odeint (each in a fresh subprocess).
+4. per-sample step control (``options={"batch_dim": 0}``) on 256 Van der Pol oscillators
+   with mu spread over 1..25, t in [0, 10], dopri5 rtol 1e-6: mean accepted steps per
+   sample against the joint-batch solve, and wall time against torchdiffeq's joint solve.
+
+Times are medians of interleaved repetitions after one warm-up call; ratios are ours /
+torchdiffeq (lower is better).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _timing import interleaved, table, warm  # noqa: E402
+
+A_SPIRAL = [[-0.1, 2.0], [-2.0, -0.1]]
+
+
+class Counter:
+    """Wraps a vector field and counts its evaluations."""
+
+    def __init__(self, f):
+        self.f, self.n = f, 0
+
+    def __call__(self, t, y):
+        self.n += 1
+        return self.f(t, y)
+
+
+def spiral_problem():
+    gen = torch.Generator().manual_seed(0)
+    y0 = torch.tensor([2.0, 0.0]) + 0.5 * torch.randn(256, 2, generator=gen)
+    t = torch.linspace(0.0, 25.0, 1000)
+    a = torch.tensor(A_SPIRAL)
+    return y0, t, lambda t, y: torch.mm(y**3, a)
+
+
+def spiral_reference(y0, t):
+    from scipy.integrate import solve_ivp
+
+    a = np.array(A_SPIRAL)
+
+    def rhs(_, y):
+        y = y.reshape(-1, 2)
+        return ((y**3) @ a).reshape(-1)
+
+    sol = solve_ivp(
+        rhs,
+        (0.0, 25.0),
+        y0.double().numpy().reshape(-1),
+        method="DOP853",
+        t_eval=t.double().numpy(),
+        rtol=1e-13,
+        atol=1e-14,
+    )
+    return torch.tensor(sol.y.T.reshape(len(t), -1, 2))
+
+
+class MLP(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.net = torch.nn.Sequential(
+            torch.nn.Linear(2, 50), torch.nn.Tanh(), torch.nn.Linear(50, 2)
+        )
+
+    def forward(self, t, y):
+        return self.net(y**3)
+
+
+def neural_problem():
+    gen = torch.Generator().manual_seed(1)
+    y0 = torch.tensor([2.0, 0.0]) + 0.5 * torch.randn(256, 2, generator=gen)
+    t = torch.linspace(0.0, 25.0, 10)
+    return y0, t
+
+
+def neural_grads(solver, func, y0, t):
+    func.zero_grad()
+    ys = solver(func, y0, t)
+    ys.pow(2).mean().backward()
+    return torch.cat([p.grad.reshape(-1) for p in func.parameters()])
+
+
+MEMORY_SCRIPT = r"""
+import sys, torch
+torch.set_num_threads(1)
+from tsgrad.ode import odeint, odeint_adjoint, odeint_checkpoint
+kind, steps, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+torch.manual_seed(0)
+class F(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.f = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.Tanh(),
+                                     torch.nn.Linear(32, 16))
+    def forward(self, t, y):
+        return self.f(y)
+func = F()
+y0 = torch.randn(batch, 16)
+t = torch.tensor([0.0, 1.0])
+solver = {"adjoint": odeint_adjoint, "checkpoint": odeint_checkpoint, "backprop": odeint}[kind]
+solver(func, y0, t, method="rk4", options={"step_size": 0.5})[-1].sum().backward()  # warm-up
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1])
+open("/proc/self/clear_refs", "w").write("5")  # reset the peak (VmHWM) to the current RSS
+base = status("VmRSS")
+ys = solver(func, y0, t, method="rk4", options={"step_size": 1.0 / steps})
+ys[-1].pow(2).sum().backward()
+print((status("VmHWM") - base) / 1024)
+"""
+
+
+def peak_memory(kind: str, steps: int, batch: int) -> float:
+    """Peak resident memory (MiB) added by one forward + backward, in a fresh process.
+
+    glibc is told to serve every allocation above 16 KiB with mmap and to return it on
+    free, so resident memory tracks live tensors; the kernel's peak counter is reset just
+    before the solve.
+    """
+    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="16384", MALLOC_TRIM_THRESHOLD_="0")
+    out = subprocess.run(
+        [sys.executable, "-c", MEMORY_SCRIPT, kind, str(steps), str(batch)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, small memory run")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    import torchdiffeq
+
+    from tsgrad.ode import SolverStats, odeint, odeint_adjoint, odeint_checkpoint
+
+    repeats = 3 if args.quick else args.repeats
+    rows = []
+
+    # 1. spiral -----------------------------------------------------------------------
+    y0, t, f = spiral_problem()
+    ref = spiral_reference(y0, t)
+    ours_f, peer_f = Counter(f), Counter(f)
+    y_ours = odeint(ours_f, y0, t, rtol=1e-7, atol=1e-9, method="dopri5")
+    y_peer = torchdiffeq.odeint(peer_f, y0, t, rtol=1e-7, atol=1e-9, method="dopri5")
+    err_ours = float((y_ours.double() - ref).abs().max())
+    err_peer = float((y_peer.double() - ref).abs().max())
+
+    def run_ours():
+        return odeint(f, y0, t, rtol=1e-7, atol=1e-9, method="dopri5")
+
+    def run_peer():
+        return torchdiffeq.odeint(f, y0, t, rtol=1e-7, atol=1e-9, method="dopri5")
+
+    warm(run_ours)
+    warm(run_peer)
+    tm = interleaved({"ours": run_ours, "peer": run_peer}, repeats=repeats)
+    rows.append(
+        (
+            "spiral 256, dopri5, 1000 outputs",
+            f"{tm['ours'] * 1e3:.1f}",
+            f"{tm['peer'] * 1e3:.1f}",
+            f"{tm['ours'] / tm['peer']:.2f}x",
+            "<= 0.5x",
+            f"err {err_ours:.1e} vs {err_peer:.1e}; nfe {ours_f.n} vs {peer_f.n}",
+        )
+    )
+
+    # 2. neural ODE, adjoint forward + backward ---------------------------------------
+    y0n, tn = neural_problem()
+    mlp_ours, mlp_peer = MLP(), MLP()
+
+    def adj_ours():
+        return neural_grads(odeint_adjoint, mlp_ours, y0n, tn)
+
+    def adj_peer():
+        return neural_grads(torchdiffeq.odeint_adjoint, mlp_peer, y0n, tn)
+
+    warm(adj_ours)
+    warm(adj_peer)
+    tm = interleaved({"ours": adj_ours, "peer": adj_peer}, repeats=repeats)
+    g_backprop = neural_grads(odeint, MLP(), y0n, tn)
+    g_ckpt = neural_grads(odeint_checkpoint, MLP(), y0n, tn)
+
+    def rel(g):
+        return float((g - g_backprop).norm() / g_backprop.norm())
+
+    rows.append(
+        (
+            "neural ODE 2-50-2, adjoint fwd+bwd",
+            f"{tm['ours'] * 1e3:.1f}",
+            f"{tm['peer'] * 1e3:.1f}",
+            f"{tm['ours'] / tm['peer']:.2f}x",
+            "<= 0.7x",
+            f"grad vs backprop: ours {rel(adj_ours()):.1e}, tdq {rel(adj_peer()):.1e}, "
+            f"checkpoint {rel(g_ckpt):.1e}",
+        )
+    )
+
+    def ckpt():
+        return neural_grads(odeint_checkpoint, mlp_ours, y0n, tn)
+
+    warm(ckpt)
+    tm2 = interleaved({"ours": ckpt, "peer": adj_peer}, repeats=repeats)
+    rows.append(
+        (
+            "neural ODE, odeint_checkpoint fwd+bwd",
+            f"{tm2['ours'] * 1e3:.1f}",
+            f"{tm2['peer'] * 1e3:.1f}",
+            f"{tm2['ours'] / tm2['peer']:.2f}x",
+            "(vs tdq adjoint)",
+            "exact gradient",
+        )
+    )
+
+    # 3. memory -----------------------------------------------------------------------
+    # The adjoint runs with a larger state (its footprint is a few states, so fixed
+    # allocator overheads would otherwise dominate); the others with a smaller one (their
+    # footprint grows with the steps).
+    plan = {
+        "adjoint": (100, 1000 if args.quick else 10_000, 4096),
+        "checkpoint": (100, 1000, 1024),
+        "backprop": (100, 1000, 1024),
+    }
+    for kind, (lo_steps, hi_steps, batch) in plan.items():
+        lo, hi = peak_memory(kind, lo_steps, batch), peak_memory(kind, hi_steps, batch)
+        rows.append(
+            (
+                f"peak memory {kind}, {lo_steps} -> {hi_steps} steps",
+                f"{lo:.1f} MiB",
+                f"{hi:.1f} MiB",
+                f"{hi / max(lo, 1e-9):.2f}x",
+                "flat (<= 1.1x)" if kind == "adjoint" else "",
+                f"rk4, state {batch}x16, MLP 16-32-16 (ours only)",
+            )
+        )
+
+    # 4. per-sample step control on a stiff-ish batch ------------------------------------
+    mu = torch.linspace(1.0, 25.0, 256, dtype=torch.float64)
+
+    def vdp(t, y):
+        x, v = y[:, 0], y[:, 1]
+        return torch.stack([v, mu * (1 - x**2) * v - x], dim=1)
+
+    y0v = torch.tensor([2.0, 0.0], dtype=torch.float64).repeat(256, 1)
+    tv = torch.linspace(0.0, 10.0, 100, dtype=torch.float64)
+    joint, per = SolverStats(), SolverStats()
+    odeint(vdp, y0v, tv, rtol=1e-6, atol=1e-8, options={"stats": joint})
+    odeint(vdp, y0v, tv, rtol=1e-6, atol=1e-8, options={"stats": per, "batch_dim": 0})
+    mean_steps = sum(per.per_sample_accepted) / len(per.per_sample_accepted)
+
+    def run_joint():
+        return odeint(vdp, y0v, tv, rtol=1e-6, atol=1e-8)
+
+    def run_per():
+        return odeint(vdp, y0v, tv, rtol=1e-6, atol=1e-8, options={"batch_dim": 0})
+
+    def run_tdq():
+        return torchdiffeq.odeint(vdp, y0v, tv, rtol=1e-6, atol=1e-8)
+
+    warm(run_per)
+    tm3 = interleaved({"ours": run_per, "joint": run_joint, "peer": run_tdq}, repeats=repeats)
+    rows.append(
+        (
+            "Van der Pol x256, mu 1..25, per-sample",
+            f"{tm3['ours'] * 1e3:.1f}",
+            f"{tm3['peer'] * 1e3:.1f}",
+            f"{tm3['ours'] / tm3['peer']:.2f}x",
+            "steps <= 0.5x joint",
+            f"mean steps/sample {mean_steps:.0f} vs joint {joint.n_accepted} "
+            f"({mean_steps / joint.n_accepted:.2f}x); ours joint {tm3['joint'] * 1e3:.0f} ms",
+        )
+    )
+
+    print(table(rows, ("benchmark", "ours ms", "torchdiffeq ms", "ratio", "target", "notes")))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""torchdiffeq-compatible ODE solvers with gradients.
+
+Replace ``from torchdiffeq import odeint, odeint_adjoint, odeint_event`` by
+``from tsgrad.ode import odeint, odeint_adjoint, odeint_event``.
+
+Functions
+---------
+odeint             Solve an ODE; gradients by autograd through the solver.
+odeint_adjoint     Same, gradients by the backsolve adjoint (memory independent of steps).
+odeint_checkpoint  Same, exact gradients of the discrete solver by recomputing each step.
+odeint_event       Integrate until an event; the event time is differentiable.
+odeint_dense       A callable dense solution on an interval.
+
+Classes
+-------
+SolverStats        Counters filled in with ``options={"stats": stats}``.
+ButcherTableau     A Runge-Kutta method as data (``register_tableau`` adds a method).
+ODESolverError     Base class of StepSizeUnderflowError, MaxStepsExceededError,
+                   NonFiniteStateError.
+"""
+
+from ._adjoint import odeint_adjoint
+from ._checkpoint import odeint_checkpoint
+from ._dense import DenseSolution, odeint_dense
+from ._errors import (
+    MaxStepsExceededError,
+    NonFiniteStateError,
+    ODESolverError,
+    StepSizeUnderflowError,
+)
+from ._events import odeint_event
+from ._solve import available_methods, odeint
+from ._stats import SolverStats
+from ._tableaus import ButcherTableau, register_tableau
+
+__all__ = [
+    "ButcherTableau",
+    "DenseSolution",
+    "MaxStepsExceededError",
+    "NonFiniteStateError",
+    "ODESolverError",
+    "SolverStats",
+    "StepSizeUnderflowError",
+    "available_methods",
+    "odeint",
+    "odeint_adjoint",
+    "odeint_checkpoint",
+    "odeint_dense",
+    "odeint_event",
+    "register_tableau",
+]

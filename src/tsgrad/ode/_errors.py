@@ -1,0 +1,65 @@
+"""Named failures of the ODE solvers.
+
+Every solver failure is an :class:`ODESolverError` that says where it happened (the time and
+the step count) and what to try. None of them is an ``AssertionError``, so ``python -O`` does
+not strip them.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "MaxStepsExceededError",
+    "NonFiniteStateError",
+    "ODESolverError",
+    "StepSizeUnderflowError",
+]
+
+
+class ODESolverError(RuntimeError):
+    """Base class of the errors raised when a solver cannot proceed.
+
+    Attributes
+    ----------
+    t : float
+        The (user-facing) time at which the solver stopped.
+    step : int
+        The number of accepted steps taken before the failure.
+    """
+
+    hint = ""
+
+    def __init__(self, message: str, *, t: float, step: int):
+        self.t = float(t)
+        self.step = int(step)
+        text = f"{message} (at t={self.t:.17g}, after {self.step} accepted steps)."
+        if self.hint:
+            text += " " + self.hint
+        super().__init__(text)
+
+
+class StepSizeUnderflowError(ODESolverError):
+    """The adaptive step size fell below what the floating-point time can resolve."""
+
+    hint = (
+        "The problem may be stiff or have a singularity here. Try a stiff solver "
+        "(method='scipy_solver', options={'solver': 'Radau'}), looser tolerances, float64 "
+        "state, or options={'min_step': ...} to force progress."
+    )
+
+
+class MaxStepsExceededError(ODESolverError):
+    """The solver reached ``max_num_steps`` before the final time."""
+
+    hint = (
+        "Try increasing options['max_num_steps'], loosening rtol/atol, or a stiff solver "
+        "(method='scipy_solver', options={'solver': 'Radau'}) if the problem is stiff."
+    )
+
+
+class NonFiniteStateError(ODESolverError):
+    """The state or its derivative became NaN or infinite."""
+
+    hint = (
+        "Check that func(t, y) is finite along the trajectory (a blow-up or a division by "
+        "zero), or try tighter tolerances / a smaller step_size."
+    )

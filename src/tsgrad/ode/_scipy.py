@@ -1,0 +1,81 @@
+"""``method="scipy_solver"``: ``scipy.integrate.solve_ivp`` behind the odeint interface.
+
+The state is integrated in float64 NumPy and returned in the dtype of ``y0``. No gradients
+flow through SciPy: use ``odeint_adjoint(..., adjoint_method="dopri5")`` for them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from scipy.integrate import solve_ivp
+
+__all__ = ["solve_scipy"]
+
+
+def solve_scipy(prob):
+    """Solve ``prob`` (a :class:`~tsgrad.ode._solve.Problem`) with solve_ivp."""
+    from ._errors import ODESolverError
+    from ._solve import Outcome
+
+    opts = prob.options
+    y0 = prob.y0.detach()
+    shape, dtype, device = y0.shape, y0.dtype, y0.device
+    t_out = prob.t_out
+    if len(t_out) == 1 and prob.event is None:
+        return Outcome(ys=y0.unsqueeze(0).clone())
+    nfe = [0]
+    np_dtype = np.complex128 if y0.is_complex() else np.float64
+    work_dtype = torch.complex128 if y0.is_complex() else torch.float64
+
+    def rhs(s, y):
+        nfe[0] += 1
+        with torch.no_grad():
+            yy = torch.as_tensor(y, dtype=work_dtype).reshape(shape).to(dtype=dtype, device=device)
+            out = prob.func(float(s), yy)
+        return out.detach().to("cpu", work_dtype).reshape(-1).numpy()
+
+    def tol(x):
+        return x.detach().cpu().double().reshape(-1).numpy() if isinstance(x, torch.Tensor) else x
+
+    kwargs = {}
+    if opts["first_step"] is not None:
+        kwargs["first_step"] = opts["first_step"]
+    y_start = y0.to("cpu", work_dtype).reshape(-1).numpy().astype(np_dtype)
+    span = (t_out[0], t_out[-1])
+    if prob.event is not None:
+        locator = prob.event
+
+        def event(s, y):
+            yy = torch.as_tensor(y, dtype=work_dtype).reshape(shape).to(dtype=dtype, device=device)
+            return locator.value(float(s), yy)
+
+        event.terminal = True
+        event.direction = locator.direction
+        kwargs["events"] = event
+        span = (t_out[0], np.inf)
+    sol = solve_ivp(
+        rhs,
+        span,
+        y_start,
+        method=opts["solver"],
+        t_eval=None if prob.event else t_out,
+        rtol=tol(prob.rtol),
+        atol=tol(prob.atol),
+        max_step=opts["max_step"],
+        **kwargs,
+    )
+    if not sol.success:
+        raise ODESolverError(
+            f"scipy.integrate.solve_ivp failed: {sol.message}",
+            t=prob.user_time(float(sol.t[-1]) if sol.t.size else t_out[0]),
+            step=int(getattr(sol, "nfev", 0)),
+        )
+    if prob.event is not None:
+        if not sol.t_events[0].size:
+            raise ODESolverError("solve_ivp stopped before the event", t=float(sol.t[-1]), step=0)
+        y_event = torch.as_tensor(sol.y_events[0][0]).to(device=device, dtype=dtype)
+        ys = torch.stack([y0, y_event.reshape(shape)])
+        return Outcome(ys=ys, event_t=float(sol.t_events[0][0]), nfe=nfe[0])
+    ys = torch.as_tensor(sol.y.T.copy()).to(device=device, dtype=dtype)
+    return Outcome(ys=ys.reshape(len(t_out), *shape), nfe=nfe[0])

@@ -1,0 +1,547 @@
+"""Butcher tableaus as data, validated when built, and the registry of named methods.
+
+A new explicit Runge-Kutta method is data entry: build a :class:`ButcherTableau` and pass it
+to :func:`register_tableau`; the stepping loop in ``_solve.py`` needs nothing else. The
+tableau checks its own algebra at construction (rows of ``a`` sum to ``c``, ``sum(b) = 1``,
+``sum(b_err) = 0``, the dense-output polynomials reach ``b`` at ``theta = 1``), so a typo in a
+coefficient fails loudly instead of silently lowering the order.
+
+Numbers are plain Python floats (backend-neutral); the solver turns them into step weights.
+Sources: Dormand & Prince (1980) for dopri5, with Shampine's (1986) dense output; Bogacki &
+Shampine (1989) for bosh3; Tsitouras (2011) for tsit5; the DOP853 coefficients of Hairer,
+Norsett & Wanner (numerical values as distributed with SciPy, BSD licence) for dopri8;
+Fehlberg (1969) for fehlberg2; Kutta's 3/8 rule for rk4.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from fractions import Fraction as Fr
+
+import numpy as np
+
+__all__ = [
+    "ButcherTableau",
+    "TABLEAUS",
+    "derive_dense_output",
+    "get_tableau",
+    "register_tableau",
+]
+
+_TOL = 1e-12
+
+
+def _close(x: float, y: float, scale: float = 1.0) -> bool:
+    return abs(x - y) <= _TOL * max(1.0, scale)
+
+
+@dataclass(frozen=True)
+class ButcherTableau:
+    """An explicit Runge-Kutta method, optionally embedded and with dense output.
+
+    Parameters
+    ----------
+    name : str
+        The method name used by ``odeint(method=name)``.
+    c : tuple of float, length s
+        Stage times as fractions of the step; ``c[0]`` must be 0.
+    a : tuple of tuples of float
+        The strictly lower-triangular part of the Butcher matrix: row ``i`` holds the ``i``
+        coefficients ``a[i][0..i-1]`` (row 0 is empty).
+    b : tuple of float, length s
+        Weights of the propagated solution, of order ``order``.
+    order : int
+        Order of the propagated solution.
+    b_err : tuple of float, length s, optional
+        ``b - b_hat``: weights of the local error estimate ``h * sum(b_err[i] * k[i])``.
+        Present for adaptive methods only.
+    error_order : int, optional
+        Order of the embedded solution ``b_hat`` (the estimate is ``O(h**(error_order+1))``).
+    dense : tuple of tuples of float, shape (s, d), optional
+        Continuous extension: ``y(t0 + theta*h) = y0 + h * sum_i k[i] * sum_j dense[i][j] *
+        theta**(j+1)``. Without it the solver uses cubic Hermite interpolation.
+
+    Notes
+    -----
+    ``fsal`` (first same as last) is derived: the last stage is evaluated at the new
+    solution, so it is reused as the first stage of the next step.
+    """
+
+    name: str
+    c: tuple[float, ...]
+    a: tuple[tuple[float, ...], ...]
+    b: tuple[float, ...]
+    order: int
+    b_err: tuple[float, ...] | None = None
+    error_order: int | None = None
+    dense: tuple[tuple[float, ...], ...] | None = None
+    fsal: bool = field(init=False)
+
+    def __post_init__(self):
+        def fail(what: str):
+            raise ValueError(f"Butcher tableau {self.name!r} is invalid: {what}.")
+
+        s = len(self.c)
+        as_floats = {
+            "c": tuple(float(x) for x in self.c),
+            "a": tuple(tuple(float(x) for x in row) for row in self.a),
+            "b": tuple(float(x) for x in self.b),
+        }
+        if self.b_err is not None:
+            as_floats["b_err"] = tuple(float(x) for x in self.b_err)
+        if self.dense is not None:
+            as_floats["dense"] = tuple(tuple(float(x) for x in row) for row in self.dense)
+        for key, value in as_floats.items():
+            object.__setattr__(self, key, value)
+
+        if s < 1 or self.c[0] != 0.0:
+            fail(f"c must start with 0, got c={self.c}")
+        if len(self.a) != s:
+            fail(f"a must have {s} rows (one per stage), got {len(self.a)}")
+        for i, row in enumerate(self.a):
+            if len(row) != i:
+                fail(f"row {i} of a must have {i} entries, got {len(row)}")
+            if not _close(math.fsum(row), self.c[i], sum(map(abs, row))):
+                fail(f"row {i} of a sums to {math.fsum(row)!r} but c[{i}] = {self.c[i]!r}")
+        if len(self.b) != s or not _close(math.fsum(self.b), 1.0, sum(map(abs, self.b))):
+            fail(f"b must have {s} entries summing to 1, got {self.b}")
+        if self.order < 1:
+            fail(f"order must be >= 1, got {self.order}")
+        if (self.b_err is None) != (self.error_order is None):
+            fail("b_err and error_order must be given together")
+        if self.b_err is not None:
+            if len(self.b_err) != s:
+                fail(f"b_err must have {s} entries, got {len(self.b_err)}")
+            if not _close(math.fsum(self.b_err), 0.0, sum(map(abs, self.b_err))):
+                fail(f"b_err must sum to 0, got {math.fsum(self.b_err)!r}")
+        if self.dense is not None:
+            if len(self.dense) != s:
+                fail(f"dense must have {s} rows, got {len(self.dense)}")
+            for i, row in enumerate(self.dense):
+                if not _close(math.fsum(row), self.b[i], sum(map(abs, row))):
+                    fail(f"dense row {i} must sum to b[{i}] (continuity at theta=1)")
+        fsal = (
+            s > 1
+            and self.c[-1] == 1.0
+            and self.b[-1] == 0.0
+            and all(_close(x, y) for x, y in zip(self.a[-1], self.b[:-1], strict=True))
+        )
+        object.__setattr__(self, "fsal", fsal)
+
+    @property
+    def stages(self) -> int:
+        """Number of stages ``s``."""
+        return len(self.c)
+
+    @property
+    def adaptive(self) -> bool:
+        """Whether the method has an embedded error estimate."""
+        return self.b_err is not None
+
+
+def derive_dense_output(tableau: ButcherTableau, degree: int = 4) -> ButcherTableau:
+    """``tableau`` with a fourth-order continuous extension derived from its coefficients.
+
+    Solves, in the least-norm sense, the linear conditions on the polynomial weights
+    ``b_i(theta) = sum_p r[i, p] theta**p`` (p = 1..degree): the eight order conditions of
+    the trees up to order 4 as identities in ``theta``, continuity ``b_i(1) = b_i``, the
+    derivative ``k_1`` at ``theta = 0`` and, for FSAL methods, ``k_s = f(t1, y1)`` at
+    ``theta = 1`` (a C1 interpolant). Raises ``ValueError`` if the conditions are
+    inconsistent, so a method whose stages cannot carry such an interpolant is refused.
+    """
+    if degree < 4:
+        raise ValueError(
+            "The 'degree' parameter of derive_dense_output must be >= 4 (a fourth-order "
+            f"interpolant). Got {degree} instead."
+        )
+    s = tableau.stages
+    c = np.array(tableau.c)
+    a = np.zeros((s, s))
+    for i, row in enumerate(tableau.a):
+        a[i, :i] = row
+    ac = a @ c
+    trees = [
+        (np.ones(s), 1, 1),
+        (c, 2, 2),
+        (c**2, 3, 3),
+        (ac, 3, 6),
+        (c**3, 4, 4),
+        (c * ac, 4, 8),
+        (a @ c**2, 4, 12),
+        (a @ ac, 4, 24),
+    ]
+    rows, rhs = [], []
+
+    def equation(coeffs: dict, value: float):
+        row = np.zeros(s * degree)
+        for (i, p), v in coeffs.items():
+            row[i * degree + p - 1] = v
+        rows.append(row)
+        rhs.append(value)
+
+    for v, q, gamma in trees:
+        for p in range(1, degree + 1):
+            equation({(i, p): v[i] for i in range(s)}, 1.0 / gamma if p == q else 0.0)
+    for i in range(s):
+        equation({(i, p): 1.0 for p in range(1, degree + 1)}, tableau.b[i])
+        equation({(i, 1): 1.0}, 1.0 if i == 0 else 0.0)
+        if tableau.fsal:
+            equation({(i, p): float(p) for p in range(1, degree + 1)}, float(i == s - 1))
+    m, y = np.array(rows), np.array(rhs)
+    r = np.linalg.lstsq(m, y, rcond=None)[0]
+    residual = float(np.abs(m @ r - y).max())
+    if residual > 1e-10:
+        raise ValueError(
+            f"Butcher tableau {tableau.name!r} admits no continuous extension of order 4 "
+            f"with polynomials of degree {degree} (residual {residual:.2g})."
+        )
+    dense = tuple(tuple(float(x) for x in r[i * degree : (i + 1) * degree]) for i in range(s))
+    return replace(tableau, dense=dense)
+
+
+TABLEAUS: dict[str, ButcherTableau] = {}
+
+
+def register_tableau(tableau: ButcherTableau, *aliases: str) -> ButcherTableau:
+    """Register ``tableau`` under its name (and ``aliases``) for ``odeint(method=...)``."""
+    if not isinstance(tableau, ButcherTableau):
+        raise TypeError(
+            "The 'tableau' parameter of register_tableau must be a ButcherTableau. "
+            f"Got {type(tableau).__name__} instead."
+        )
+    for name in (tableau.name, *aliases):
+        TABLEAUS[name] = tableau
+    return tableau
+
+
+def get_tableau(name: str) -> ButcherTableau:
+    """The registered tableau called ``name`` (``KeyError`` if there is none)."""
+    return TABLEAUS[name]
+
+
+def _minus(x, y):
+    return tuple(p - q for p, q in zip(x, y, strict=True))
+
+
+# --- coefficient data too long to write as fractions ---------------------------------------
+
+_DOP853_C = (
+    0.0,
+    0.05260015195876773,
+    0.0789002279381516,
+    0.1183503419072274,
+    0.2816496580927726,
+    0.3333333333333333,
+    0.25,
+    0.3076923076923077,
+    0.6512820512820513,
+    0.6,
+    0.8571428571428571,
+    1.0,
+    1.0,
+)
+_DOP853_A = (
+    (0.05260015195876773,),
+    (
+        0.0197250569845379,
+        0.0591751709536137,
+    ),
+    (
+        0.02958758547680685,
+        0.0,
+        0.08876275643042054,
+    ),
+    (
+        0.2413651341592667,
+        0.0,
+        -0.8845494793282861,
+        0.924834003261792,
+    ),
+    (
+        0.037037037037037035,
+        0.0,
+        0.0,
+        0.17082860872947386,
+        0.12546768756682242,
+    ),
+    (
+        0.037109375,
+        0.0,
+        0.0,
+        0.17025221101954405,
+        0.06021653898045596,
+        -0.017578125,
+    ),
+    (
+        0.03709200011850479,
+        0.0,
+        0.0,
+        0.17038392571223998,
+        0.10726203044637328,
+        -0.015319437748624402,
+        0.008273789163814023,
+    ),
+    (
+        0.6241109587160757,
+        0.0,
+        0.0,
+        -3.3608926294469414,
+        -0.868219346841726,
+        27.59209969944671,
+        20.154067550477894,
+        -43.48988418106996,
+    ),
+    (
+        0.47766253643826434,
+        0.0,
+        0.0,
+        -2.4881146199716677,
+        -0.590290826836843,
+        21.230051448181193,
+        15.279233632882423,
+        -33.28821096898486,
+        -0.020331201708508627,
+    ),
+    (
+        -0.9371424300859873,
+        0.0,
+        0.0,
+        5.186372428844064,
+        1.0914373489967295,
+        -8.149787010746927,
+        -18.52006565999696,
+        22.739487099350505,
+        2.4936055526796523,
+        -3.0467644718982196,
+    ),
+    (
+        2.273310147516538,
+        0.0,
+        0.0,
+        -10.53449546673725,
+        -2.0008720582248625,
+        -17.9589318631188,
+        27.94888452941996,
+        -2.8589982771350235,
+        -8.87285693353063,
+        12.360567175794303,
+        0.6433927460157636,
+    ),
+    (
+        0.054293734116568765,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        4.450312892752409,
+        1.8915178993145003,
+        -5.801203960010585,
+        0.3111643669578199,
+        -0.1521609496625161,
+        0.20136540080403034,
+        0.04471061572777259,
+    ),
+)
+_DOP853_B = (
+    0.054293734116568765,
+    0.0,
+    0.0,
+    0.0,
+    0.0,
+    4.450312892752409,
+    1.8915178993145003,
+    -5.801203960010585,
+    0.3111643669578199,
+    -0.1521609496625161,
+    0.20136540080403034,
+    0.04471061572777259,
+    0.0,
+)
+_DOP853_E5 = (
+    0.01312004499419488,
+    0.0,
+    0.0,
+    0.0,
+    0.0,
+    -1.2251564463762044,
+    -0.4957589496572502,
+    1.6643771824549864,
+    -0.35032884874997366,
+    0.3341791187130175,
+    0.08192320648511571,
+    -0.022355307863886294,
+    0.0,
+)
+_DOPRI5_DENSE = (
+    (1.0, -2.8535800653862835, 3.0717434641059005, -1.1270175653862835),
+    (0.0, 0.0, 0.0, 0.0),
+    (0.0, 4.023133379230305, -6.249321565289, 2.675424484351598),
+    (0.0, -3.7324019615885042, 10.068970589843675, -5.685526961588504),
+    (0.0, 2.5548038301849423, -6.399112377351017, 3.5219323679207912),
+    (0.0, -1.3744241142186024, 3.272657752246729, -1.7672812570757455),
+    (0.0, 1.3824689317781436, -3.764937863556287, 2.382468931778144),
+)
+_BOSH3_DENSE = (
+    (1.0, -1.3333333333333333, 0.5555555555555556),
+    (0.0, 1.0, -0.6666666666666666),
+    (0.0, 1.3333333333333333, -0.8888888888888888),
+    (0.0, -1.0, 1.0),
+)
+
+
+# --- fixed-step methods --------------------------------------------------------------------
+
+register_tableau(ButcherTableau(name="euler", c=(0,), a=((),), b=(1,), order=1))
+register_tableau(
+    ButcherTableau(name="midpoint", c=(0, Fr(1, 2)), a=((), (Fr(1, 2),)), b=(0, 1), order=2)
+)
+register_tableau(
+    ButcherTableau(name="heun2", c=(0, 1), a=((), (1,)), b=(Fr(1, 2), Fr(1, 2)), order=2)
+)
+register_tableau(
+    ButcherTableau(
+        name="heun3",
+        c=(0, Fr(1, 3), Fr(2, 3)),
+        a=((), (Fr(1, 3),), (0, Fr(2, 3))),
+        b=(Fr(1, 4), 0, Fr(3, 4)),
+        order=3,
+    )
+)
+register_tableau(
+    ButcherTableau(
+        name="rk4",  # Kutta's 3/8 rule, as torchdiffeq's "rk4"
+        c=(0, Fr(1, 3), Fr(2, 3), 1),
+        a=((), (Fr(1, 3),), (Fr(-1, 3), 1), (1, -1, 1)),
+        b=(Fr(1, 8), Fr(3, 8), Fr(3, 8), Fr(1, 8)),
+        order=4,
+    )
+)
+
+# --- adaptive methods ----------------------------------------------------------------------
+
+register_tableau(
+    ButcherTableau(
+        name="adaptive_heun",
+        c=(0, 1),
+        a=((), (1,)),
+        b=(Fr(1, 2), Fr(1, 2)),
+        order=2,
+        b_err=_minus((Fr(1, 2), Fr(1, 2)), (1, 0)),
+        error_order=1,
+    )
+)
+register_tableau(
+    ButcherTableau(
+        name="fehlberg2",
+        c=(0, Fr(1, 2), 1),
+        a=((), (Fr(1, 2),), (Fr(1, 256), Fr(255, 256))),
+        b=(Fr(1, 512), Fr(255, 256), Fr(1, 512)),
+        order=2,
+        b_err=_minus((Fr(1, 512), Fr(255, 256), Fr(1, 512)), (Fr(1, 256), Fr(255, 256), 0)),
+        error_order=1,
+    )
+)
+register_tableau(
+    ButcherTableau(
+        name="bosh3",
+        c=(0, Fr(1, 2), Fr(3, 4), 1),
+        a=((), (Fr(1, 2),), (0, Fr(3, 4)), (Fr(2, 9), Fr(1, 3), Fr(4, 9))),
+        b=(Fr(2, 9), Fr(1, 3), Fr(4, 9), 0),
+        order=3,
+        b_err=_minus((Fr(2, 9), Fr(1, 3), Fr(4, 9), 0), (Fr(7, 24), Fr(1, 4), Fr(1, 3), Fr(1, 8))),
+        error_order=2,
+        dense=_BOSH3_DENSE,
+    )
+)
+_DOPRI5_B_HAT = (
+    Fr(5179, 57600),
+    0,
+    Fr(7571, 16695),
+    Fr(393, 640),
+    Fr(-92097, 339200),
+    Fr(187, 2100),
+    Fr(1, 40),
+)
+_DOPRI5_B = (Fr(35, 384), 0, Fr(500, 1113), Fr(125, 192), Fr(-2187, 6784), Fr(11, 84), 0)
+register_tableau(
+    ButcherTableau(
+        name="dopri5",
+        c=(0, Fr(1, 5), Fr(3, 10), Fr(4, 5), Fr(8, 9), 1, 1),
+        a=(
+            (),
+            (Fr(1, 5),),
+            (Fr(3, 40), Fr(9, 40)),
+            (Fr(44, 45), Fr(-56, 15), Fr(32, 9)),
+            (Fr(19372, 6561), Fr(-25360, 2187), Fr(64448, 6561), Fr(-212, 729)),
+            (Fr(9017, 3168), Fr(-355, 33), Fr(46732, 5247), Fr(49, 176), Fr(-5103, 18656)),
+            _DOPRI5_B[:6],
+        ),
+        b=_DOPRI5_B,
+        order=5,
+        # Any b + lam (b_hat - b) is a 4th-order embedded solution; lam = 2/3 (Shampine's
+        # 1986 choice, also torchdiffeq's) makes a given tolerance take the same steps as
+        # torchdiffeq. b_hat is Dormand & Prince's (1980).
+        b_err=tuple(Fr(2, 3) * e for e in _minus(_DOPRI5_B, _DOPRI5_B_HAT)),
+        error_order=4,
+        dense=_DOPRI5_DENSE,
+    )
+)
+_TSIT5_B = (
+    0.09646076681806523,
+    0.01,
+    0.4798896504144996,
+    1.379008574103742,
+    -3.290069515436081,
+    2.324710524099774,
+    0.0,
+)
+register_tableau(
+    derive_dense_output(
+        ButcherTableau(
+            name="tsit5",
+            c=(0.0, 0.161, 0.327, 0.9, 0.9800255409045097, 1.0, 1.0),
+            a=(
+                (),
+                (0.161,),
+                (-0.008480655492356989, 0.335480655492357),
+                (2.897153057105493, -6.359448489975075, 4.3622954328695815),
+                (5.325864828439257, -11.748883564062828, 7.4955393428898365, -0.09249506636175525),
+                (
+                    5.86145544294642,
+                    -12.92096931784711,
+                    8.159367898576159,
+                    -0.071584973281401,
+                    -0.028269050394068383,
+                ),
+                _TSIT5_B[:6],
+            ),
+            b=_TSIT5_B,
+            order=5,
+            b_err=(
+                -0.00178001105222577714,
+                -0.0008164344596567469,
+                0.007880878010261995,
+                -0.1447110071732629,
+                0.5823571654525552,
+                -0.45808210592918697,
+                0.015151515151515152,
+            ),
+            error_order=4,
+        )
+    )
+)
+register_tableau(
+    derive_dense_output(
+        ButcherTableau(
+            name="dopri8",
+            c=_DOP853_C,
+            a=((),) + _DOP853_A,
+            b=_DOP853_B,
+            order=8,
+            # The 5th-order estimator of DOP853 (a linear error weight vector).
+            b_err=_DOP853_E5,
+            error_order=5,
+        )
+    )
+)

@@ -1,0 +1,137 @@
+"""Events: known event times, their gradients (implicit function theorem), direction."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from tsgrad.ode import odeint, odeint_adjoint, odeint_event
+
+F64 = torch.float64
+
+
+def decay(t, y):
+    return -y
+
+
+def half(t, y):
+    return y.sum() - 0.5
+
+
+@pytest.mark.parametrize("method", ["dopri5", "tsit5", "bosh3", "dopri8"])
+def test_decay_reaches_half_at_log2(method):
+    y0 = torch.tensor([1.0], dtype=F64)
+    t_e, y_e = odeint_event(
+        decay, y0, torch.tensor(0.0, dtype=F64), event_fn=half, method=method, rtol=1e-9, atol=1e-12
+    )
+    assert abs(t_e.item() - math.log(2)) < 1e-7
+    assert abs(y_e.item() - 0.5) < 1e-12
+
+
+def test_odeint_event_return_convention():
+    y0 = torch.tensor([1.0], dtype=F64)
+    t = torch.tensor([0.0, 1.0], dtype=F64)
+    t_e, sol = odeint(decay, y0, t, event_fn=half)
+    assert sol.shape == (2, 1)
+    torch.testing.assert_close(sol[0], y0)
+    assert abs(float(sol[1]) - 0.5) < 1e-9 and abs(float(t_e) - math.log(2)) < 1e-6
+
+
+@pytest.mark.parametrize("interface", ["odeint", "odeint_adjoint"])
+def test_event_time_gradient_by_implicit_function_theorem(interface):
+    # y = y0 exp(-k t) = c  =>  t_e = log(y0 / c) / k, dt/dy0 = 1/(k y0), dt/dk = -t_e / k.
+    k = torch.tensor(1.3, dtype=F64, requires_grad=True)
+    y0 = torch.tensor([2.0], dtype=F64, requires_grad=True)
+    func = lambda t, y: -k * y  # noqa: E731
+    kwargs = dict(rtol=1e-10, atol=1e-12)
+    if interface == "odeint_adjoint":
+        kwargs.update(odeint_interface=odeint_adjoint, adjoint_params=(k,))
+    t_e, _ = odeint_event(func, y0, torch.tensor(0.0, dtype=F64), event_fn=half, **kwargs)
+    exact = math.log(2.0 / 0.5) / 1.3
+    assert abs(t_e.item() - exact) < 1e-8
+    g_y0, g_k = torch.autograd.grad(t_e, (y0, k))
+    assert abs(g_y0.item() - 1 / (1.3 * 2.0)) < 1e-6
+    assert abs(g_k.item() + exact / 1.3) < 1e-6
+
+
+def test_event_time_gradient_wrt_initial_time():
+    # With y' = -y the event time shifts one-for-one with t0.
+    t0 = torch.tensor(0.3, dtype=F64, requires_grad=True)
+    t_e, _ = odeint_event(
+        decay, torch.tensor([1.0], dtype=F64), t0, event_fn=half, rtol=1e-10, atol=1e-12
+    )
+    (g,) = torch.autograd.grad(t_e, t0)
+    assert abs(t_e.item() - (0.3 + math.log(2))) < 1e-8
+    assert abs(g.item() - 1.0) < 1e-6
+
+
+def test_state_at_event_gradient_includes_the_event_motion():
+    # A loss on the state at the event: y_e is pinned to 0.5 whatever y0, so d y_e / d y0 = 0.
+    y0 = torch.tensor([1.0], dtype=F64, requires_grad=True)
+    _, y_e = odeint_event(decay, y0, torch.tensor(0.0, dtype=F64), event_fn=half)
+    (g,) = torch.autograd.grad(y_e.sum(), y0)
+    assert abs(g.item()) < 1e-6
+
+
+def test_reverse_time_event():
+    # y' = -y backwards from y(0) = 1 reaches 2 at t = -log 2.
+    y0 = torch.tensor([1.0], dtype=F64)
+    t_e, y_e = odeint_event(
+        decay,
+        y0,
+        torch.tensor(0.0, dtype=F64),
+        event_fn=lambda t, y: y.sum() - 2.0,
+        reverse_time=True,
+    )
+    assert abs(t_e.item() + math.log(2)) < 1e-6
+
+
+def test_crossing_direction():
+    # sin(t) starts at 0 (ignored), crosses 0 downwards at pi and upwards at 2 pi.
+    f = lambda t, y: torch.stack([y[1], -y[0]])  # noqa: E731
+    y0 = torch.tensor([0.0, 1.0], dtype=F64)
+
+    def up(t, y):
+        return y[0]
+
+    up.direction = 1
+
+    def down(t, y):
+        return y[0]
+
+    down.direction = -1
+    t_up, _ = odeint_event(f, y0, torch.tensor(0.0, dtype=F64), event_fn=up)
+    t_down, _ = odeint_event(f, y0, torch.tensor(0.0, dtype=F64), event_fn=down)
+    assert abs(t_down.item() - math.pi) < 1e-6
+    assert abs(t_up.item() - 2 * math.pi) < 1e-6
+
+
+def test_fixed_grid_event_and_tuple_state():
+    f = lambda t, y: (-y[0], torch.zeros_like(y[1]))  # noqa: E731
+    y0 = (torch.tensor([1.0], dtype=F64), torch.tensor([3.0], dtype=F64))
+    t_e, (a, b) = odeint(
+        f,
+        y0,
+        torch.tensor([0.0, 1.0], dtype=F64),
+        event_fn=lambda t, y: y[0].sum() - 0.5,
+        method="rk4",
+        options={"step_size": 0.01, "interp": "cubic"},
+    )
+    assert abs(float(t_e) - math.log(2)) < 1e-6
+    assert a.shape == (2, 1) and float(b[-1]) == 3.0
+
+
+def test_adjoint_event_backward_runs():
+    k = torch.tensor(1.0, dtype=F64, requires_grad=True)
+    t_e, sol = odeint_adjoint(
+        lambda t, y: -k * y,
+        torch.tensor([1.0], dtype=F64),
+        torch.tensor([0.0, 1.0], dtype=F64),
+        event_fn=half,
+        adjoint_params=(k,),
+    )
+    assert abs(t_e.item() - math.log(2)) < 1e-6
+    (g,) = torch.autograd.grad(t_e, k)
+    assert abs(g.item() + math.log(2)) < 1e-5
