@@ -1,0 +1,86 @@
+"""Atomic checkpoints: a temporary file in the target's folder, then ``os.replace``.
+
+``os.replace`` is atomic on POSIX and Windows when both paths are on the same file system,
+which is why the temporary file lives next to the target: a run killed at any moment
+leaves either the previous checkpoint or the new one, never a truncated file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+FORMAT_VERSION = 1
+
+
+def save_checkpoint(state: dict, path: str | os.PathLike) -> Path:
+    """Write ``state`` (a dict of tensors and plain Python values) to ``path`` atomically.
+
+    Parameters
+    ----------
+    state : dict
+        What :func:`torch.save` accepts; :func:`fit` writes the model and optimizer state
+        dicts, the epoch, the history and every RNG state.
+    path : str or PathLike
+        The checkpoint file; its folder is created if needed.
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "ckpt.pt")
+    >>> _ = save_checkpoint({"epoch": 3}, p)
+    >>> load_checkpoint(p)["epoch"]
+    3
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        # Any failure (including KeyboardInterrupt) leaves the previous checkpoint untouched.
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike, *, map_location="cpu") -> dict:
+    """Read a checkpoint written by :func:`save_checkpoint` (``weights_only`` loading).
+
+    Parameters
+    ----------
+    path : str or PathLike
+    map_location : str or torch.device (default: "cpu")
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    ValueError
+        The file is not a readable checkpoint.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No checkpoint at {str(path)!r}.")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # torch raises several types for corrupt files
+        raise ValueError(f"{str(path)!r} is not a readable tsgrad checkpoint: {exc}") from exc
