@@ -6,6 +6,21 @@ import math
 
 import torch
 
+from tsgrad._kernels import CONSTRAINT_CODES, full_bands, make_bands
+
+# Batches of band layouts shared by the kernel tests: full, ragged lengths, constraints.
+B, N, M = 5, 7, 6
+BANDS = {
+    "full": lambda: full_bands(B, N, M),
+    "lengths": lambda: make_bands([7, 3, 5, 1, 7], [6, 6, 2, 4, 1], N),
+    "sakoe-chiba": lambda: make_bands(
+        [7, 6, 5, 7, 4], [6, 6, 6, 3, 4], N, CONSTRAINT_CODES["sakoe_chiba"], 1
+    ),
+    "itakura-with-infeasible": lambda: make_bands(
+        [7, 6, 5, 7, 7], [6, 6, 6, 3, 6], N, CONSTRAINT_CODES["itakura"], 2.0
+    ),
+}
+
 
 def sqeuclidean(x, y):
     """Plain-autograd squared Euclidean cost ``(B, n, m)``."""

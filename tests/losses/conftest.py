@@ -1,17 +1,8 @@
-"""Losses tests: one torch thread (the machine is shared; numba keeps its own pool)."""
+"""Losses tests: the CPU engine fixture (torch threads are pinned by tests/conftest.py)."""
 
 import pytest
-import torch
 
 from tsgrad._kernels._autograd import set_cpu_engine
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture(params=["numba", "wavefront"])

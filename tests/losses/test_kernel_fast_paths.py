@@ -4,21 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from tsgrad._kernels import CONSTRAINT_CODES, _autograd, full_bands, make_bands
+from tsgrad._kernels import _autograd, full_bands
 from tsgrad._kernels import _numba_dp as nb
 from tsgrad.losses import dilate_loss, soft_dtw_loss
 
-B, N, M = 5, 7, 6
-BANDS = {
-    "full": lambda: full_bands(B, N, M),
-    "lengths": lambda: make_bands([7, 3, 5, 1, 7], [6, 6, 2, 4, 1], N),
-    "sakoe-chiba": lambda: make_bands(
-        [7, 6, 5, 7, 4], [6, 6, 6, 3, 4], N, CONSTRAINT_CODES["sakoe_chiba"], 1
-    ),
-    "itakura-with-infeasible": lambda: make_bands(
-        [7, 6, 5, 7, 7], [6, 6, 6, 3, 6], N, CONSTRAINT_CODES["itakura"], 2.0
-    ),
-}
+from ._reference import BANDS, B, M, N
 
 
 @pytest.mark.parametrize("gamma", [1.0, 0.1], ids=["gamma1", "gamma0.1"])

@@ -4,21 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from tsgrad._kernels import CONSTRAINT_CODES, full_bands, make_bands
+from tsgrad._kernels import full_bands
 from tsgrad._kernels._autograd import _NumbaEngine
 from tsgrad._kernels._torch_wavefront import WavefrontEngine, compute_dtype
 
-B, N, M = 5, 7, 6
-BANDS = {
-    "full": lambda: full_bands(B, N, M),
-    "lengths": lambda: make_bands([7, 3, 5, 1, 7], [6, 6, 2, 4, 1], N),
-    "sakoe-chiba": lambda: make_bands(
-        [7, 6, 5, 7, 4], [6, 6, 6, 3, 4], N, CONSTRAINT_CODES["sakoe_chiba"], 1
-    ),
-    "itakura-with-infeasible": lambda: make_bands(
-        [7, 6, 5, 7, 7], [6, 6, 6, 3, 6], N, CONSTRAINT_CODES["itakura"], 2.0
-    ),
-}
+from ._reference import BANDS, B, M, N
 
 
 @pytest.mark.parametrize("gamma", [1.0, 0.05], ids=["gamma1", "gamma0.05"])
