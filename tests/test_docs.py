@@ -1,0 +1,100 @@
+"""The examples of the documentation run and print what they say.
+
+* Every ``docs/*.md`` page with ``>>>`` examples runs as a doctest file (``docs/losses.md``
+  is run by ``tests/losses/test_docs.py``, so it is skipped here, not run twice).
+* Every ```` ```python ```` block of ``README.md`` is executed, each in a fresh namespace.
+
+Both run in a temporary working directory, with ``tempfile`` pointed there too (the pages
+write small files), after seeding ``random``, NumPy and torch, with one torch thread.
+"""
+
+import doctest
+import random
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+README = ROOT / "README.md"
+
+# Run elsewhere: docs/losses.md by tests/losses/test_docs.py.
+RUN_ELSEWHERE = {"losses.md": "tests/losses/test_docs.py"}
+# Pages that must keep runnable examples (a page losing all of them is a regression).
+MUST_HAVE_EXAMPLES = ["metrics.md", "losses.md", "ode.md", "getting-started.md", "forecasting.md"]
+
+PAGES = sorted(p.name for p in DOCS.glob("*.md"))
+PYTHON_BLOCK = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
+HEADING = re.compile(r"^#+[ \t]+(.+)$", re.MULTILINE)
+
+
+def _has_examples(page: str) -> bool:
+    return ">>>" in (DOCS / page).read_text(encoding="utf-8")
+
+
+def _readme_blocks() -> list[tuple[str, str]]:
+    """``(id, code)`` of each python block, named after the heading above it."""
+    text = README.read_text(encoding="utf-8")
+    blocks = []
+    for k, match in enumerate(PYTHON_BLOCK.finditer(text), start=1):
+        headings = HEADING.findall(text, 0, match.start())
+        title = headings[-1] if headings else "top"
+        slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+        blocks.append((f"{k}-{slug}", match.group(1)))
+    return blocks
+
+
+README_BLOCKS = _readme_blocks()
+
+
+@pytest.fixture
+def clean_state(tmp_path, monkeypatch):
+    """Seeded generators, one torch thread, a temporary cwd and tempdir."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    random.seed(0)
+    np.random.seed(0)  # noqa: NPY002 - the legacy global generator is what examples draw from
+    torch.manual_seed(0)
+    yield tmp_path
+    torch.set_num_threads(threads)
+
+
+def test_the_pages_that_must_have_examples_have_them():
+    missing = [page for page in MUST_HAVE_EXAMPLES if page not in PAGES]
+    assert not missing, f"missing pages: {missing}"
+    without = [page for page in MUST_HAVE_EXAMPLES if not _has_examples(page)]
+    assert not without, f"pages without >>> examples: {without}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_docs_page_examples(page, clean_state):
+    if page in RUN_ELSEWHERE:
+        pytest.skip(f"run by {RUN_ELSEWHERE[page]}")
+    if not _has_examples(page):
+        pytest.skip("no >>> examples")
+    result = doctest.testfile(
+        str(DOCS / page),
+        module_relative=False,
+        optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS,
+    )
+    assert result.attempted > 0
+    assert result.failed == 0, f"{result.failed} of {result.attempted} examples of {page} failed"
+
+
+def test_readme_has_python_examples():
+    # one per part: backends and metrics, losses, ODE, forecasting
+    assert len(README_BLOCKS) >= 4
+
+
+@pytest.mark.parametrize(("block_id", "code"), README_BLOCKS, ids=[b[0] for b in README_BLOCKS])
+def test_readme_python_block_runs(block_id, code, clean_state):
+    namespace = {"__name__": f"readme_{block_id}"}
+    exec(compile(code, f"README.md[{block_id}]", "exec"), namespace)
+    # A block that ran defines at least one name besides the module metadata.
+    assert set(namespace) - {"__name__", "__builtins__"}
