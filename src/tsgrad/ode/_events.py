@@ -2,7 +2,7 @@
 
 The root is located on the step's dense output (no extra evaluations of ``func``) with the
 Illinois variant of regula falsi, to a few ulps of the time. The event time is then made
-differentiable by :func:`~tsgrad.ode._event_grad.odeint_event` via the implicit function
+differentiable by :func:`odeint_event` (below) via the implicit function
 theorem.
 """
 

@@ -59,7 +59,7 @@ def forecast_metrics(
     Returns
     -------
     dict of str to Tensor, shape (B,)
-        Keys :data:`METRIC_NAMES`, no gradient.
+        Keys :data:`METRIC_NAMES`, in the dtype of ``outputs``, no gradient.
 
     Examples
     --------
@@ -103,13 +103,15 @@ def forecast_metrics(
         outputs, targets = outputs.detach(), targets.detach().to(outputs.dtype)
         B = targets.shape[0]
         both = torch.cat([targets, outputs])  # one segmentation pass for the pair
-        return {
+        values = {
             "mse": ((outputs - targets) ** 2).mean((1, 2)),
             "dtw": losses.dtw_batch(outputs, targets),
             "tdi": losses.tdi(outputs, targets),
             "hausdorff": hausdorff(*changepoints(both, **detect).split(B)),
             "ramp_score": ramp_score(outputs, targets, epsilon),
         }
+        # One dtype for every metric (the timing metrics are computed in float64).
+        return {k: v.to(outputs.dtype) for k, v in values.items()}
 
 
 def _whole_batches(data, batch_size):

@@ -8,8 +8,8 @@ import torch
 
 # torch and numba threads used by fit and evaluate.  Measured with
 # ``python benchmarks/bench_training.py --threads`` on the 2-core development machine (see
-# the docstring of fit): 2 threads gain at most ~10% on an idle machine and lose 4-8x as
-# soon as another process competes for the cores, so 1 is the default.
+# the docstring of fit): 2 threads made an epoch 7-19% faster on an idle machine and 4-8x
+# slower as soon as another process competed for the cores, so 1 is the default.
 DEFAULT_NUM_THREADS = 1
 
 
