@@ -277,3 +277,62 @@ def test_scipy_solver(solver):
         atol=1e-11,
     )
     assert float((y - problem.exact(t)).abs().max()) < 1e-6
+
+
+@pytest.mark.parametrize(
+    "method,callback",
+    [
+        ("euler", "callback_accept_step"),
+        ("rk4", "callback_reject_step"),
+        ("explicit_adams", "callback_accept_step"),
+        ("scipy_solver", "callback_step"),
+        ("scipy_solver", "callback_accept_step"),
+    ],
+)
+def test_callbacks_the_method_never_calls_are_warned_about_and_not_called(method, callback):
+    # torchdiffeq's contract (its TestCallbacks.test_wrong_callback): fixed-grid methods only
+    # call callback_step, solve_ivp calls none.
+    calls = []
+    f = _Decay()
+    setattr(f, callback, lambda t, y, dt: calls.append(t))
+    options = {"step_size": 0.1} if method != "scipy_solver" else None
+    with pytest.warns(UserWarning, match=f"does not support the callbacks \\['{callback}'\\]"):
+        odeint(f, torch.ones(2), torch.tensor([0.0, 1.0]), method=method, options=options)
+    assert calls == []
+
+
+def test_fixed_grid_methods_call_callback_step_once_per_step():
+    calls = []
+    f = _Decay()
+    f.callback_step = lambda t, y, dt: calls.append(float(dt))
+    odeint(f, torch.ones(2), torch.tensor([0.0, 1.0]), method="rk4", options={"step_size": 0.1})
+    assert len(calls) == 10 and calls[0] == pytest.approx(0.1)
+
+
+class _Decay(torch.nn.Module):
+    def forward(self, t, y):
+        return -y
+
+
+def test_scipy_lsoda_takes_min_step_and_other_solvers_refuse_it(monkeypatch):
+    import tsgrad.ode._scipy as scipy_path
+
+    seen = {}
+    real = scipy_path.solve_ivp
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scipy_path, "solve_ivp", spy)
+    f, y0, t = _Decay(), torch.ones(2, dtype=torch.float64), torch.tensor([0.0, 4.0])
+    y = odeint(f, y0, t, method="scipy_solver", options={"min_step": 1e-3})
+    assert seen["min_step"] == 1e-3 and seen["method"] == "LSODA"
+    assert torch.allclose(y[-1], torch.exp(torch.tensor(-4.0, dtype=torch.float64)), rtol=1e-4)
+    with pytest.raises(ValueError, match="'min_step' option .* solver='RK45'"):
+        odeint(f, y0, t, method="scipy_solver", options={"solver": "RK45", "min_step": 0.5})
+
+
+class _Decay(torch.nn.Module):
+    def forward(self, t, y):
+        return -y

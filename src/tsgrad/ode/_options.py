@@ -44,7 +44,13 @@ _DEFAULTS_FIXED = {
     "stats": None,
 }
 _DEFAULTS_ADAMS = {**_DEFAULTS_FIXED, "max_iters": 4, "max_order": 4}
-_DEFAULTS_SCIPY = {"solver": "LSODA", "first_step": None, "max_step": math.inf, "stats": None}
+_DEFAULTS_SCIPY = {
+    "solver": "LSODA",
+    "first_step": None,
+    "min_step": 0.0,  # used by LSODA only (as in solve_ivp)
+    "max_step": math.inf,
+    "stats": None,
+}
 
 DEFAULTS = {
     "adaptive": _DEFAULTS_ADAPTIVE,

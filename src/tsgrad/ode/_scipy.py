@@ -39,6 +39,14 @@ def solve_scipy(prob):
         return x.detach().cpu().double().reshape(-1).numpy() if isinstance(x, torch.Tensor) else x
 
     kwargs = {}
+    if opts["min_step"] > 0:
+        if opts["solver"] != "LSODA":
+            raise ValueError(
+                f"The 'min_step' option of odeint with method='scipy_solver' is used by "
+                f"solver='LSODA' only (solve_ivp ignores it otherwise). Got "
+                f"min_step={opts['min_step']!r} with solver={opts['solver']!r}."
+            )
+        kwargs["min_step"] = opts["min_step"]
     if opts["first_step"] is not None:
         kwargs["first_step"] = opts["first_step"]
     y_start = y0.to("cpu", work_dtype).reshape(-1).numpy().astype(np_dtype)

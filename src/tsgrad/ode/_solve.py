@@ -12,6 +12,7 @@ the error norm that decides acceptance.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -165,6 +166,7 @@ def prepare(func, y0, t, *, rtol, atol, method, options, event_fn=None, where="o
         )
     kind = method_kind(method)
     opts = parse_options(kind, options, method, where)
+    warn_unsupported_callbacks(kind, method, func)
     rtol = _check_tol(rtol, "rtol", where)
     atol = _check_tol(atol, "atol", where)
 
@@ -525,8 +527,36 @@ class _Callbacks:
         self._call(self._reject, t, y, h)
 
 
+# The callbacks each kind of method calls: fixed-grid steps are never rejected, so (as in
+# torchdiffeq) they only have callback_step; solve_ivp calls none.
+_CALLBACK_NAMES = ("callback_step", "callback_accept_step", "callback_reject_step")
+VALID_CALLBACKS = {
+    "adaptive": frozenset(_CALLBACK_NAMES),
+    "fixed": frozenset({"callback_step"}),
+    "adams": frozenset({"callback_step"}),
+    "scipy": frozenset(),
+}
+
+
+def warn_unsupported_callbacks(kind: str, method: str, func) -> None:
+    """Warn (as torchdiffeq does) about callbacks on ``func`` that ``method`` never calls."""
+    unsupported = [
+        n for n in _CALLBACK_NAMES if n not in VALID_CALLBACKS[kind] and hasattr(func, n)
+    ]
+    if unsupported:
+        warnings.warn(
+            f"Solver {method!r} does not support the callbacks {unsupported} defined on "
+            f"func; they are not called (supported: {sorted(VALID_CALLBACKS[kind])}).",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
 def _callbacks(prob: Problem):
     cb = _Callbacks(prob, prob.user_func)
+    for name, attr in zip(_CALLBACK_NAMES, ("_step", "_accept", "_reject"), strict=True):
+        if name not in VALID_CALLBACKS[prob.kind]:
+            setattr(cb, attr, None)
     return cb if cb else None
 
 
