@@ -8,7 +8,7 @@ from tsgrad._kernels import _autograd, full_bands
 from tsgrad._kernels import _numba_dp as nb
 from tsgrad.losses import dilate_loss, soft_dtw_loss
 
-from ._reference import BANDS, B, M, N
+from ._reference import BANDS, B, M, N, softdtw_recursion
 
 
 @pytest.mark.parametrize("gamma", [1.0, 0.1], ids=["gamma1", "gamma0.1"])
@@ -59,3 +59,18 @@ def test_float32_costs_are_read_without_a_float64_copy():
     v64 = _autograd.soft_dtw_batch(D32.double(), 0.5, bands)
     assert v32.dtype == torch.float32
     torch.testing.assert_close(v32, v64.float(), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("gamma", [1e-3, 0.01, 0.1], ids=["g1e-3", "g0.01", "g0.1"])
+def test_flushed_exponentials_leave_values_and_gradients_unchanged(gamma):
+    # The kernels skip exp(x) for x < -42 (most cells at small gamma); the plain-autograd
+    # logsumexp recursion evaluates every exponential.
+    g = torch.Generator().manual_seed(1)
+    D = (torch.rand(3, 6, 5, dtype=torch.float64, generator=g) * 2).requires_grad_(True)
+    Dr = D.detach().clone().requires_grad_(True)
+    ours = _autograd.soft_dtw_alignment_batch(D, gamma, full_bands(3, 6, 5))[0]
+    ref = softdtw_recursion(Dr, gamma)
+    torch.testing.assert_close(ours, ref, rtol=1e-12, atol=1e-12)
+    (E,) = torch.autograd.grad(ours.sum(), D)
+    (E_ref,) = torch.autograd.grad(ref.sum(), Dr)
+    torch.testing.assert_close(E, E_ref, rtol=1e-10, atol=1e-12)
