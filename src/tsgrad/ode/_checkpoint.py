@@ -13,7 +13,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._solve import _step_outputs, attach_time_gradients, integrate, make_stepper, prepare
+from ._solve import (
+    _step_outputs,
+    attach_time_gradients,
+    integrate,
+    make_stepper,
+    prepare,
+    require_joint_rk,
+)
 
 __all__ = ["odeint_checkpoint"]
 
@@ -117,16 +124,7 @@ def odeint_checkpoint(
             f"is not given. Got {type(func).__name__} instead."
         )
     prob = prepare(func, y0, t, rtol=rtol, atol=atol, method=method, options=options, where=where)
-    if prob.options.get("batch_dim") is not None:
-        raise ValueError(
-            f"The 'batch_dim' option is not supported by {where}. Got "
-            f"batch_dim={prob.options['batch_dim']} instead; use odeint or odeint_adjoint."
-        )
-    if prob.kind not in ("adaptive", "fixed"):
-        raise ValueError(
-            f"The 'method' parameter of {where} must be a Runge-Kutta method. "
-            f"Got {prob.method!r} instead."
-        )
+    require_joint_rk(prob, where)
     params = tuple(func.parameters()) if adjoint_params is None else tuple(adjoint_params)
     params = tuple(p for p in params if isinstance(p, torch.Tensor) and p.requires_grad)
     y0_in, finish = attach_time_gradients(prob, prob.y0)

@@ -6,7 +6,7 @@ import bisect
 
 import torch
 
-from ._solve import integrate, make_stepper, prepare
+from ._solve import integrate, make_stepper, prepare, require_joint_rk
 from ._stats import SolverStats
 
 __all__ = ["DenseSolution", "odeint_dense"]
@@ -106,16 +106,7 @@ def odeint_dense(func, y0, t0, t1, *, rtol=1e-7, atol=1e-9, method=None, options
         raise ValueError(f"The 't0' and 't1' parameters of {where} must differ. Got {t0} twice.")
     t = torch.stack([ts[0], ts[1].to(ts[0].dtype)])
     prob = prepare(func, y0, t, rtol=rtol, atol=atol, method=method, options=options, where=where)
-    if prob.options.get("batch_dim") is not None:
-        raise ValueError(
-            f"The 'batch_dim' option is not supported by {where}. Got "
-            f"batch_dim={prob.options['batch_dim']} instead; use odeint or odeint_adjoint."
-        )
-    if prob.kind not in ("adaptive", "fixed"):
-        raise ValueError(
-            f"The 'method' parameter of {where} must be a Runge-Kutta method. "
-            f"Got {prob.method!r} instead."
-        )
+    require_joint_rk(prob, where)
     if (
         prob.kind == "fixed"
         and prob.options["step_size"] is None

@@ -589,6 +589,21 @@ def attach_time_gradients(prob: Problem, y0: torch.Tensor):
     return y0_in, finish
 
 
+def require_joint_rk(prob: Problem, where: str) -> None:
+    """Functions that record the Runge-Kutta steps (checkpoint, dense output) need a joint
+    solve with a Runge-Kutta method."""
+    if prob.options.get("batch_dim") is not None:
+        raise ValueError(
+            f"The 'batch_dim' option is not supported by {where}. Got "
+            f"batch_dim={prob.options['batch_dim']} instead; use odeint or odeint_adjoint."
+        )
+    if prob.kind not in ("adaptive", "fixed"):
+        raise ValueError(
+            f"The 'method' parameter of {where} must be a Runge-Kutta method. "
+            f"Got {prob.method!r} instead."
+        )
+
+
 def _fill_stats(prob: Problem, out: Outcome) -> None:
     stats = prob.options.get("stats")
     if stats is not None:
