@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from torch.autograd import gradcheck
@@ -132,6 +134,44 @@ def test_checkpoint_matches_backprop(method, reverse):
     kw = dict(rtol=1e-6, atol=1e-8, method=method, options=options)
     direct = _grads(odeint, reverse, **kw)
     ckpt = _grads(odeint_checkpoint, reverse, **kw)
+    for c, d in zip(ckpt, direct, strict=True):
+        assert _rel(c, d) < 1e-9
+
+
+@pytest.mark.parametrize(
+    "method,options,tol,t_end",
+    [
+        ("rk4", {"step_size": 0.01}, {}, 3.0),
+        ("dopri5", None, {"rtol": 1e-12, "atol": 1e-14}, 20.0),
+    ],
+    ids=["rk4-300-steps", "dopri5-tight-long"],
+)
+def test_checkpoint_keeps_about_sqrt_steps_states_and_stays_exact(
+    method, options, tol, t_end, monkeypatch
+):
+    # Hundreds of steps: the kept starts are thinned several times and the backward pass
+    # replays segments from them; the gradient must still equal backprop's.
+    from tsgrad.ode import _checkpoint
+
+    seen = {}
+    real_add = _checkpoint._SegmentRecorder.add
+
+    def spy(self, st, n):
+        real_add(self, st, n)
+        seen["steps"] = len(self.records)
+        seen["most_kept"] = max(seen.get("most_kept", 0), len(self.starts))
+
+    monkeypatch.setattr(_checkpoint._SegmentRecorder, "add", spy)
+    kw = dict(method=method, options=options, **tol)
+    f = Field()
+    y0 = torch.tensor([[0.5, -0.3], [1.0, 0.2]], dtype=F64)
+    t = torch.linspace(0.0, t_end, 7, dtype=F64)
+    direct = torch.autograd.grad(odeint(f, y0, t, **kw).square().sum(), tuple(f.parameters()))
+    ckpt = torch.autograd.grad(
+        odeint_checkpoint(f, y0, t, **kw).square().sum(), tuple(f.parameters())
+    )
+    assert seen["steps"] >= 200
+    assert seen["most_kept"] <= 2 * math.isqrt(seen["steps"]) + 2
     for c, d in zip(ckpt, direct, strict=True):
         assert _rel(c, d) < 1e-9
 

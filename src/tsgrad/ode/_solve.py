@@ -399,9 +399,20 @@ def _step_outputs(stepper, st: Step, times: list[float]) -> torch.Tensor:
 
 
 def integrate(
-    prob: Problem, y0: torch.Tensor, *, stepper=None, schedule=None, record: bool = False
+    prob: Problem,
+    y0: torch.Tensor,
+    *,
+    stepper=None,
+    schedule=None,
+    record: bool = False,
+    recorder=None,
 ) -> Outcome:
-    """Run the stepping loop from ``prob.t_out[0]`` over all output times (or to an event)."""
+    """Run the stepping loop from ``prob.t_out[0]`` over all output times (or to an event).
+
+    ``record=True`` keeps every accepted :class:`Step` (with its stages, for dense output);
+    a ``recorder`` gets ``recorder.add(step, n_outputs)`` for each accepted step instead
+    and keeps what it needs.
+    """
     if stepper is None:
         stepper, schedule = make_stepper(prob)
     opts = prob.options
@@ -461,6 +472,8 @@ def integrate(
                 if record:
                     steps.append(st)
                     per_step.append(1)
+                if recorder is not None:
+                    recorder.add(st, 1)
                 break
             g0 = g1
         j = idx
@@ -471,6 +484,8 @@ def integrate(
         if record:
             steps.append(st)
             per_step.append(j - idx)
+        if recorder is not None:
+            recorder.add(st, j - idx)
         idx = j
         t, y = t1, st.y1
         after_jump = end_jump
