@@ -132,12 +132,13 @@ def odeint_checkpoint(
 ):
     """:func:`odeint` with exact gradients of the solver at low memory (recomputation).
 
-    The forward pass stores the start of every accepted step; the backward pass recomputes
-    the steps one at a time with autograd. The gradient equals backprop through
-    :func:`odeint` (to rounding), unlike the backsolve :func:`odeint_adjoint`, whose
-    gradient is only as accurate as the backward re-integration. Costs about one extra
-    forward solve of function evaluations plus their vector-Jacobian products; memory grows
-    with the number of steps times the state size only.
+    The forward pass keeps the start state of about ``sqrt(steps)`` accepted steps; the
+    backward pass replays each segment between them without autograd, then recomputes its
+    steps one at a time with autograd. The gradient equals backprop through :func:`odeint`
+    (to rounding), unlike the backsolve :func:`odeint_adjoint`, whose gradient is only as
+    accurate as the backward re-integration. Costs about two extra forward solves of
+    function evaluations plus their vector-Jacobian products; memory grows with
+    ``sqrt(steps)`` times the state size.
 
     Parameters
     ----------
