@@ -24,8 +24,10 @@ Conventions
 
 from __future__ import annotations
 
+import functools
 import math
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -653,10 +655,6 @@ _MIN_PARALLEL_CELLS = 1 << 15
 
 
 def _sized(kernel, work):
-    import functools
-
-    import numba
-
     @functools.wraps(kernel)
     def call(*args):
         problems, cells = work(*args)
