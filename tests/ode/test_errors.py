@@ -12,6 +12,7 @@ from tsgrad.ode import (
     StepSizeUnderflowError,
     odeint,
     odeint_adjoint,
+    odeint_checkpoint,
     odeint_dense,
     odeint_event,
 )
@@ -95,6 +96,14 @@ def test_adjoint_requires_module_or_params():
         odeint_adjoint(decay, Y0, T, adjoint_params=(), adjoint_method="bogus")
     with pytest.raises(ValueError, match="Unknown option 'bogus'"):
         odeint_adjoint(decay, Y0, T, adjoint_params=(), adjoint_options={"bogus": 1})
+
+
+@pytest.mark.parametrize("solve", [odeint_adjoint, odeint_checkpoint], ids=lambda f: f.__name__)
+def test_gradient_parameters_are_checked_alike(solve):
+    with pytest.raises(TypeError, match="'func' parameter of .* must be a torch.nn.Module"):
+        solve(decay, Y0, T)
+    with pytest.raises(TypeError, match="'adjoint_params' parameter .* only tensors. Got float"):
+        solve(decay, Y0, T, adjoint_params=(1.0,))
 
 
 def test_event_and_dense_argument_errors():

@@ -20,10 +20,9 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import nn
 
 from ._control import rms_norm
-from ._options import parse_options
+from ._options import gradient_params, parse_options
 from ._solve import available_methods, integrate, method_kind, prepare
 
 __all__ = ["odeint_adjoint"]
@@ -215,12 +214,7 @@ def odeint_adjoint(
     -0.367879
     """
     where = "odeint_adjoint"
-    if adjoint_params is None and not isinstance(func, nn.Module):
-        raise TypeError(
-            f"The 'func' parameter of {where} must be a torch.nn.Module when 'adjoint_params' "
-            f"is not given. Got {type(func).__name__} instead; pass adjoint_params=(...) with "
-            "the tensors func depends on, or use odeint."
-        )
+    params = gradient_params(func, adjoint_params, where)
     if event_fn is not None:
         return _adjoint_event(
             func,
@@ -240,14 +234,6 @@ def odeint_adjoint(
             ),
         )
     prob = prepare(func, y0, t, rtol=rtol, atol=atol, method=method, options=options, where=where)
-    params = tuple(func.parameters()) if adjoint_params is None else tuple(adjoint_params)
-    for p in params:
-        if not isinstance(p, torch.Tensor):
-            raise TypeError(
-                f"The 'adjoint_params' parameter of {where} must contain only tensors. "
-                f"Got {type(p).__name__} instead."
-            )
-    params = tuple(p for p in params if p.requires_grad)
 
     adj_method = (method or "dopri5") if adjoint_method is None else adjoint_method
     if not isinstance(adj_method, str) or adj_method not in available_methods():

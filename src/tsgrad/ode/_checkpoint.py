@@ -18,8 +18,8 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import nn
 
+from ._options import gradient_params
 from ._solve import (
     _step_outputs,
     attach_time_gradients,
@@ -166,15 +166,9 @@ def odeint_checkpoint(
     -0.367879
     """
     where = "odeint_checkpoint"
-    if adjoint_params is None and not isinstance(func, nn.Module):
-        raise TypeError(
-            f"The 'func' parameter of {where} must be a torch.nn.Module when 'adjoint_params' "
-            f"is not given. Got {type(func).__name__} instead."
-        )
+    params = gradient_params(func, adjoint_params, where)
     prob = prepare(func, y0, t, rtol=rtol, atol=atol, method=method, options=options, where=where)
     require_joint_rk(prob, where)
-    params = tuple(func.parameters()) if adjoint_params is None else tuple(adjoint_params)
-    params = tuple(p for p in params if isinstance(p, torch.Tensor) and p.requires_grad)
     y0_in, finish = attach_time_gradients(prob, prob.y0)
     ys = _CheckpointFunction.apply(prob, y0_in, *params)
     return prob.unflatten(finish(ys))

@@ -217,3 +217,24 @@ def validate_callable(func: Callable, name: str, where: str) -> None:
             f"The {name!r} parameter of {where} must be callable. "
             f"Got {type(func).__name__} instead."
         )
+
+
+def gradient_params(func, adjoint_params, where: str) -> tuple:
+    """The tensors that ``odeint_adjoint`` / ``odeint_checkpoint`` differentiate: the
+    ``adjoint_params`` given, else ``func.parameters()``; those requiring grad."""
+    if adjoint_params is None:
+        if not isinstance(func, torch.nn.Module):
+            raise TypeError(
+                f"The 'func' parameter of {where} must be a torch.nn.Module when "
+                f"'adjoint_params' is not given. Got {type(func).__name__} instead; pass "
+                "adjoint_params=(...) with the tensors func depends on, or use odeint."
+            )
+        return tuple(p for p in func.parameters() if p.requires_grad)
+    params = tuple(adjoint_params)
+    for p in params:
+        if not isinstance(p, torch.Tensor):
+            raise TypeError(
+                f"The 'adjoint_params' parameter of {where} must contain only tensors. "
+                f"Got {type(p).__name__} instead."
+            )
+    return tuple(p for p in params if p.requires_grad)
