@@ -10,7 +10,7 @@ last first, and back-propagates through it (and through the outputs interpolated
 it). The result is the gradient of the discrete solver, identical to backprop through
 :func:`odeint` up to rounding; memory is ``O(sqrt(steps) * state)`` instead of
 backprop's ``O(steps * stages * graph)``, for one more forward solve of function
-evaluations (two-level checkpointing, Griewank & Walther's "revolve" with two levels).
+evaluations (two-level "sqrt" checkpointing; binomial checkpointing would need fewer states).
 """
 
 from __future__ import annotations
