@@ -9,7 +9,7 @@ segments in reverse: it replays one segment's steps without autograd from its ke
 last first, and back-propagates through it (and through the outputs interpolated inside
 it). The result is the gradient of the discrete solver, identical to backprop through
 :func:`odeint` up to rounding; memory is ``O(sqrt(steps) * state)`` instead of
-backprop's ``O(steps * stages * graph)``, for one more forward solve of function
+backprop's ``O(steps * stages * graph)``, for two more forward solves of function
 evaluations (two-level "sqrt" checkpointing; binomial checkpointing would need fewer states).
 """
 
