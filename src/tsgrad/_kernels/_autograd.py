@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from torch.autograd.function import once_differentiable
 
+from . import _numba_diag as nd
 from . import _numba_dp as nb
 from ._bands import Bands
 
@@ -57,9 +59,14 @@ WEIGHTS_MAX_CELLS = 2**22
 class _NumbaEngine:
     """Adapter: torch in, torch out, numba kernels in the middle (float64 tables).
 
-    The forward state is ``(R, W)``: ``W`` holds the soft-min weights when the batch has
-    at most :data:`WEIGHTS_MAX_CELLS` cells (exponential-free backward and HVP), else None.
+    Soft-DTW runs the vectorised anti-diagonal kernels of :mod:`._numba_diag`.  The
+    forward state is ``(S, W, DS, (n, m))``: the table, and either the soft-min weights ``W`` (at
+    most :data:`WEIGHTS_MAX_CELLS` cells: exponential-free backward and HVP) or the skewed
+    costs ``DS`` in the input's dtype (the weights are recomputed).  The state holds all
+    the backward needs, so the Functions keep no reference to the cost array.
     """
+
+    KEEPS_COST = False
 
     @staticmethod
     def prepare(D, bands):
@@ -68,24 +75,24 @@ class _NumbaEngine:
     @staticmethod
     def softdtw_forward(Dn, gamma, b: Bands):
         if Dn.size <= WEIGHTS_MAX_CELLS:
-            R, val, W = nb.softdtw_forward_weights(Dn, gamma, b.lx, b.ly, b.lo, b.hi)
-            return (R, W), val
-        R, val = nb.softdtw_forward(Dn, gamma, b.lx, b.ly, b.lo, b.hi)
-        return (R, None), val
+            S, val, W = nd.softdtw_forward_weights(Dn, gamma, b.lx, b.ly, b.lo, b.hi)
+            return (S, W, None, Dn.shape[1:]), val
+        S, val, DS = nd.softdtw_forward(Dn, gamma, b.lx, b.ly, b.lo, b.hi)
+        return (S, None, DS, Dn.shape[1:]), val
 
     @staticmethod
     def softdtw_backward(Dn, state, gamma, b: Bands):
-        R, W = state
+        S, W, DS, (n, m) = state
         if W is not None:
-            return nb.softdtw_backward_weights(W, R, b.lx, b.ly, b.lo, b.hi)
-        return nb.softdtw_backward(Dn, R, gamma, b.lx, b.ly, b.lo, b.hi)
+            return nd.softdtw_backward_weights(W, S, b.lx, b.ly, n, m)
+        return nd.softdtw_backward(DS, S, gamma, b.lx, b.ly, n, m)
 
     @staticmethod
     def softdtw_hvp(Dn, state, E, Z, gamma, b: Bands):
-        R, W = state
+        S, W, DS, _ = state
         if W is not None:
-            return nb.softdtw_hvp_weights(W, R, E, _np64(Z), gamma, b.lx, b.ly, b.lo, b.hi)[0]
-        return nb.softdtw_hvp(Dn, R, E, _np64(Z), gamma, b.lx, b.ly, b.lo, b.hi)[0]
+            return nd.softdtw_hvp_weights(W, S, E, _np64(Z), gamma, b.lx, b.ly)[0]
+        return nd.softdtw_hvp(DS, S, E, _np64(Z), gamma, b.lx, b.ly)[0]
 
     @staticmethod
     def dtw_forward(Dn, b: Bands):
@@ -116,7 +123,8 @@ class SoftDTWFunction(torch.autograd.Function):
         eng = _engine(D)
         Dn, b = eng.prepare(D, bands)
         R, val = eng.softdtw_forward(Dn, gamma, b)
-        ctx.eng, ctx.Dn, ctx.R, ctx.gamma, ctx.bands = eng, Dn, R, gamma, b
+        ctx.eng, ctx.R, ctx.gamma, ctx.bands = eng, R, gamma, b
+        ctx.Dn = Dn if eng.KEEPS_COST else None
         ctx.meta = (D.dtype, D.device)
         return eng.to_torch(val, (D.dtype, D.device))
 
@@ -140,7 +148,8 @@ class SoftDTWAlignmentFunction(torch.autograd.Function):
         Dn, b = eng.prepare(D, bands)
         R, val = eng.softdtw_forward(Dn, gamma, b)
         E = eng.softdtw_backward(Dn, R, gamma, b)
-        ctx.eng, ctx.Dn, ctx.R, ctx.E, ctx.gamma, ctx.bands = eng, Dn, R, E, gamma, b
+        ctx.eng, ctx.R, ctx.E, ctx.gamma, ctx.bands = eng, R, E, gamma, b
+        ctx.Dn = Dn if eng.KEEPS_COST else None
         ctx.meta = (D.dtype, D.device)
         return eng.to_torch(val, (D.dtype, D.device)), eng.to_torch(E, (D.dtype, D.device))
 
@@ -170,6 +179,50 @@ class DTWFunction(torch.autograd.Function):
         eng = ctx.eng
         A = eng.to_torch(eng.dtw_path_matrix(ctx.R, ctx.bands), ctx.meta)
         return grad_val[:, None, None] * A, None
+
+
+class SoftDTWSqEuclideanFunction(torch.autograd.Function):
+    """Soft-DTW values ``(B,)`` of the squared Euclidean costs of ``x``, ``y`` (CPU, numba).
+
+    One kernel makes the costs and runs the DP, and the backward returns the gradients of
+    the series directly (``2 sum_j E_ij (x_i - y_j)``): no ``(B, n, m)`` cost tensor, and
+    two autograd nodes fewer.  First-order only (the backward is not differentiable).
+    """
+
+    @staticmethod
+    def forward(ctx, x, y, gamma: float, bands: Bands):
+        b = bands
+        store = x.shape[0] * x.shape[1] * y.shape[1] <= WEIGHTS_MAX_CELLS
+        S, val, W = nd.softdtw_sqeuclidean_forward(
+            _np_float(x), _np_float(y), gamma, b.lx, b.ly, b.lo, b.hi, store
+        )
+        ctx.save_for_backward(x, y)
+        ctx.S, ctx.W, ctx.gamma, ctx.bands = S, W, gamma, b
+        return torch.from_numpy(val).to(dtype=x.dtype)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_val):
+        x, y = ctx.saved_tensors
+        b = ctx.bands
+        g = grad_val.detach().to(dtype=torch.float64).contiguous().numpy()
+        gx, gy = nd.softdtw_sqeuclidean_grad(
+            _np_float(x), _np_float(y), ctx.S, ctx.W, ctx.gamma, b.lx, b.ly, g
+        )
+        gx = torch.from_numpy(gx).to(dtype=x.dtype) if ctx.needs_input_grad[0] else None
+        gy = torch.from_numpy(gy).to(dtype=y.dtype) if ctx.needs_input_grad[1] else None
+        return gx, gy, None, None
+
+
+def fused_sqeuclidean(x: torch.Tensor) -> bool:
+    """Whether :func:`soft_dtw_sqeuclidean_batch` applies to tensors like ``x`` (CPU, numba)."""
+    return _use_numba(x)
+
+
+def soft_dtw_sqeuclidean_batch(x, y, gamma: float, bands: Bands) -> torch.Tensor:
+    """Differentiable soft-DTW values ``(B,)`` of ``x`` ``(B, n, d)``, ``y`` ``(B, m, d)``
+    with the squared Euclidean cost, fused (CPU tensors; see :func:`fused_sqeuclidean`)."""
+    return SoftDTWSqEuclideanFunction.apply(x, y, gamma, bands)
 
 
 def soft_dtw_batch(D: torch.Tensor, gamma: float, bands: Bands) -> torch.Tensor:

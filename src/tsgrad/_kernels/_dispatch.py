@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _numba_diag as nd
 from . import _numba_dp as nb
 from ._bands import Bands
 
@@ -37,7 +38,7 @@ def soft_dtw_values(D, gamma: float, bands: Bands, be):
 
         return soft_dtw_batch(D, gamma, bands)
     b = bands
-    return nb.softdtw_forward(_np64(D), gamma, b.lx, b.ly, b.lo, b.hi)[1]
+    return nd.softdtw_values(_np64(D), gamma, b.lx, b.ly, b.lo, b.hi)
 
 
 def soft_dtw_alignments(D, gamma: float, bands: Bands, be):
@@ -48,8 +49,8 @@ def soft_dtw_alignments(D, gamma: float, bands: Bands, be):
         return soft_dtw_alignment_batch(D, gamma, bands)
     b = bands
     Dn = _np64(D)
-    R, val = nb.softdtw_forward(Dn, gamma, b.lx, b.ly, b.lo, b.hi)
-    E = nb.softdtw_backward(Dn, R, gamma, b.lx, b.ly, b.lo, b.hi)
+    S, val, DS = nd.softdtw_forward(Dn, gamma, b.lx, b.ly, b.lo, b.hi)
+    E = nd.softdtw_backward(DS, S, gamma, b.lx, b.ly, *Dn.shape[1:])
     return val, E
 
 
@@ -93,7 +94,7 @@ def pairs_values(X, Y, lx, ly, ii, jj, *, gamma: float | None, kind: int, param:
     jj = np.ascontiguousarray(jj, dtype=np.int64)
     if gamma is None:
         return nb.dtw_pairs_value(X, Y, lx, ly, ii, jj, kind, float(param))
-    return nb.softdtw_pairs_value(X, Y, lx, ly, ii, jj, float(gamma), kind, float(param))
+    return nd.softdtw_pairs_value(X, Y, lx, ly, ii, jj, float(gamma), kind, float(param))
 
 
 def dtw_pair_value(x, y, bands: Bands, kind: int, param: float, be):
@@ -111,6 +112,10 @@ def dtw_pair_value(x, y, bands: Bands, kind: int, param: float, be):
 def soft_dtw_pair_value(x, y, gamma: float, bands: Bands, kind: int, param: float, be):
     """Soft-DTW value of one pair (cost computed inside the kernel for NumPy)."""
     if _is_torch(be):
+        from ._autograd import fused_sqeuclidean, soft_dtw_sqeuclidean_batch
+
+        if fused_sqeuclidean(x) and x.dtype == y.dtype:
+            return soft_dtw_sqeuclidean_batch(x[None], y[None], gamma, bands)[0]
         return soft_dtw_values(sqeuclidean_cost(x, y)[None], gamma, bands, be)[0]
     n, m = x.shape[0], y.shape[0]
     return pairs_values(x[None], y[None], [n], [m], [0], [0], gamma=gamma, kind=kind, param=param)[

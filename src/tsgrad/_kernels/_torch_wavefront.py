@@ -85,6 +85,8 @@ def _diag_range(K: int, n: int, m: int) -> tuple[int, int]:
 class WavefrontEngine:
     """Same interface as the numba engine of :mod:`._autograd`, in pure torch."""
 
+    KEEPS_COST = True  # the backward recomputes the weights from the cost
+
     @staticmethod
     def prepare(D: torch.Tensor, bands: Bands):
         B, n, m = D.shape

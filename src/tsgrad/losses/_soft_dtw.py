@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._kernels._autograd import soft_dtw_batch
+from .._kernels._autograd import fused_sqeuclidean, soft_dtw_batch, soft_dtw_sqeuclidean_batch
 from . import _checks as ck
 from ._cost import cost_matrix
 
@@ -13,8 +13,11 @@ from ._cost import cost_matrix
 def _sdtw_values(x, y, xm, ym, gamma: float, cost, func: str) -> torch.Tensor:
     """Soft-DTW values ``(B,)`` of cleaned (padding zeroed) ``x``, ``y``."""
     B, n, m = x.shape[0], x.shape[1], y.shape[1]
+    bands = ck.bands_for(xm, ym, B, n, m)
+    if cost == "sqeuclidean" and fused_sqeuclidean(x):
+        return soft_dtw_sqeuclidean_batch(x, y, gamma, bands)
     D = ck.check_cost_matrix(cost_matrix(x, y, cost), B, n, m, func)
-    return soft_dtw_batch(D, gamma, ck.bands_for(xm, ym, B, n, m))
+    return soft_dtw_batch(D, gamma, bands)
 
 
 def _prepare(x, y, gamma, reduction, cost, mask, func):

@@ -160,17 +160,29 @@ def to_time_series_dataset(dataset, dtype=float, be=None):
 # ------------------------------------------------------------------------------------
 # checks used at the public boundary
 # ------------------------------------------------------------------------------------
+def _drop_trailing_nans(x, be):
+    """``(x without its trailing all-NaN rows, whether x had no NaN at all)``.
+
+    One reduction when there is no NaN, the common case.
+    """
+    if not bool(be.to_numpy(be.any(be.isnan(x)))):
+        return x, True
+    nan_rows = be.to_numpy(be.all(be.isnan(x), axis=1))
+    valid = np.flatnonzero(~nan_rows)
+    return x[: (int(valid[-1]) + 1 if valid.size else 0)], False
+
+
 def series_pair(s1, s2, be, func: str):
     """Validated ``(x (n, d), y (m, d))`` pair, trailing NaN padding removed."""
-    x = to_time_series(s1, remove_nans=True, be=be)
-    y = to_time_series(s2, remove_nans=True, be=be)
-    for name, s in (("s1", x), ("s2", y)):
+    x, x_clean = _drop_trailing_nans(to_time_series(s1, be=be), be)
+    y, y_clean = _drop_trailing_nans(to_time_series(s2, be=be), be)
+    for name, s, clean in (("s1", x, x_clean), ("s2", y, y_clean)):
         if s.shape[0] == 0:
             raise ValueError(
                 f"The '{name}' parameter of {func} must be a non-empty time series. "
                 "Got a series of length 0 (or only NaN)."
             )
-        if bool(be.to_numpy(be.any(be.isnan(s)))):
+        if not clean and bool(be.to_numpy(be.any(be.isnan(s)))):
             raise ValueError(
                 f"The '{name}' parameter of {func} contains NaN inside the series; NaN is "
                 "only allowed as trailing padding of variable-length series."

@@ -1,0 +1,509 @@
+"""Soft-DTW kernels on the anti-diagonal layout, vectorised (numba, CPU).
+
+The row-major kernels of :mod:`._numba_dp` compute one cell after the other: each cell
+waits for its left neighbour, so the soft minimum's ``exp`` / ``log`` calls run one at a
+time (about 43 ns a cell).  The cells of an anti-diagonal ``i + j = t`` depend only on the
+two previous anti-diagonals, so here the tables are stored diagonal by diagonal and every
+diagonal is one loop without dependencies, with the branch-free ``exp`` / ``log`` of
+:mod:`._fastmath`: LLVM vectorises it.
+
+Layout
+------
+A problem with padded lengths ``(n, m)`` has a table of ``(n + 2) x (m + 2)`` cells
+``(i, j)``: row ``i = 0`` and column ``j = 0`` are the borders of the recursion, cell
+``(i, j)`` with ``i, j >= 1`` belongs to the cost ``D[i - 1, j - 1]``, and the extra row
+``n + 1`` and column ``m + 1`` make every successor of a cell exist (their weights stay 0).
+Diagonal ``t`` holds the cells ``max(0, t - m - 1) <= i <= min(n + 1, t)`` contiguously;
+cell ``(i, t - i)`` is at ``off[t] + i`` (:func:`diag_offsets`).  Tables are flat arrays of
+``L = (n + 2)(m + 2)`` values per problem.
+
+Same conventions as :mod:`._numba_dp` otherwise: element ``b`` uses rows ``i < lx[b]``,
+columns ``j < ly[b]`` and the band ``lo[b, i] <= j < hi[b, i]``; ``S`` (the table ``R``)
+is float64, ``+inf`` outside the band; ``W[b, k]`` holds the soft-min weight of predecessor
+``k`` (DIAG, UP, LEFT) of every cell.  The results equal the row-major kernels' up to
+rounding (tested to 1e-12).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from ._fastmath import JIT, exp_neg, log_1_4
+from ._numba_dp import _batch_work, _fill_band_one, _pairs_work, _sized
+
+INF = np.inf
+_PAR = {**JIT, "parallel": True}
+_PAR.pop("nogil")
+
+
+@njit(**JIT)
+def diag_offsets(n, m):
+    """``off`` (``n + m + 3``,) with cell ``(i, t - i)`` at ``off[t] + i``, and the size ``L``."""
+    rows = n + 1  # largest i
+    cols = m + 1  # largest j
+    off = np.empty(rows + cols + 1, dtype=np.int64)
+    start = 0
+    for t in range(rows + cols + 1):
+        ilo = max(0, t - cols)
+        ihi = min(rows, t)
+        off[t] = start - ilo
+        start += ihi - ilo + 1
+    return off, start
+
+
+@njit(**JIT)
+def _skew(D, lx, ly, off, DS):
+    # DS[cell (i + 1, j + 1)] = D[i, j] inside the lengths.
+    for i in range(lx):
+        for j in range(ly):
+            DS[off[i + j + 2] + i + 1] = D[i, j]
+
+
+@njit(**JIT)
+def _unskew(ES, n, m, off, E):
+    for i in range(n):
+        for j in range(m):
+            E[i, j] = ES[off[i + j + 2] + i + 1]
+
+
+@njit(inline="always", **JIT)
+def _softmin_weights(a, b, c, gamma, inv_gamma):
+    """``(softmin_gamma(a, b, c), w_a, w_b, w_c)`` without branches.
+
+    The minimum's exponential is exp(0) = 1 and is not evaluated: the two others are those
+    of the median and of the maximum.  ``inf`` when all three are ``inf`` (weights 0).
+    """
+    ab_lo = a if a < b else b
+    ab_hi = b if a < b else a
+    mn = ab_lo if ab_lo < c else c
+    mx = ab_hi if ab_hi > c else c
+    lo_c = ab_hi if ab_hi < c else c
+    md = ab_lo if ab_lo > lo_c else lo_c
+    e_md = exp_neg((mn - md) * inv_gamma)
+    e_mx = exp_neg((mn - mx) * inv_gamma)
+    s = 1.0 + e_md + e_mx
+    reach = mn < INF
+    value = mn - gamma * log_1_4(s) if reach else INF
+    inv_s = 1.0 / s if reach else 0.0
+    wa = (1.0 if a == mn else (e_md if a == md else e_mx)) * inv_s
+    wb = (1.0 if b == mn else (e_md if b == md else e_mx)) * inv_s
+    wc = (1.0 if c == mn else (e_md if c == md else e_mx)) * inv_s
+    return value, wa, wb, wc
+
+
+@njit(inline="always", **JIT)
+def _softmin(a, b, c, gamma, inv_gamma):
+    ab_lo = a if a < b else b
+    ab_hi = b if a < b else a
+    mn = ab_lo if ab_lo < c else c
+    mx = ab_hi if ab_hi > c else c
+    lo_c = ab_hi if ab_hi < c else c
+    md = ab_lo if ab_lo > lo_c else lo_c
+    s = 1.0 + exp_neg((mn - md) * inv_gamma) + exp_neg((mn - mx) * inv_gamma)
+    return mn - gamma * log_1_4(s) if mn < INF else INF
+
+
+@njit(**JIT)
+def _borders(S, lx, ly, off):
+    S[off[0]] = 0.0
+    for t in range(1, lx + 1):
+        S[off[t] + t] = INF  # (t, 0)
+    for t in range(1, ly + 1):
+        S[off[t]] = INF  # (0, t)
+
+
+# The inner loops below index slices of the tables from 0 (``k = i - i0``): numba then knows
+# the indices are non-negative, emits no wrap-around code, and LLVM vectorises the loop.
+@njit(**JIT)
+def _forward_one(DS, gamma, lx, ly, lo, hi, off, S):
+    inv_gamma = 1.0 / gamma
+    _borders(S, lx, ly, off)
+    for t in range(2, lx + ly + 1):
+        i0 = max(1, t - ly)
+        K = min(lx, t - 1) + 1 - i0
+        cur = S[off[t] + i0 : off[t] + i0 + K]
+        up = S[off[t - 1] + i0 - 1 : off[t - 1] + i0 + K]  # up[k] = (i-1, j), up[k+1] = (i, j-1)
+        dg = S[off[t - 2] + i0 - 1 : off[t - 2] + i0 - 1 + K]
+        cost = DS[off[t] + i0 : off[t] + i0 + K]
+        blo = lo[i0 - 1 : i0 - 1 + K]
+        bhi = hi[i0 - 1 : i0 - 1 + K]
+        j0 = t - i0 - 1  # cost column of k = 0
+        for k in range(K):
+            v = cost[k] + _softmin(dg[k], up[k], up[k + 1], gamma, inv_gamma)
+            j = j0 - k
+            cur[k] = v if (j >= blo[k]) & (j < bhi[k]) else INF
+
+
+@njit(**JIT)
+def _forward_weights_one(DS, gamma, lx, ly, lo, hi, off, S, W):
+    inv_gamma = 1.0 / gamma
+    _borders(S, lx, ly, off)
+    for t in range(2, lx + ly + 1):
+        i0 = max(1, t - ly)
+        K = min(lx, t - 1) + 1 - i0
+        a = off[t] + i0
+        cur = S[a : a + K]
+        wd = W[0, a : a + K]
+        wu = W[1, a : a + K]
+        wl = W[2, a : a + K]
+        up = S[off[t - 1] + i0 - 1 : off[t - 1] + i0 + K]
+        dg = S[off[t - 2] + i0 - 1 : off[t - 2] + i0 - 1 + K]
+        cost = DS[a : a + K]
+        blo = lo[i0 - 1 : i0 - 1 + K]
+        bhi = hi[i0 - 1 : i0 - 1 + K]
+        j0 = t - i0 - 1
+        for k in range(K):
+            v, w0, w1, w2 = _softmin_weights(dg[k], up[k], up[k + 1], gamma, inv_gamma)
+            j = j0 - k
+            inside = (j >= blo[k]) & (j < bhi[k])
+            cur[k] = cost[k] + v if inside else INF
+            wd[k] = w0 if inside else 0.0
+            wu[k] = w1 if inside else 0.0
+            wl[k] = w2 if inside else 0.0
+
+
+@njit(**JIT)
+def _weights_one(DS, S, gamma, lx, ly, off, W):
+    """Soft-min weights recomputed from the table: ``exp((R - D - r_pred) / gamma)``."""
+    inv_gamma = 1.0 / gamma
+    for t in range(2, lx + ly + 1):
+        i0 = max(1, t - ly)
+        K = min(lx, t - 1) + 1 - i0
+        a = off[t] + i0
+        cur = S[a : a + K]
+        cost = DS[a : a + K]
+        wd = W[0, a : a + K]
+        wu = W[1, a : a + K]
+        wl = W[2, a : a + K]
+        up = S[off[t - 1] + i0 - 1 : off[t - 1] + i0 + K]
+        dg = S[off[t - 2] + i0 - 1 : off[t - 2] + i0 - 1 + K]
+        for k in range(K):
+            r = cur[k]
+            base = r - cost[k]
+            xa = (base - dg[k]) * inv_gamma
+            xb = (base - up[k]) * inv_gamma
+            xc = (base - up[k + 1]) * inv_gamma
+            ea = exp_neg(xa if xa < 0.0 else 0.0)  # unconditional: a select, not a branch
+            eb = exp_neg(xb if xb < 0.0 else 0.0)
+            ec = exp_neg(xc if xc < 0.0 else 0.0)
+            reach = r < INF
+            wd[k] = ea if reach else 0.0
+            wu[k] = eb if reach else 0.0
+            wl[k] = ec if reach else 0.0
+
+
+@njit(**JIT)
+def _backward_one(W, S, lx, ly, off, ES):
+    """Expected alignment (skewed) from the weights; ``ES`` must be zero on entry."""
+    if S[off[lx + ly] + lx] == INF:  # no admissible path: E = 0
+        return
+    ES[off[lx + ly] + lx] = 1.0
+    for t in range(lx + ly - 1, 1, -1):
+        i0 = max(1, t - ly)
+        K = min(lx, t - 1) + 1 - i0
+        cur = ES[off[t] + i0 : off[t] + i0 + K]
+        # successors of (i, j): (i, j + 1) at nx[k] [LEFT], (i + 1, j) at nx[k + 1] [UP],
+        # (i + 1, j + 1) at nd[k] [DIAG]
+        a = off[t + 1] + i0
+        nx = ES[a : a + K + 1]
+        wl = W[2, a : a + K]
+        wu = W[1, a + 1 : a + 1 + K]
+        b = off[t + 2] + i0 + 1
+        nd = ES[b : b + K]
+        wd = W[0, b : b + K]
+        for k in range(K):
+            cur[k] = nx[k] * wl[k] + nx[k + 1] * wu[k] + nd[k] * wd[k]
+
+
+@njit(**JIT)
+def _hvp_one(W, S, ES, ZS, gamma, lx, ly, off, Rd, Ed):
+    """Hessian-vector product (skewed); ``Rd`` and ``Ed`` must be zero on entry."""
+    inv_gamma = 1.0 / gamma
+    # Forward tangent: Rd[cell] = Z[cell] + sum_k w_k Rd[pred_k].
+    for t in range(2, lx + ly + 1):
+        i0 = max(1, t - ly)
+        K = min(lx, t - 1) + 1 - i0
+        a = off[t] + i0
+        cur = Rd[a : a + K]
+        reach = S[a : a + K]
+        z = ZS[a : a + K]
+        wd = W[0, a : a + K]
+        wu = W[1, a : a + K]
+        wl = W[2, a : a + K]
+        up = Rd[off[t - 1] + i0 - 1 : off[t - 1] + i0 + K]
+        dg = Rd[off[t - 2] + i0 - 1 : off[t - 2] + i0 - 1 + K]
+        for k in range(K):
+            v = z[k] + wd[k] * dg[k] + wu[k] * up[k] + wl[k] * up[k + 1]
+            cur[k] = v if reach[k] < INF else 0.0
+    # Reverse: Ed[p] = sum_s w_sp (Ed[s] + E[s] (Rd[s] - Z[s] - Rd[p]) / gamma).
+    for t in range(lx + ly - 1, 1, -1):
+        i0 = max(1, t - ly)
+        K = min(lx, t - 1) + 1 - i0
+        a0 = off[t] + i0
+        cur = Ed[a0 : a0 + K]
+        reach = S[a0 : a0 + K]
+        rd = Rd[a0 : a0 + K]
+        a = off[t + 1] + i0  # LEFT at a + k, UP at a + k + 1
+        ed1 = Ed[a : a + K + 1]
+        e1 = ES[a : a + K + 1]
+        rd1 = Rd[a : a + K + 1]
+        z1 = ZS[a : a + K + 1]
+        wl = W[2, a : a + K]
+        wu = W[1, a + 1 : a + 1 + K]
+        b = off[t + 2] + i0 + 1  # DIAG at b + k
+        ed2 = Ed[b : b + K]
+        e2 = ES[b : b + K]
+        rd2 = Rd[b : b + K]
+        z2 = ZS[b : b + K]
+        wd = W[0, b : b + K]
+        for k in range(K):
+            rdp = rd[k]
+            v = wl[k] * (ed1[k] + e1[k] * (rd1[k] - z1[k] - rdp) * inv_gamma)
+            v += wu[k] * (ed1[k + 1] + e1[k + 1] * (rd1[k + 1] - z1[k + 1] - rdp) * inv_gamma)
+            v += wd[k] * (ed2[k] + e2[k] * (rd2[k] - z2[k] - rdp) * inv_gamma)
+            cur[k] = v if reach[k] < INF else 0.0
+    return Rd[off[lx + ly] + lx]
+
+
+# --------------------------------------------------------------------------------------
+# Batched entry points (parallel over the batch)
+# --------------------------------------------------------------------------------------
+@njit(**_PAR)
+def softdtw_values(D, gamma, lx, ly, lo, hi):
+    """Soft-DTW values ``(B,)`` of ``D`` ``(B, n, m)`` (no table kept)."""
+    B, n, m = D.shape
+    off, L = diag_offsets(n, m)
+    val = np.empty(B)
+    for b in prange(B):
+        DS = np.empty(L)
+        S = np.empty(L)
+        _skew(D[b], lx[b], ly[b], off, DS)
+        _forward_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S)
+        val[b] = S[off[lx[b] + ly[b]] + lx[b]]
+    return val
+
+
+@njit(**_PAR)
+def softdtw_forward(D, gamma, lx, ly, lo, hi):
+    """Skewed tables ``S`` ``(B, L)``, values ``(B,)`` and skewed costs ``DS`` ``(B, L)``.
+
+    ``DS`` has the dtype of ``D`` (float32 stays float32).
+    """
+    B, n, m = D.shape
+    off, L = diag_offsets(n, m)
+    S = np.empty((B, L))
+    DS = np.empty((B, L), dtype=D.dtype)
+    val = np.empty(B)
+    for b in prange(B):
+        _skew(D[b], lx[b], ly[b], off, DS[b])
+        _forward_one(DS[b], gamma, lx[b], ly[b], lo[b], hi[b], off, S[b])
+        val[b] = S[b, off[lx[b] + ly[b]] + lx[b]]
+    return S, val, DS
+
+
+@njit(**_PAR)
+def softdtw_forward_weights(D, gamma, lx, ly, lo, hi):
+    """Skewed tables ``S`` ``(B, L)``, values ``(B,)`` and weights ``W`` ``(B, 3, L)``."""
+    B, n, m = D.shape
+    off, L = diag_offsets(n, m)
+    S = np.empty((B, L))
+    W = np.zeros((B, 3, L))
+    val = np.empty(B)
+    for b in prange(B):
+        DS = np.empty(L)
+        _skew(D[b], lx[b], ly[b], off, DS)
+        _forward_weights_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S[b], W[b])
+        val[b] = S[b, off[lx[b] + ly[b]] + lx[b]]
+    return S, val, W
+
+
+@njit(**_PAR)
+def softdtw_backward_weights(W, S, lx, ly, n, m):
+    """Expected alignments ``E`` ``(B, n, m)`` from the stored weights."""
+    B = W.shape[0]
+    off, L = diag_offsets(n, m)
+    E = np.empty((B, n, m))
+    for b in prange(B):
+        ES = np.zeros(L)
+        _backward_one(W[b], S[b], lx[b], ly[b], off, ES)
+        _unskew(ES, n, m, off, E[b])
+    return E
+
+
+@njit(**_PAR)
+def softdtw_backward(DS, S, gamma, lx, ly, n, m):
+    """Expected alignments ``E`` ``(B, n, m)``, the weights recomputed per problem."""
+    B = S.shape[0]
+    off, L = diag_offsets(n, m)
+    E = np.empty((B, n, m))
+    for b in prange(B):
+        W = np.zeros((3, L))
+        _weights_one(DS[b], S[b], gamma, lx[b], ly[b], off, W)
+        ES = np.zeros(L)
+        _backward_one(W, S[b], lx[b], ly[b], off, ES)
+        _unskew(ES, n, m, off, E[b])
+    return E
+
+
+@njit(**JIT)
+def _hvp_problem(W, S, E, Z, gamma, lx, ly, off, L, Ed):
+    ES = np.zeros(L)
+    ZS = np.zeros(L)
+    _skew(E, lx, ly, off, ES)
+    _skew(Z, lx, ly, off, ZS)
+    Rd = np.zeros(L)
+    EdS = np.zeros(L)
+    dv = _hvp_one(W, S, ES, ZS, gamma, lx, ly, off, Rd, EdS)
+    _unskew(EdS, Ed.shape[0], Ed.shape[1], off, Ed)
+    return dv
+
+
+@njit(**_PAR)
+def softdtw_hvp_weights(W, S, E, Z, gamma, lx, ly):
+    """Hessian-vector products ``(B, n, m)`` and ``<E, Z>`` ``(B,)`` from stored weights."""
+    B, n, m = E.shape
+    off, L = diag_offsets(n, m)
+    Ed = np.empty((B, n, m))
+    dv = np.empty(B)
+    for b in prange(B):
+        dv[b] = _hvp_problem(W[b], S[b], E[b], Z[b], gamma, lx[b], ly[b], off, L, Ed[b])
+    return Ed, dv
+
+
+@njit(**_PAR)
+def softdtw_hvp(DS, S, E, Z, gamma, lx, ly):
+    """As :func:`softdtw_hvp_weights`, the weights recomputed per problem."""
+    B, n, m = E.shape
+    off, L = diag_offsets(n, m)
+    Ed = np.empty((B, n, m))
+    dv = np.empty(B)
+    for b in prange(B):
+        W = np.zeros((3, L))
+        _weights_one(DS[b], S[b], gamma, lx[b], ly[b], off, W)
+        dv[b] = _hvp_problem(W, S[b], E[b], Z[b], gamma, lx[b], ly[b], off, L, Ed[b])
+    return Ed, dv
+
+
+@njit(**JIT)
+def _skew_sqeuclidean(x, y, lx, ly, off, DS):
+    # Squared Euclidean costs, in float64 whatever the dtype of the series.
+    d = x.shape[1]
+    for i in range(lx):
+        for j in range(ly):
+            acc = 0.0
+            for k in range(d):
+                diff = np.float64(x[i, k]) - np.float64(y[j, k])
+                acc += diff * diff
+            DS[off[i + j + 2] + i + 1] = acc
+
+
+@njit(**JIT)
+def _sqeuclidean_chain(x, y, ES, g, lx, ly, off, gx, gy):
+    # dV/dx_i = 2 sum_j E_ij (x_i - y_j), dV/dy_j = -2 sum_i E_ij (x_i - y_j), times g.
+    d = x.shape[1]
+    for i in range(lx):
+        for j in range(ly):
+            e = 2.0 * g * ES[off[i + j + 2] + i + 1]
+            if e != 0.0:
+                for k in range(d):
+                    diff = e * (np.float64(x[i, k]) - np.float64(y[j, k]))
+                    gx[i, k] += diff
+                    gy[j, k] -= diff
+
+
+@njit(**_PAR)
+def softdtw_sqeuclidean_forward(X, Y, gamma, lx, ly, lo, hi, weights):
+    """Soft-DTW of the squared Euclidean costs of ``X`` ``(B, n, d)``, ``Y`` ``(B, m, d)``.
+
+    The costs are made inside the kernel (no ``(B, n, m)`` array).  Returns the skewed
+    tables ``S`` ``(B, L)``, the values ``(B,)`` and, when ``weights``, the soft-min weights
+    ``W`` ``(B, 3, L)`` (else an empty ``(0, 3, L)`` array).
+    """
+    B, n = X.shape[0], X.shape[1]
+    m = Y.shape[1]
+    off, L = diag_offsets(n, m)
+    S = np.empty((B, L))
+    W = np.zeros((B if weights else 0, 3, L))
+    val = np.empty(B)
+    for b in prange(B):
+        DS = np.empty(L)
+        _skew_sqeuclidean(X[b], Y[b], lx[b], ly[b], off, DS)
+        if weights:
+            _forward_weights_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S[b], W[b])
+        else:
+            _forward_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S[b])
+        val[b] = S[b, off[lx[b] + ly[b]] + lx[b]]
+    return S, val, W
+
+
+@njit(**_PAR)
+def softdtw_sqeuclidean_grad(X, Y, S, W, gamma, lx, ly, g):
+    """Gradients ``(B, n, d)``, ``(B, m, d)`` of ``sum_b g[b] V[b]`` w.r.t. ``X`` and ``Y``.
+
+    ``W`` as returned by :func:`softdtw_sqeuclidean_forward`; when empty the weights are
+    recomputed from the series, one problem at a time.
+    """
+    B, n, d = X.shape
+    m = Y.shape[1]
+    off, L = diag_offsets(n, m)
+    GX = np.zeros((B, n, d))
+    GY = np.zeros((B, m, d))
+    stored = W.shape[0] > 0
+    for b in prange(B):
+        if stored:
+            Wb = W[b]
+        else:
+            DS = np.empty(L)
+            _skew_sqeuclidean(X[b], Y[b], lx[b], ly[b], off, DS)
+            Wb = np.zeros((3, L))
+            _weights_one(DS, S[b], gamma, lx[b], ly[b], off, Wb)
+        ES = np.zeros(L)
+        _backward_one(Wb, S[b], lx[b], ly[b], off, ES)
+        _sqeuclidean_chain(X[b], Y[b], ES, g[b], lx[b], ly[b], off, GX[b], GY[b])
+    return GX, GY
+
+
+@njit(**_PAR)
+def softdtw_pairs_value(X, Y, lx, ly, ii, jj, gamma, kind, param):
+    """Soft-DTW values of the pairs ``(X[ii[p]], Y[jj[p]])`` with squared Euclidean cost."""
+    P = ii.shape[0]
+    n = X.shape[1]
+    m = Y.shape[1]
+    off, L = diag_offsets(n, m)
+    out = np.empty(P)
+    for p in prange(P):
+        a = ii[p]
+        c = jj[p]
+        lo = np.empty(n, dtype=np.int64)
+        hi = np.empty(n, dtype=np.int64)
+        if not _fill_band_one(kind, param, lx[a], ly[c], lo, hi):
+            out[p] = INF
+            continue
+        DS = np.empty(L)
+        S = np.empty(L)
+        _skew_sqeuclidean(X[a], Y[c], lx[a], ly[c], off, DS)
+        _forward_one(DS, gamma, lx[a], ly[c], lo, hi, off, S)
+        out[p] = S[off[lx[a] + ly[c]] + lx[a]]
+    return out
+
+
+# Thread count by work size (see :func:`._numba_dp._sized`).
+def _series_work(X, Y, *args):
+    return X.shape[0], X.shape[0] * X.shape[1] * Y.shape[1]
+
+
+def _flat_work(T, *args):  # T: (B, L) or (B, 3, L)
+    return T.shape[0], T.shape[0] * T.shape[-1]
+
+
+softdtw_values = _sized(softdtw_values, _batch_work)
+softdtw_forward = _sized(softdtw_forward, _batch_work)
+softdtw_forward_weights = _sized(softdtw_forward_weights, _batch_work)
+softdtw_backward = _sized(softdtw_backward, _flat_work)
+softdtw_backward_weights = _sized(softdtw_backward_weights, _flat_work)
+softdtw_hvp = _sized(softdtw_hvp, _flat_work)
+softdtw_hvp_weights = _sized(softdtw_hvp_weights, _flat_work)
+softdtw_pairs_value = _sized(softdtw_pairs_value, _pairs_work)
+softdtw_sqeuclidean_forward = _sized(softdtw_sqeuclidean_forward, _series_work)
+softdtw_sqeuclidean_grad = _sized(softdtw_sqeuclidean_grad, _series_work)
