@@ -24,7 +24,7 @@ import numba
 import numpy as np
 import torch
 
-from tsgrad._kernels import _numba_dp as nb
+from tsgrad._kernels import _numba_diag as nd
 from tsgrad._kernels import full_bands
 from tsgrad._kernels._autograd import set_cpu_engine
 from tsgrad.losses import dilate_loss, soft_dtw_loss
@@ -49,8 +49,8 @@ class _NaiveShape(torch.autograd.Function):
         Rs, vals = [], []
         for k in range(B):
             b = full_bands(1, *Dn.shape[1:])
-            R, v = nb.softdtw_forward(Dn[k : k + 1], gamma, b.lx, b.ly, b.lo, b.hi)
-            Rs.append(R)
+            S, v, DS = nd.softdtw_forward(Dn[k : k + 1], gamma, b.lx, b.ly, b.lo, b.hi)
+            Rs.append((S, DS))
             vals.append(v[0])
         ctx.save = (Dn, Rs, gamma)
         return torch.tensor(vals, dtype=D.dtype).mean()
@@ -62,7 +62,8 @@ class _NaiveShape(torch.autograd.Function):
         E = np.empty_like(Dn)
         for k in range(B):
             b = full_bands(1, *Dn.shape[1:])
-            E[k] = nb.softdtw_backward(Dn[k : k + 1], Rs[k], gamma, b.lx, b.ly, b.lo, b.hi)[0]
+            S, DS = Rs[k]
+            E[k] = nd.softdtw_backward(DS, S, gamma, b.lx, b.ly, *Dn.shape[1:])[0]
         return g * torch.from_numpy(E).to(g.dtype) / B, None
 
 
@@ -76,9 +77,9 @@ class _NaivePath(torch.autograd.Function):
         Rs, Es = [], np.empty_like(Dn)
         for k in range(B):
             b = full_bands(1, *Dn.shape[1:])
-            R, _ = nb.softdtw_forward(Dn[k : k + 1], gamma, b.lx, b.ly, b.lo, b.hi)
-            Es[k] = nb.softdtw_backward(Dn[k : k + 1], R, gamma, b.lx, b.ly, b.lo, b.hi)[0]
-            Rs.append(R)
+            S, _, DS = nd.softdtw_forward(Dn[k : k + 1], gamma, b.lx, b.ly, b.lo, b.hi)
+            Es[k] = nd.softdtw_backward(DS, S, gamma, b.lx, b.ly, *Dn.shape[1:])[0]
+            Rs.append((S, DS))
         ctx.save = (Dn, Rs, Es, gamma)
         return torch.from_numpy(Es.mean(0)).to(D.dtype)
 
@@ -90,9 +91,8 @@ class _NaivePath(torch.autograd.Function):
         H = np.empty_like(Dn)
         for k in range(B):
             b = full_bands(1, *Dn.shape[1:])
-            H[k] = nb.softdtw_hvp(
-                Dn[k : k + 1], Rs[k], Es[k : k + 1], Gn, gamma, b.lx, b.ly, b.lo, b.hi
-            )[0][0]
+            S, DS = Rs[k]
+            H[k] = nd.softdtw_hvp(DS, S, Es[k : k + 1], Gn, gamma, b.lx, b.ly)[0][0]
         return torch.from_numpy(H).to(G.dtype) / B, None
 
 

@@ -1,6 +1,8 @@
 """Private kernel layer: alignment dynamic programmes over cost matrices.
 
-``_numba_dp``        numba kernels (CPU, parallel over the batch), NumPy in / NumPy out.
+``_numba_dp``        numba: bands, hard DTW (CPU, parallel over the batch), NumPy in / out.
+``_numba_diag``      numba: soft-DTW on the anti-diagonal layout, vectorised (CPU).
+``_fastmath``        branch-free exp / log that LLVM vectorises (used by ``_numba_diag``).
 ``_bands``           lengths + global constraints -> admissible row bands.
 ``_autograd``        torch autograd Functions (numba on CPU, wavefront elsewhere); imports torch.
 ``_torch_wavefront`` pure-torch anti-diagonal kernels for non-CPU devices; imports torch.

@@ -15,9 +15,10 @@ the host.  ``set_cpu_engine("wavefront")`` forces the torch kernels on CPU (test
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
-from torch.autograd.function import once_differentiable
 
 from . import _numba_diag as nd
 from . import _numba_dp as nb
@@ -54,6 +55,26 @@ def _np_float(x: torch.Tensor) -> np.ndarray:
 # Above this many cells a batch does not store the soft-min weights (3 float64 per cell):
 # the backward and the Hessian-vector product then recompute them (exponentials).
 WEIGHTS_MAX_CELLS = 2**22
+
+
+def _first_order(backward):
+    """Backward of a first-order-only Function: refuse ``create_graph=True``.
+
+    Soft-DTW's backward passes are numba DPs, not torch graphs: a double backward or a
+    gradient penalty through them would silently miss the second-order terms, so they raise
+    instead.  (Hard DTW keeps plain backwards: its path is piecewise constant in ``D``.)
+    """
+
+    @functools.wraps(backward)
+    def wrapped(ctx, *grads):
+        if torch.is_grad_enabled():
+            raise RuntimeError(
+                "tsgrad's soft-DTW gradients are first-order only: double backward and "
+                "create_graph=True (e.g. gradient penalties) are not supported."
+            )
+        return backward(ctx, *grads)
+
+    return wrapped
 
 
 class _NumbaEngine:
@@ -129,6 +150,7 @@ class SoftDTWFunction(torch.autograd.Function):
         return eng.to_torch(val, (D.dtype, D.device))
 
     @staticmethod
+    @_first_order
     def backward(ctx, grad_val):
         eng = ctx.eng
         E = eng.softdtw_backward(ctx.Dn, ctx.R, ctx.gamma, ctx.bands)
@@ -154,6 +176,7 @@ class SoftDTWAlignmentFunction(torch.autograd.Function):
         return eng.to_torch(val, (D.dtype, D.device)), eng.to_torch(E, (D.dtype, D.device))
 
     @staticmethod
+    @_first_order
     def backward(ctx, grad_val, grad_E):
         eng = ctx.eng
         grad_D = grad_val[:, None, None] * eng.to_torch(ctx.E, ctx.meta)
@@ -184,34 +207,31 @@ class DTWFunction(torch.autograd.Function):
 class SoftDTWSqEuclideanFunction(torch.autograd.Function):
     """Soft-DTW values ``(B,)`` of the squared Euclidean costs of ``x``, ``y`` (CPU, numba).
 
-    One kernel makes the costs and runs the DP, and the backward returns the gradients of
-    the series directly (``2 sum_j E_ij (x_i - y_j)``): no ``(B, n, m)`` cost tensor, and
-    two autograd nodes fewer.  First-order only (the backward is not differentiable).
+    One kernel makes the costs, runs the forward and backward DPs problem by problem in
+    cache-resident scratch tables, and returns the gradients of the series
+    (``2 sum_j E_ij (x_i - y_j)``) with the values.  The saved state is those gradients,
+    ``O(B (n + m) d)``: no ``(B, n, m)`` tensor, and two autograd nodes fewer than the
+    cost-matrix route.  First-order only (see :func:`_first_order`).
     """
 
     @staticmethod
     def forward(ctx, x, y, gamma: float, bands: Bands):
         b = bands
-        store = x.shape[0] * x.shape[1] * y.shape[1] <= WEIGHTS_MAX_CELLS
-        S, val, W = nd.softdtw_sqeuclidean_forward(
-            _np_float(x), _np_float(y), gamma, b.lx, b.ly, b.lo, b.hi, store
+        val, gx, gy = nd.softdtw_sqeuclidean_value_grad(
+            _np_float(x), _np_float(y), gamma, b.lx, b.ly, b.lo, b.hi
         )
-        ctx.save_for_backward(x, y)
-        ctx.S, ctx.W, ctx.gamma, ctx.bands = S, W, gamma, b
+        ctx.grads = (torch.from_numpy(gx), torch.from_numpy(gy))
+        ctx.dtypes = (x.dtype, y.dtype)
         return torch.from_numpy(val).to(dtype=x.dtype)
 
     @staticmethod
-    @once_differentiable
+    @_first_order
     def backward(ctx, grad_val):
-        x, y = ctx.saved_tensors
-        b = ctx.bands
-        g = grad_val.detach().to(dtype=torch.float64).contiguous().numpy()
-        gx, gy = nd.softdtw_sqeuclidean_grad(
-            _np_float(x), _np_float(y), ctx.S, ctx.W, ctx.gamma, b.lx, b.ly, g
-        )
-        gx = torch.from_numpy(gx).to(dtype=x.dtype) if ctx.needs_input_grad[0] else None
-        gy = torch.from_numpy(gy).to(dtype=y.dtype) if ctx.needs_input_grad[1] else None
-        return gx, gy, None, None
+        g = grad_val.to(torch.float64)[:, None, None]
+        gx, gy = ctx.grads
+        dx = (g * gx).to(ctx.dtypes[0]) if ctx.needs_input_grad[0] else None
+        dy = (g * gy).to(ctx.dtypes[1]) if ctx.needs_input_grad[1] else None
+        return dx, dy, None, None
 
 
 def fused_sqeuclidean(x: torch.Tensor) -> bool:
@@ -220,9 +240,57 @@ def fused_sqeuclidean(x: torch.Tensor) -> bool:
 
 
 def soft_dtw_sqeuclidean_batch(x, y, gamma: float, bands: Bands) -> torch.Tensor:
-    """Differentiable soft-DTW values ``(B,)`` of ``x`` ``(B, n, d)``, ``y`` ``(B, m, d)``
-    with the squared Euclidean cost, fused (CPU tensors; see :func:`fused_sqeuclidean`)."""
-    return SoftDTWSqEuclideanFunction.apply(x, y, gamma, bands)
+    """Soft-DTW values ``(B,)`` of ``x`` ``(B, n, d)``, ``y`` ``(B, m, d)`` with the squared
+    Euclidean cost, fused (CPU tensors; see :func:`fused_sqeuclidean`).
+
+    Differentiable when gradients are recorded; otherwise only the forward DP runs.
+    """
+    if torch.is_grad_enabled() and (x.requires_grad or y.requires_grad):
+        return SoftDTWSqEuclideanFunction.apply(x, y, gamma, bands)
+    b = bands
+    val = nd.softdtw_sqeuclidean_values(_np_float(x), _np_float(y), gamma, b.lx, b.ly, b.lo, b.hi)
+    return torch.from_numpy(val).to(dtype=x.dtype)
+
+
+class DILATEFunction(torch.autograd.Function):
+    """DILATE's shape and temporal terms ``(B,)``, ``(B,)`` of ``outputs``, ``targets``
+    with the squared Euclidean cost (CPU, numba), fused as
+    :class:`SoftDTWSqEuclideanFunction`: the kernel returns both terms and their gradients
+    w.r.t. the series (the temporal one by the Hessian-vector product of soft-DTW).
+    First-order only (see :func:`_first_order`).
+    """
+
+    @staticmethod
+    def forward(ctx, x, y, gamma: float, bands: Bands):
+        b = bands
+        shape, temporal, *grads = nd.dilate_value_grad(
+            _np_float(x), _np_float(y), gamma, b.lx, b.ly, b.lo, b.hi, True
+        )
+        ctx.grads = [torch.from_numpy(g) for g in grads]
+        ctx.dtypes = (x.dtype, y.dtype)
+        return torch.from_numpy(shape).to(x.dtype), torch.from_numpy(temporal).to(x.dtype)
+
+    @staticmethod
+    @_first_order
+    def backward(ctx, g_shape, g_temporal):
+        gxs, gys, gxt, gyt = ctx.grads
+        gs = g_shape.to(torch.float64)[:, None, None]
+        gt = g_temporal.to(torch.float64)[:, None, None]
+        dx = (gs * gxs + gt * gxt).to(ctx.dtypes[0]) if ctx.needs_input_grad[0] else None
+        dy = (gs * gys + gt * gyt).to(ctx.dtypes[1]) if ctx.needs_input_grad[1] else None
+        return dx, dy, None, None
+
+
+def dilate_sqeuclidean_batch(x, y, gamma: float, bands: Bands):
+    """DILATE's ``(shape, temporal)`` terms ``(B,)`` of ``x`` ``(B, n, d)``, ``y``
+    ``(B, m, d)``, fused (CPU tensors; see :func:`fused_sqeuclidean`); ``k = ly``."""
+    if torch.is_grad_enabled() and (x.requires_grad or y.requires_grad):
+        return DILATEFunction.apply(x, y, gamma, bands)
+    b = bands
+    shape, temporal, *_ = nd.dilate_value_grad(
+        _np_float(x), _np_float(y), gamma, b.lx, b.ly, b.lo, b.hi, False
+    )
+    return torch.from_numpy(shape).to(x.dtype), torch.from_numpy(temporal).to(x.dtype)
 
 
 def soft_dtw_batch(D: torch.Tensor, gamma: float, bands: Bands) -> torch.Tensor:

@@ -93,7 +93,7 @@ def pairs_values(X, Y, lx, ly, ii, jj, *, gamma: float | None, kind: int, param:
     ii = np.ascontiguousarray(ii, dtype=np.int64)
     jj = np.ascontiguousarray(jj, dtype=np.int64)
     if gamma is None:
-        return nb.dtw_pairs_value(X, Y, lx, ly, ii, jj, kind, float(param))
+        return nd.dtw_pairs_value(X, Y, lx, ly, ii, jj, kind, float(param))
     return nd.softdtw_pairs_value(X, Y, lx, ly, ii, jj, float(gamma), kind, float(param))
 
 

@@ -61,9 +61,11 @@ def _skew(D, lx, ly, off, DS):
 
 
 @njit(**JIT)
-def _unskew(ES, n, m, off, E):
-    for i in range(n):
-        for j in range(m):
+def _unskew(ES, lx, ly, off, E):
+    # E[i, j] = ES[cell (i + 1, j + 1)] inside the lengths, 0 outside.
+    E[:, :] = 0.0
+    for i in range(lx):
+        for j in range(ly):
             E[i, j] = ES[off[i + j + 2] + i + 1]
 
 
@@ -102,6 +104,16 @@ def _softmin(a, b, c, gamma, inv_gamma):
     md = ab_lo if ab_lo > lo_c else lo_c
     s = 1.0 + exp_neg((mn - md) * inv_gamma) + exp_neg((mn - mx) * inv_gamma)
     return mn - gamma * log_1_4(s) if mn < INF else INF
+
+
+@njit(**JIT)
+def _zero_frame(A, lx, ly, off):
+    """Zero the cells ``(lx + 1, 1..ly + 1)`` and ``(1..lx + 1, ly + 1)``: the successors
+    of a problem's cells that lie outside it (read by the backward passes)."""
+    for i in range(1, lx + 2):
+        A[off[i + ly + 1] + i] = 0.0
+    for j in range(1, ly + 2):
+        A[off[lx + 1 + j] + lx + 1] = 0.0
 
 
 @njit(**JIT)
@@ -161,6 +173,8 @@ def _forward_weights_one(DS, gamma, lx, ly, lo, hi, off, S, W):
             wd[k] = w0 if inside else 0.0
             wu[k] = w1 if inside else 0.0
             wl[k] = w2 if inside else 0.0
+    for r in range(3):
+        _zero_frame(W[r], lx, ly, off)
 
 
 @njit(**JIT)
@@ -191,13 +205,17 @@ def _weights_one(DS, S, gamma, lx, ly, off, W):
             wd[k] = ea if reach else 0.0
             wu[k] = eb if reach else 0.0
             wl[k] = ec if reach else 0.0
+    for r in range(3):
+        _zero_frame(W[r], lx, ly, off)
 
 
 @njit(**JIT)
 def _backward_one(W, S, lx, ly, off, ES):
-    """Expected alignment (skewed) from the weights; ``ES`` must be zero on entry."""
+    """Expected alignment (skewed) from the weights (zero frame: see :func:`_zero_frame`)."""
     if S[off[lx + ly] + lx] == INF:  # no admissible path: E = 0
+        ES[:] = 0.0
         return
+    _zero_frame(ES, lx, ly, off)
     ES[off[lx + ly] + lx] = 1.0
     for t in range(lx + ly - 1, 1, -1):
         i0 = max(1, t - ly)
@@ -308,7 +326,7 @@ def softdtw_forward_weights(D, gamma, lx, ly, lo, hi):
     B, n, m = D.shape
     off, L = diag_offsets(n, m)
     S = np.empty((B, L))
-    W = np.zeros((B, 3, L))
+    W = np.empty((B, 3, L))  # the forward writes every cell the backward reads
     val = np.empty(B)
     for b in prange(B):
         DS = np.empty(L)
@@ -325,9 +343,9 @@ def softdtw_backward_weights(W, S, lx, ly, n, m):
     off, L = diag_offsets(n, m)
     E = np.empty((B, n, m))
     for b in prange(B):
-        ES = np.zeros(L)
+        ES = np.empty(L)
         _backward_one(W[b], S[b], lx[b], ly[b], off, ES)
-        _unskew(ES, n, m, off, E[b])
+        _unskew(ES, lx[b], ly[b], off, E[b])
     return E
 
 
@@ -338,11 +356,11 @@ def softdtw_backward(DS, S, gamma, lx, ly, n, m):
     off, L = diag_offsets(n, m)
     E = np.empty((B, n, m))
     for b in prange(B):
-        W = np.zeros((3, L))
+        W = np.empty((3, L))
         _weights_one(DS[b], S[b], gamma, lx[b], ly[b], off, W)
-        ES = np.zeros(L)
+        ES = np.empty(L)
         _backward_one(W, S[b], lx[b], ly[b], off, ES)
-        _unskew(ES, n, m, off, E[b])
+        _unskew(ES, lx[b], ly[b], off, E[b])
     return E
 
 
@@ -355,7 +373,7 @@ def _hvp_problem(W, S, E, Z, gamma, lx, ly, off, L, Ed):
     Rd = np.zeros(L)
     EdS = np.zeros(L)
     dv = _hvp_one(W, S, ES, ZS, gamma, lx, ly, off, Rd, EdS)
-    _unskew(EdS, Ed.shape[0], Ed.shape[1], off, Ed)
+    _unskew(EdS, lx, ly, off, Ed)
     return dv
 
 
@@ -413,55 +431,103 @@ def _sqeuclidean_chain(x, y, ES, g, lx, ly, off, gx, gy):
 
 
 @njit(**_PAR)
-def softdtw_sqeuclidean_forward(X, Y, gamma, lx, ly, lo, hi, weights):
-    """Soft-DTW of the squared Euclidean costs of ``X`` ``(B, n, d)``, ``Y`` ``(B, m, d)``.
+def softdtw_sqeuclidean_value_grad(X, Y, gamma, lx, ly, lo, hi):
+    """Soft-DTW values ``(B,)`` of the squared Euclidean costs of ``X`` ``(B, n, d)`` and
+    ``Y`` ``(B, m, d)``, with their gradients ``(B, n, d)``, ``(B, m, d)``.
 
-    The costs are made inside the kernel (no ``(B, n, m)`` array).  Returns the skewed
-    tables ``S`` ``(B, L)``, the values ``(B,)`` and, when ``weights``, the soft-min weights
-    ``W`` ``(B, 3, L)`` (else an empty ``(0, 3, L)`` array).
-    """
-    B, n = X.shape[0], X.shape[1]
-    m = Y.shape[1]
-    off, L = diag_offsets(n, m)
-    S = np.empty((B, L))
-    W = np.zeros((B if weights else 0, 3, L))
-    val = np.empty(B)
-    for b in prange(B):
-        DS = np.empty(L)
-        _skew_sqeuclidean(X[b], Y[b], lx[b], ly[b], off, DS)
-        if weights:
-            _forward_weights_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S[b], W[b])
-        else:
-            _forward_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S[b])
-        val[b] = S[b, off[lx[b] + ly[b]] + lx[b]]
-    return S, val, W
-
-
-@njit(**_PAR)
-def softdtw_sqeuclidean_grad(X, Y, S, W, gamma, lx, ly, g):
-    """Gradients ``(B, n, d)``, ``(B, m, d)`` of ``sum_b g[b] V[b]`` w.r.t. ``X`` and ``Y``.
-
-    ``W`` as returned by :func:`softdtw_sqeuclidean_forward`; when empty the weights are
-    recomputed from the series, one problem at a time.
+    Each problem runs its forward, backward and chain rule at once, in scratch tables that
+    stay in the core's cache: nothing of size ``(B, n, m)`` is allocated.
     """
     B, n, d = X.shape
     m = Y.shape[1]
     off, L = diag_offsets(n, m)
+    val = np.empty(B)
     GX = np.zeros((B, n, d))
     GY = np.zeros((B, m, d))
-    stored = W.shape[0] > 0
     for b in prange(B):
-        if stored:
-            Wb = W[b]
+        DS = np.empty(L)
+        S = np.empty(L)
+        W = np.empty((3, L))
+        ES = np.empty(L)
+        _skew_sqeuclidean(X[b], Y[b], lx[b], ly[b], off, DS)
+        _forward_weights_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S, W)
+        val[b] = S[off[lx[b] + ly[b]] + lx[b]]
+        _backward_one(W, S, lx[b], ly[b], off, ES)
+        _sqeuclidean_chain(X[b], Y[b], ES, 1.0, lx[b], ly[b], off, GX[b], GY[b])
+    return val, GX, GY
+
+
+@njit(**JIT)
+def _skew_time_gaps(lx, ly, off, ZS):
+    # ZS[cell (i + 1, j + 1)] = (i - j)^2 / ly^2: DILATE's Omega / k^2, k the target length.
+    inv = 1.0 / (ly * ly)
+    for i in range(lx):
+        for j in range(ly):
+            ZS[off[i + j + 2] + i + 1] = (i - j) * (i - j) * inv
+
+
+@njit(**_PAR)
+def dilate_value_grad(X, Y, gamma, lx, ly, lo, hi, grad):
+    """DILATE's two terms for outputs ``X`` ``(B, n, d)`` and targets ``Y`` ``(B, m, d)``.
+
+    Returns ``shape`` ``(B,)`` (soft-DTW of the squared Euclidean costs), ``temporal``
+    ``(B,)`` (``<E, Omega> / k^2``, ``k = ly``) and, when ``grad``, the gradients of each
+    term w.r.t. ``X`` and ``Y``: ``GXs, GYs`` from ``E``, ``GXt, GYt`` from the
+    Hessian-vector product ``(d^2 V / dD^2)(Omega / k^2)``, both chained through the cost
+    (empty ``(0, ., d)`` arrays without ``grad``).  One problem at a time, in scratch
+    tables that stay in the core's cache.
+    """
+    B, n, d = X.shape
+    m = Y.shape[1]
+    off, L = diag_offsets(n, m)
+    shape = np.empty(B)
+    temporal = np.empty(B)
+    G = B if grad else 0
+    GXs = np.zeros((G, n, d))
+    GYs = np.zeros((G, m, d))
+    GXt = np.zeros((G, n, d))
+    GYt = np.zeros((G, m, d))
+    for b in prange(B):
+        DS = np.empty(L)
+        S = np.empty(L)
+        W = np.empty((3, L))
+        ES = np.empty(L)
+        ZS = np.zeros(L)
+        _skew_sqeuclidean(X[b], Y[b], lx[b], ly[b], off, DS)
+        _forward_weights_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S, W)
+        shape[b] = S[off[lx[b] + ly[b]] + lx[b]]
+        _backward_one(W, S, lx[b], ly[b], off, ES)
+        _skew_time_gaps(lx[b], ly[b], off, ZS)
+        if grad:
+            Rd = np.zeros(L)
+            Ed = np.zeros(L)
+            temporal[b] = _hvp_one(W, S, ES, ZS, gamma, lx[b], ly[b], off, Rd, Ed)
+            _sqeuclidean_chain(X[b], Y[b], ES, 1.0, lx[b], ly[b], off, GXs[b], GYs[b])
+            _sqeuclidean_chain(X[b], Y[b], Ed, 1.0, lx[b], ly[b], off, GXt[b], GYt[b])
         else:
-            DS = np.empty(L)
-            _skew_sqeuclidean(X[b], Y[b], lx[b], ly[b], off, DS)
-            Wb = np.zeros((3, L))
-            _weights_one(DS, S[b], gamma, lx[b], ly[b], off, Wb)
-        ES = np.zeros(L)
-        _backward_one(Wb, S[b], lx[b], ly[b], off, ES)
-        _sqeuclidean_chain(X[b], Y[b], ES, g[b], lx[b], ly[b], off, GX[b], GY[b])
-    return GX, GY
+            acc = 0.0
+            for i in range(1, lx[b] + 1):
+                for j in range(1, ly[b] + 1):
+                    pos = off[i + j] + i
+                    acc += ES[pos] * ZS[pos]
+            temporal[b] = acc
+    return shape, temporal, GXs, GYs, GXt, GYt
+
+
+@njit(**_PAR)
+def softdtw_sqeuclidean_values(X, Y, gamma, lx, ly, lo, hi):
+    """Values only of :func:`softdtw_sqeuclidean_value_grad` ``(B,)``."""
+    B, n = X.shape[0], X.shape[1]
+    m = Y.shape[1]
+    off, L = diag_offsets(n, m)
+    val = np.empty(B)
+    for b in prange(B):
+        DS = np.empty(L)
+        S = np.empty(L)
+        _skew_sqeuclidean(X[b], Y[b], lx[b], ly[b], off, DS)
+        _forward_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S)
+        val[b] = S[off[lx[b] + ly[b]] + lx[b]]
+    return val
 
 
 @njit(**_PAR)
@@ -488,6 +554,88 @@ def softdtw_pairs_value(X, Y, lx, ly, ii, jj, gamma, kind, param):
     return out
 
 
+# --------------------------------------------------------------------------------------
+# Hard DTW values, three rolling diagonals, cost made on the fly
+# --------------------------------------------------------------------------------------
+@njit(**JIT)
+def _dtw_value_diag(xT, yrT, lx, ly, lo, hi, bufs, cost):
+    """DTW accumulated cost of ``x`` (given as ``xT`` ``(d, n)``) and ``y`` (given reversed
+    and transposed, ``yrT[:, q] = y[m - 1 - q]``): along a diagonal both are contiguous.
+
+    ``bufs`` ``(3, n + 2)`` holds diagonals ``t``, ``t - 1``, ``t - 2`` indexed by ``i``;
+    ``cost`` ``(n + 1,)`` is scratch.
+    """
+    d = xT.shape[0]
+    m = yrT.shape[1]
+    bufs[0, 0] = 0.0
+    for t in range(1, lx + ly + 1):
+        cur = bufs[t % 3]
+        if t <= ly:
+            cur[0] = INF  # (0, t)
+        if t <= lx:
+            cur[t] = INF  # (t, 0)
+        if t < 2:
+            continue
+        p1 = bufs[(t - 1) % 3]
+        p2 = bufs[(t - 2) % 3]
+        i0 = max(1, t - ly)
+        K = min(lx, t - 1) + 1 - i0
+        c = cost[:K]
+        q0 = m - t + i0  # y[j - 1] = yr[q0 + k]
+        for f in range(d):
+            xa = xT[f, i0 - 1 : i0 - 1 + K]
+            yb = yrT[f, q0 : q0 + K]
+            if f == 0:
+                for k in range(K):
+                    diff = np.float64(xa[k]) - np.float64(yb[k])
+                    c[k] = diff * diff
+            else:
+                for k in range(K):
+                    diff = np.float64(xa[k]) - np.float64(yb[k])
+                    c[k] += diff * diff
+        cu = cur[i0 : i0 + K]
+        up = p1[i0 - 1 : i0 + K]
+        dg = p2[i0 - 1 : i0 - 1 + K]
+        blo = lo[i0 - 1 : i0 - 1 + K]
+        bhi = hi[i0 - 1 : i0 - 1 + K]
+        j0 = t - i0 - 1
+        for k in range(K):
+            a = dg[k]
+            b = up[k]
+            e = up[k + 1]
+            mn = a if a < b else b
+            mn = mn if mn < e else e
+            j = j0 - k
+            cu[k] = c[k] + mn if (j >= blo[k]) & (j < bhi[k]) else INF
+    return bufs[(lx + ly) % 3, lx]
+
+
+@njit(**_PAR)
+def dtw_pairs_value(X, Y, lx, ly, ii, jj, kind, param):
+    """Hard DTW values (accumulated squared cost) of the pairs ``(X[ii[p]], Y[jj[p]])``.
+
+    Used by ``cdist_dtw`` and the NumPy ``dtw``: no cost matrix is stored (three
+    diagonals per pair).  Infeasible constraints give ``inf``.
+    """
+    P = ii.shape[0]
+    n = X.shape[1]
+    XT = np.ascontiguousarray(X.transpose((0, 2, 1)))
+    YrT = np.ascontiguousarray(Y[:, ::-1, :].transpose((0, 2, 1)))
+    out = np.empty(P)
+    for p in prange(P):
+        a = ii[p]
+        c = jj[p]
+        lo = np.empty(n, dtype=np.int64)
+        hi = np.empty(n, dtype=np.int64)
+        if not _fill_band_one(kind, param, lx[a], ly[c], lo, hi):
+            out[p] = INF
+            continue
+        bufs = np.empty((3, n + 2))
+        cost = np.empty(n + 1)
+        out[p] = _dtw_value_diag(XT[a], YrT[c], lx[a], ly[c], lo, hi, bufs, cost)
+    return out
+
+
 # Thread count by work size (see :func:`._numba_dp._sized`).
 def _series_work(X, Y, *args):
     return X.shape[0], X.shape[0] * X.shape[1] * Y.shape[1]
@@ -505,5 +653,7 @@ softdtw_backward_weights = _sized(softdtw_backward_weights, _flat_work)
 softdtw_hvp = _sized(softdtw_hvp, _flat_work)
 softdtw_hvp_weights = _sized(softdtw_hvp_weights, _flat_work)
 softdtw_pairs_value = _sized(softdtw_pairs_value, _pairs_work)
-softdtw_sqeuclidean_forward = _sized(softdtw_sqeuclidean_forward, _series_work)
-softdtw_sqeuclidean_grad = _sized(softdtw_sqeuclidean_grad, _series_work)
+dtw_pairs_value = _sized(dtw_pairs_value, _pairs_work)
+softdtw_sqeuclidean_value_grad = _sized(softdtw_sqeuclidean_value_grad, _series_work)
+softdtw_sqeuclidean_values = _sized(softdtw_sqeuclidean_values, _series_work)
+dilate_value_grad = _sized(dilate_value_grad, _series_work)

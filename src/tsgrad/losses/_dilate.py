@@ -7,7 +7,11 @@ from functools import lru_cache
 import torch
 from torch import nn
 
-from .._kernels._autograd import soft_dtw_alignment_batch
+from .._kernels._autograd import (
+    dilate_sqeuclidean_batch,
+    fused_sqeuclidean,
+    soft_dtw_alignment_batch,
+)
 from . import _checks as ck
 from ._cost import sqeuclidean_cost
 
@@ -98,10 +102,14 @@ def dilate_loss(
     outputs = ck.clean(outputs, om, "outputs", func)
     targets = ck.clean(targets, tm, "targets", func)
     B, n, m = outputs.shape[0], outputs.shape[1], targets.shape[1]
-    D = sqeuclidean_cost(outputs, targets)
-    shape, E = soft_dtw_alignment_batch(D, gamma, ck.bands_for(om, tm, B, n, m))
-    k = horizon(tm, B, m, D)
-    temporal = (E * omega(n, m, D.dtype, D.device)).sum((1, 2)) / (k * k)
+    bands = ck.bands_for(om, tm, B, n, m)
+    if fused_sqeuclidean(outputs):
+        shape, temporal = dilate_sqeuclidean_batch(outputs, targets, gamma, bands)
+    else:
+        D = sqeuclidean_cost(outputs, targets)
+        shape, E = soft_dtw_alignment_batch(D, gamma, bands)
+        k = horizon(tm, B, m, D)
+        temporal = (E * omega(n, m, D.dtype, D.device)).sum((1, 2)) / (k * k)
     loss = alpha * shape + (1.0 - alpha) * temporal
     return (
         ck.reduce(loss, reduction),
