@@ -211,24 +211,32 @@ class SoftDTWSqEuclideanFunction(torch.autograd.Function):
     cache-resident scratch tables, and returns the gradients of the series
     (``2 sum_j E_ij (x_i - y_j)``) with the values.  The saved state is those gradients,
     ``O(B (n + m) d)``: no ``(B, n, m)`` tensor, and two autograd nodes fewer than the
-    cost-matrix route.  First-order only (see :func:`_first_order`).
+    cost-matrix route.  A single pair may be given as ``(n, d)``, ``(m, d)`` tensors (the
+    value is then 0-d): no view nodes around the Function.  First-order only (see
+    :func:`_first_order`).
     """
 
     @staticmethod
     def forward(ctx, x, y, gamma: float, bands: Bands):
         b = bands
-        val, gx, gy = nd.softdtw_sqeuclidean_value_grad(
-            _np_float(x), _np_float(y), gamma, b.lx, b.ly, b.lo, b.hi
-        )
+        pair = x.dim() == 2
+        xn, yn = _np_float(x), _np_float(y)
+        if pair:
+            xn, yn = xn[None], yn[None]
+        val, gx, gy = nd.softdtw_sqeuclidean_value_grad(xn, yn, gamma, b.lx, b.ly, b.lo, b.hi)
+        if pair:
+            val, gx, gy = val[0], gx[0], gy[0]
         ctx.grads = (torch.from_numpy(gx), torch.from_numpy(gy))
         ctx.dtypes = (x.dtype, y.dtype)
-        return torch.from_numpy(val).to(dtype=x.dtype)
+        return torch.tensor(val, dtype=x.dtype) if pair else torch.from_numpy(val).to(x.dtype)
 
     @staticmethod
     @_first_order
     def backward(ctx, grad_val):
-        g = grad_val.to(torch.float64)[:, None, None]
         gx, gy = ctx.grads
+        g = grad_val.to(torch.float64)
+        if g.dim():
+            g = g[:, None, None]
         dx = (g * gx).to(ctx.dtypes[0]) if ctx.needs_input_grad[0] else None
         dy = (g * gy).to(ctx.dtypes[1]) if ctx.needs_input_grad[1] else None
         return dx, dy, None, None
@@ -241,15 +249,20 @@ def fused_sqeuclidean(x: torch.Tensor) -> bool:
 
 def soft_dtw_sqeuclidean_batch(x, y, gamma: float, bands: Bands) -> torch.Tensor:
     """Soft-DTW values ``(B,)`` of ``x`` ``(B, n, d)``, ``y`` ``(B, m, d)`` with the squared
-    Euclidean cost, fused (CPU tensors; see :func:`fused_sqeuclidean`).
+    Euclidean cost, fused (CPU tensors; see :func:`fused_sqeuclidean`).  A pair of
+    ``(n, d)``, ``(m, d)`` tensors gives a 0-d value.
 
     Differentiable when gradients are recorded; otherwise only the forward DP runs.
     """
     if torch.is_grad_enabled() and (x.requires_grad or y.requires_grad):
         return SoftDTWSqEuclideanFunction.apply(x, y, gamma, bands)
     b = bands
-    val = nd.softdtw_sqeuclidean_values(_np_float(x), _np_float(y), gamma, b.lx, b.ly, b.lo, b.hi)
-    return torch.from_numpy(val).to(dtype=x.dtype)
+    pair = x.dim() == 2
+    xn, yn = _np_float(x), _np_float(y)
+    if pair:
+        xn, yn = xn[None], yn[None]
+    val = nd.softdtw_sqeuclidean_values(xn, yn, gamma, b.lx, b.ly, b.lo, b.hi)
+    return torch.tensor(val[0], dtype=x.dtype) if pair else torch.from_numpy(val).to(x.dtype)
 
 
 class DILATEFunction(torch.autograd.Function):

@@ -115,7 +115,7 @@ def soft_dtw_pair_value(x, y, gamma: float, bands: Bands, kind: int, param: floa
         from ._autograd import fused_sqeuclidean, soft_dtw_sqeuclidean_batch
 
         if fused_sqeuclidean(x) and x.dtype == y.dtype:
-            return soft_dtw_sqeuclidean_batch(x[None], y[None], gamma, bands)[0]
+            return soft_dtw_sqeuclidean_batch(x, y, gamma, bands)
         return soft_dtw_values(sqeuclidean_cost(x, y)[None], gamma, bands, be)[0]
     n, m = x.shape[0], y.shape[0]
     return pairs_values(x[None], y[None], [n], [m], [0], [0], gamma=gamma, kind=kind, param=param)[

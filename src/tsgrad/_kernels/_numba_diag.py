@@ -37,6 +37,15 @@ _PAR = {**JIT, "parallel": True}
 _PAR.pop("nogil")
 
 
+# The forward loops run every diagonal to a multiple of _VEC cells, so that LLVM's vector
+# loop covers it without a scalar remainder (a scalar cell costs ~4 vector ones).  The
+# extra cells lie past the problem (their band test fails: they get +inf and weight 0, which
+# is also what the border cell (t, 0) they may cover must hold) or in the _PAD slack cells
+# kept after every diagonal, which nothing reads.
+_VEC = 8
+_PAD = _VEC + 8
+
+
 @njit(**JIT)
 def diag_offsets(n, m):
     """``off`` (``n + m + 3``,) with cell ``(i, t - i)`` at ``off[t] + i``, and the size ``L``."""
@@ -48,8 +57,18 @@ def diag_offsets(n, m):
         ilo = max(0, t - cols)
         ihi = min(rows, t)
         off[t] = start - ilo
-        start += ihi - ilo + 1
+        start += ihi - ilo + 1 + _PAD
     return off, start
+
+
+@njit(**JIT)
+def _padded_band(lo, hi, lx):
+    """Copies of the band rows ``< lx``, followed by ``_VEC`` empty rows (see _VEC)."""
+    blo = np.zeros(lx + _VEC, dtype=np.int64)
+    bhi = np.zeros(lx + _VEC, dtype=np.int64)
+    blo[:lx] = lo[:lx]
+    bhi[:lx] = hi[:lx]
+    return blo, bhi
 
 
 @njit(**JIT)
@@ -131,9 +150,10 @@ def _borders(S, lx, ly, off):
 def _forward_one(DS, gamma, lx, ly, lo, hi, off, S):
     inv_gamma = 1.0 / gamma
     _borders(S, lx, ly, off)
+    lo, hi = _padded_band(lo, hi, lx)
     for t in range(2, lx + ly + 1):
         i0 = max(1, t - ly)
-        K = min(lx, t - 1) + 1 - i0
+        K = (min(lx, t - 1) + 1 - i0 + _VEC - 1) // _VEC * _VEC
         cur = S[off[t] + i0 : off[t] + i0 + K]
         up = S[off[t - 1] + i0 - 1 : off[t - 1] + i0 + K]  # up[k] = (i-1, j), up[k+1] = (i, j-1)
         dg = S[off[t - 2] + i0 - 1 : off[t - 2] + i0 - 1 + K]
@@ -151,9 +171,10 @@ def _forward_one(DS, gamma, lx, ly, lo, hi, off, S):
 def _forward_weights_one(DS, gamma, lx, ly, lo, hi, off, S, W):
     inv_gamma = 1.0 / gamma
     _borders(S, lx, ly, off)
+    lo, hi = _padded_band(lo, hi, lx)
     for t in range(2, lx + ly + 1):
         i0 = max(1, t - ly)
-        K = min(lx, t - 1) + 1 - i0
+        K = (min(lx, t - 1) + 1 - i0 + _VEC - 1) // _VEC * _VEC
         a = off[t] + i0
         cur = S[a : a + K]
         wd = W[0, a : a + K]
@@ -403,31 +424,73 @@ def softdtw_hvp(DS, S, E, Z, gamma, lx, ly):
     return Ed, dv
 
 
+# The squared Euclidean kernels take the series as ``xT`` ``(d, n)`` and ``yrT`` ``(d, m)``,
+# ``y`` reversed: ``yrT[:, q] = y[m - 1 - q]``.  Along a diagonal, cell ``(i, j)`` pairs
+# ``xT[:, i - 1]`` with ``yrT[:, m - 1 - (j - 1)]``, both contiguous in ``i``: the cost and
+# the chain rule then vectorise like the DP.
 @njit(**JIT)
-def _skew_sqeuclidean(x, y, lx, ly, off, DS):
-    # Squared Euclidean costs, in float64 whatever the dtype of the series.
-    d = x.shape[1]
-    for i in range(lx):
-        for j in range(ly):
-            acc = 0.0
-            for k in range(d):
-                diff = np.float64(x[i, k]) - np.float64(y[j, k])
-                acc += diff * diff
-            DS[off[i + j + 2] + i + 1] = acc
+def _transposed(X, Y):
+    """``XT`` ``(B, d, n)`` and ``YrT`` ``(B, d, m)`` (C-contiguous), see above."""
+    XT = np.ascontiguousarray(X.transpose((0, 2, 1)))
+    YrT = np.ascontiguousarray(Y[:, ::-1, :].transpose((0, 2, 1)))
+    return XT, YrT
 
 
 @njit(**JIT)
-def _sqeuclidean_chain(x, y, ES, g, lx, ly, off, gx, gy):
-    # dV/dx_i = 2 sum_j E_ij (x_i - y_j), dV/dy_j = -2 sum_i E_ij (x_i - y_j), times g.
-    d = x.shape[1]
-    for i in range(lx):
-        for j in range(ly):
-            e = 2.0 * g * ES[off[i + j + 2] + i + 1]
-            if e != 0.0:
-                for k in range(d):
-                    diff = e * (np.float64(x[i, k]) - np.float64(y[j, k]))
-                    gx[i, k] += diff
-                    gy[j, k] -= diff
+def _skew_sqeuclidean(xT, yrT, lx, ly, off, DS):
+    # DS[cell (i, j)] = ||x[i - 1] - y[j - 1]||^2 in float64, whatever the dtype of the series.
+    d = xT.shape[0]
+    m = yrT.shape[1]
+    for t in range(2, lx + ly + 1):
+        i0 = max(1, t - ly)
+        K = min(lx, t - 1) + 1 - i0
+        c = DS[off[t] + i0 : off[t] + i0 + K]
+        q0 = m - t + i0
+        for f in range(d):
+            xa = xT[f, i0 - 1 : i0 - 1 + K]
+            yb = yrT[f, q0 : q0 + K]
+            if f == 0:
+                for k in range(K):
+                    diff = np.float64(xa[k]) - np.float64(yb[k])
+                    c[k] = diff * diff
+            else:
+                for k in range(K):
+                    diff = np.float64(xa[k]) - np.float64(yb[k])
+                    c[k] += diff * diff
+
+
+@njit(**JIT)
+def _sqeuclidean_chain(xT, yrT, ES, lx, ly, off, gxT, gyrT):
+    # dV/dx_i += 2 sum_j E_ij (x_i - y_j), dV/dy_j -= the same, in the transposed layouts:
+    # on a diagonal every i and every j occurs once, so the updates do not collide.
+    d = xT.shape[0]
+    m = yrT.shape[1]
+    for t in range(2, lx + ly + 1):
+        i0 = max(1, t - ly)
+        K = min(lx, t - 1) + 1 - i0
+        e = ES[off[t] + i0 : off[t] + i0 + K]
+        q0 = m - t + i0
+        for f in range(d):
+            xa = xT[f, i0 - 1 : i0 - 1 + K]
+            yb = yrT[f, q0 : q0 + K]
+            ga = gxT[f, i0 - 1 : i0 - 1 + K]
+            gb = gyrT[f, q0 : q0 + K]
+            for k in range(K):
+                v = 2.0 * e[k] * (np.float64(xa[k]) - np.float64(yb[k]))
+                ga[k] += v
+                gb[k] -= v
+
+
+@njit(**JIT)
+def _untranspose(gxT, gyrT, GX, GY):
+    d, n = gxT.shape
+    m = gyrT.shape[1]
+    for i in range(n):
+        for f in range(d):
+            GX[i, f] = gxT[f, i]
+    for j in range(m):
+        for f in range(d):
+            GY[j, f] = gyrT[f, m - 1 - j]
 
 
 @njit(**_PAR)
@@ -441,19 +504,23 @@ def softdtw_sqeuclidean_value_grad(X, Y, gamma, lx, ly, lo, hi):
     B, n, d = X.shape
     m = Y.shape[1]
     off, L = diag_offsets(n, m)
+    XT, YrT = _transposed(X, Y)
     val = np.empty(B)
-    GX = np.zeros((B, n, d))
-    GY = np.zeros((B, m, d))
+    GX = np.empty((B, n, d))
+    GY = np.empty((B, m, d))
     for b in prange(B):
         DS = np.empty(L)
         S = np.empty(L)
         W = np.empty((3, L))
         ES = np.empty(L)
-        _skew_sqeuclidean(X[b], Y[b], lx[b], ly[b], off, DS)
+        _skew_sqeuclidean(XT[b], YrT[b], lx[b], ly[b], off, DS)
         _forward_weights_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S, W)
         val[b] = S[off[lx[b] + ly[b]] + lx[b]]
         _backward_one(W, S, lx[b], ly[b], off, ES)
-        _sqeuclidean_chain(X[b], Y[b], ES, 1.0, lx[b], ly[b], off, GX[b], GY[b])
+        gxT = np.zeros((d, n))
+        gyrT = np.zeros((d, m))
+        _sqeuclidean_chain(XT[b], YrT[b], ES, lx[b], ly[b], off, gxT, gyrT)
+        _untranspose(gxT, gyrT, GX[b], GY[b])
     return val, GX, GY
 
 
@@ -480,20 +547,21 @@ def dilate_value_grad(X, Y, gamma, lx, ly, lo, hi, grad):
     B, n, d = X.shape
     m = Y.shape[1]
     off, L = diag_offsets(n, m)
+    XT, YrT = _transposed(X, Y)
     shape = np.empty(B)
     temporal = np.empty(B)
     G = B if grad else 0
-    GXs = np.zeros((G, n, d))
-    GYs = np.zeros((G, m, d))
-    GXt = np.zeros((G, n, d))
-    GYt = np.zeros((G, m, d))
+    GXs = np.empty((G, n, d))
+    GYs = np.empty((G, m, d))
+    GXt = np.empty((G, n, d))
+    GYt = np.empty((G, m, d))
     for b in prange(B):
         DS = np.empty(L)
         S = np.empty(L)
         W = np.empty((3, L))
         ES = np.empty(L)
         ZS = np.zeros(L)
-        _skew_sqeuclidean(X[b], Y[b], lx[b], ly[b], off, DS)
+        _skew_sqeuclidean(XT[b], YrT[b], lx[b], ly[b], off, DS)
         _forward_weights_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S, W)
         shape[b] = S[off[lx[b] + ly[b]] + lx[b]]
         _backward_one(W, S, lx[b], ly[b], off, ES)
@@ -502,8 +570,14 @@ def dilate_value_grad(X, Y, gamma, lx, ly, lo, hi, grad):
             Rd = np.zeros(L)
             Ed = np.zeros(L)
             temporal[b] = _hvp_one(W, S, ES, ZS, gamma, lx[b], ly[b], off, Rd, Ed)
-            _sqeuclidean_chain(X[b], Y[b], ES, 1.0, lx[b], ly[b], off, GXs[b], GYs[b])
-            _sqeuclidean_chain(X[b], Y[b], Ed, 1.0, lx[b], ly[b], off, GXt[b], GYt[b])
+            gxT = np.zeros((d, n))
+            gyrT = np.zeros((d, m))
+            _sqeuclidean_chain(XT[b], YrT[b], ES, lx[b], ly[b], off, gxT, gyrT)
+            _untranspose(gxT, gyrT, GXs[b], GYs[b])
+            gxT[:, :] = 0.0
+            gyrT[:, :] = 0.0
+            _sqeuclidean_chain(XT[b], YrT[b], Ed, lx[b], ly[b], off, gxT, gyrT)
+            _untranspose(gxT, gyrT, GXt[b], GYt[b])
         else:
             acc = 0.0
             for i in range(1, lx[b] + 1):
@@ -520,11 +594,12 @@ def softdtw_sqeuclidean_values(X, Y, gamma, lx, ly, lo, hi):
     B, n = X.shape[0], X.shape[1]
     m = Y.shape[1]
     off, L = diag_offsets(n, m)
+    XT, YrT = _transposed(X, Y)
     val = np.empty(B)
     for b in prange(B):
         DS = np.empty(L)
         S = np.empty(L)
-        _skew_sqeuclidean(X[b], Y[b], lx[b], ly[b], off, DS)
+        _skew_sqeuclidean(XT[b], YrT[b], lx[b], ly[b], off, DS)
         _forward_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S)
         val[b] = S[off[lx[b] + ly[b]] + lx[b]]
     return val
@@ -537,6 +612,7 @@ def softdtw_pairs_value(X, Y, lx, ly, ii, jj, gamma, kind, param):
     n = X.shape[1]
     m = Y.shape[1]
     off, L = diag_offsets(n, m)
+    XT, YrT = _transposed(X, Y)
     out = np.empty(P)
     for p in prange(P):
         a = ii[p]
@@ -548,7 +624,7 @@ def softdtw_pairs_value(X, Y, lx, ly, ii, jj, gamma, kind, param):
             continue
         DS = np.empty(L)
         S = np.empty(L)
-        _skew_sqeuclidean(X[a], Y[c], lx[a], ly[c], off, DS)
+        _skew_sqeuclidean(XT[a], YrT[c], lx[a], ly[c], off, DS)
         _forward_one(DS, gamma, lx[a], ly[c], lo, hi, off, S)
         out[p] = S[off[lx[a] + ly[c]] + lx[a]]
     return out
@@ -619,8 +695,7 @@ def dtw_pairs_value(X, Y, lx, ly, ii, jj, kind, param):
     """
     P = ii.shape[0]
     n = X.shape[1]
-    XT = np.ascontiguousarray(X.transpose((0, 2, 1)))
-    YrT = np.ascontiguousarray(Y[:, ::-1, :].transpose((0, 2, 1)))
+    XT, YrT = _transposed(X, Y)
     out = np.empty(P)
     for p in prange(P):
         a = ii[p]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
@@ -255,10 +256,20 @@ def constraint_code(global_constraint, sakoe_chiba_radius, itakura_max_slope, fu
 
 
 def pair_bands(n: int, m: int, kind: int, param: float, func: str) -> Bands:
-    bands = make_bands(np.array([n]), np.array([m]), n, kind, param)
+    bands = _pair_bands(int(n), int(m), int(kind), float(param))
     if not bands.feasible[0]:
         raise ValueError(
             f"The global constraint of {func} leaves no admissible path for series of "
             f"lengths {n} and {m}: increase 'itakura_max_slope' / 'sakoe_chiba_radius'."
         )
+    return bands
+
+
+@functools.lru_cache(maxsize=256)
+def _pair_bands(n: int, m: int, kind: int, param: float) -> Bands:
+    # Cached: repeated calls on series of the same lengths (a training loop, a benchmark)
+    # skip rebuilding them.  The kernels only read bands, so sharing the arrays is safe.
+    bands = make_bands(np.array([n]), np.array([m]), n, kind, param)
+    for a in (bands.lx, bands.ly, bands.lo, bands.hi, bands.feasible):
+        a.flags.writeable = False
     return bands
