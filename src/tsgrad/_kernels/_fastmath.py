@@ -1,4 +1,4 @@
-"""Branch-free ``exp`` and ``log`` for numba loops that the compiler can vectorise.
+"""Branch-free ``exp``, ``log`` and soft minimum for numba loops that LLVM can vectorise.
 
 ``math.exp`` / ``math.log`` are calls into libm: a loop that makes them stays scalar.  The
 two functions below are plain arithmetic (a range reduction, a polynomial and an exponent
@@ -14,6 +14,7 @@ to 0 below -42 (``exp(-42) = 5.7e-19`` is under half an ulp of 1, so every soft-
 
 from __future__ import annotations
 
+import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
@@ -115,3 +116,46 @@ def log_1_4(s):
     r = z2 * q
     hfsq = 0.5 * f * f
     return e * _LN2_HI - ((hfsq - (z * (hfsq + r) + e * _LN2_LO)) - f)
+
+
+INF = np.inf
+
+
+# --------------------------------------------------------------------------------------
+# The soft minimum of the soft-DTW recursion, branch-free
+# --------------------------------------------------------------------------------------
+@njit(inline="always", **JIT)
+def softmin_weights(a, b, c, gamma, inv_gamma):
+    """``(softmin_gamma(a, b, c), w_a, w_b, w_c)`` without branches.
+
+    The minimum's exponential is exp(0) = 1 and is not evaluated: the two others are those
+    of the median and of the maximum.  ``inf`` when all three are ``inf`` (weights 0).
+    """
+    ab_lo = a if a < b else b
+    ab_hi = b if a < b else a
+    mn = ab_lo if ab_lo < c else c
+    mx = ab_hi if ab_hi > c else c
+    lo_c = ab_hi if ab_hi < c else c
+    md = ab_lo if ab_lo > lo_c else lo_c
+    e_md = exp_neg((mn - md) * inv_gamma)
+    e_mx = exp_neg((mn - mx) * inv_gamma)
+    s = 1.0 + e_md + e_mx
+    reach = mn < INF
+    value = mn - gamma * log_1_4(s) if reach else INF
+    inv_s = 1.0 / s if reach else 0.0
+    wa = (1.0 if a == mn else (e_md if a == md else e_mx)) * inv_s
+    wb = (1.0 if b == mn else (e_md if b == md else e_mx)) * inv_s
+    wc = (1.0 if c == mn else (e_md if c == md else e_mx)) * inv_s
+    return value, wa, wb, wc
+
+
+@njit(inline="always", **JIT)
+def softmin(a, b, c, gamma, inv_gamma):
+    ab_lo = a if a < b else b
+    ab_hi = b if a < b else a
+    mn = ab_lo if ab_lo < c else c
+    mx = ab_hi if ab_hi > c else c
+    lo_c = ab_hi if ab_hi < c else c
+    md = ab_lo if ab_lo > lo_c else lo_c
+    s = 1.0 + exp_neg((mn - md) * inv_gamma) + exp_neg((mn - mx) * inv_gamma)
+    return mn - gamma * log_1_4(s) if mn < INF else INF

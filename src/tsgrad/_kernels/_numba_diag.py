@@ -29,8 +29,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._fastmath import JIT, exp_neg, log_1_4
+from ._fastmath import JIT, exp_neg, softmin, softmin_weights
 from ._numba_dp import _batch_work, _fill_band_one, _pairs_work, _sized
+from ._numba_lanes import LANES, block_sqeuclidean
 
 INF = np.inf
 _PAR = {**JIT, "parallel": True}
@@ -42,7 +43,7 @@ _PAR.pop("nogil")
 # extra cells lie past the problem (their band test fails: they get +inf and weight 0, which
 # is also what the border cell (t, 0) they may cover must hold) or in the _PAD slack cells
 # kept after every diagonal, which nothing reads.
-_VEC = 8
+_VEC = 4
 _PAD = _VEC + 8
 
 
@@ -88,43 +89,6 @@ def _unskew(ES, lx, ly, off, E):
             E[i, j] = ES[off[i + j + 2] + i + 1]
 
 
-@njit(inline="always", **JIT)
-def _softmin_weights(a, b, c, gamma, inv_gamma):
-    """``(softmin_gamma(a, b, c), w_a, w_b, w_c)`` without branches.
-
-    The minimum's exponential is exp(0) = 1 and is not evaluated: the two others are those
-    of the median and of the maximum.  ``inf`` when all three are ``inf`` (weights 0).
-    """
-    ab_lo = a if a < b else b
-    ab_hi = b if a < b else a
-    mn = ab_lo if ab_lo < c else c
-    mx = ab_hi if ab_hi > c else c
-    lo_c = ab_hi if ab_hi < c else c
-    md = ab_lo if ab_lo > lo_c else lo_c
-    e_md = exp_neg((mn - md) * inv_gamma)
-    e_mx = exp_neg((mn - mx) * inv_gamma)
-    s = 1.0 + e_md + e_mx
-    reach = mn < INF
-    value = mn - gamma * log_1_4(s) if reach else INF
-    inv_s = 1.0 / s if reach else 0.0
-    wa = (1.0 if a == mn else (e_md if a == md else e_mx)) * inv_s
-    wb = (1.0 if b == mn else (e_md if b == md else e_mx)) * inv_s
-    wc = (1.0 if c == mn else (e_md if c == md else e_mx)) * inv_s
-    return value, wa, wb, wc
-
-
-@njit(inline="always", **JIT)
-def _softmin(a, b, c, gamma, inv_gamma):
-    ab_lo = a if a < b else b
-    ab_hi = b if a < b else a
-    mn = ab_lo if ab_lo < c else c
-    mx = ab_hi if ab_hi > c else c
-    lo_c = ab_hi if ab_hi < c else c
-    md = ab_lo if ab_lo > lo_c else lo_c
-    s = 1.0 + exp_neg((mn - md) * inv_gamma) + exp_neg((mn - mx) * inv_gamma)
-    return mn - gamma * log_1_4(s) if mn < INF else INF
-
-
 @njit(**JIT)
 def _zero_frame(A, lx, ly, off):
     """Zero the cells ``(lx + 1, 1..ly + 1)`` and ``(1..lx + 1, ly + 1)``: the successors
@@ -162,7 +126,7 @@ def _forward_one(DS, gamma, lx, ly, lo, hi, off, S):
         bhi = hi[i0 - 1 : i0 - 1 + K]
         j0 = t - i0 - 1  # cost column of k = 0
         for k in range(K):
-            v = cost[k] + _softmin(dg[k], up[k], up[k + 1], gamma, inv_gamma)
+            v = cost[k] + softmin(dg[k], up[k], up[k + 1], gamma, inv_gamma)
             j = j0 - k
             cur[k] = v if (j >= blo[k]) & (j < bhi[k]) else INF
 
@@ -187,7 +151,7 @@ def _forward_weights_one(DS, gamma, lx, ly, lo, hi, off, S, W):
         bhi = hi[i0 - 1 : i0 - 1 + K]
         j0 = t - i0 - 1
         for k in range(K):
-            v, w0, w1, w2 = _softmin_weights(dg[k], up[k], up[k + 1], gamma, inv_gamma)
+            v, w0, w1, w2 = softmin_weights(dg[k], up[k], up[k + 1], gamma, inv_gamma)
             j = j0 - k
             inside = (j >= blo[k]) & (j < bhi[k])
             cur[k] = cost[k] + v if inside else INF
@@ -494,13 +458,8 @@ def _untranspose(gxT, gyrT, GX, GY):
 
 
 @njit(**_PAR)
-def softdtw_sqeuclidean_value_grad(X, Y, gamma, lx, ly, lo, hi):
-    """Soft-DTW values ``(B,)`` of the squared Euclidean costs of ``X`` ``(B, n, d)`` and
-    ``Y`` ``(B, m, d)``, with their gradients ``(B, n, d)``, ``(B, m, d)``.
-
-    Each problem runs its forward, backward and chain rule at once, in scratch tables that
-    stay in the core's cache: nothing of size ``(B, n, m)`` is allocated.
-    """
+def _value_grad_diag(X, Y, gamma, lx, ly, lo, hi):
+    """Anti-diagonal route of :func:`softdtw_sqeuclidean_value_grad`."""
     B, n, d = X.shape
     m = Y.shape[1]
     off, L = diag_offsets(n, m)
@@ -534,16 +493,8 @@ def _skew_time_gaps(lx, ly, off, ZS):
 
 
 @njit(**_PAR)
-def dilate_value_grad(X, Y, gamma, lx, ly, lo, hi, grad):
-    """DILATE's two terms for outputs ``X`` ``(B, n, d)`` and targets ``Y`` ``(B, m, d)``.
-
-    Returns ``shape`` ``(B,)`` (soft-DTW of the squared Euclidean costs), ``temporal``
-    ``(B,)`` (``<E, Omega> / k^2``, ``k = ly``) and, when ``grad``, the gradients of each
-    term w.r.t. ``X`` and ``Y``: ``GXs, GYs`` from ``E``, ``GXt, GYt`` from the
-    Hessian-vector product ``(d^2 V / dD^2)(Omega / k^2)``, both chained through the cost
-    (empty ``(0, ., d)`` arrays without ``grad``).  One problem at a time, in scratch
-    tables that stay in the core's cache.
-    """
+def _dilate_diag(X, Y, gamma, lx, ly, lo, hi, grad):
+    """Anti-diagonal route of :func:`dilate_value_grad`."""
     B, n, d = X.shape
     m = Y.shape[1]
     off, L = diag_offsets(n, m)
@@ -589,8 +540,8 @@ def dilate_value_grad(X, Y, gamma, lx, ly, lo, hi, grad):
 
 
 @njit(**_PAR)
-def softdtw_sqeuclidean_values(X, Y, gamma, lx, ly, lo, hi):
-    """Values only of :func:`softdtw_sqeuclidean_value_grad` ``(B,)``."""
+def _values_diag(X, Y, gamma, lx, ly, lo, hi):
+    """Anti-diagonal route of :func:`softdtw_sqeuclidean_values`."""
     B, n = X.shape[0], X.shape[1]
     m = Y.shape[1]
     off, L = diag_offsets(n, m)
@@ -729,6 +680,85 @@ softdtw_hvp = _sized(softdtw_hvp, _flat_work)
 softdtw_hvp_weights = _sized(softdtw_hvp_weights, _flat_work)
 softdtw_pairs_value = _sized(softdtw_pairs_value, _pairs_work)
 dtw_pairs_value = _sized(dtw_pairs_value, _pairs_work)
-softdtw_sqeuclidean_value_grad = _sized(softdtw_sqeuclidean_value_grad, _series_work)
-softdtw_sqeuclidean_values = _sized(softdtw_sqeuclidean_values, _series_work)
-dilate_value_grad = _sized(dilate_value_grad, _series_work)
+_value_grad_diag = _sized(_value_grad_diag, _series_work)
+_values_diag = _sized(_values_diag, _series_work)
+_dilate_diag = _sized(_dilate_diag, _series_work)
+
+
+# --------------------------------------------------------------------------------------
+# Squared-Euclidean entry points: lanes for batches of short series, diagonals otherwise
+# --------------------------------------------------------------------------------------
+# Problems of at most this many cells run LANES at a time (:mod:`._numba_lanes`) when the
+# batch fills at least half a block; measured crossover in docs/benchmarks.md.
+LANES_MAX_CELLS = 32 * 32
+
+
+@njit(**_PAR)
+def _lanes_run(X, Y, gamma, lx, ly, lo, hi, grad, dilate, val, tmp, gxs, gys, gxt, gyt):
+    blocks = (X.shape[0] + LANES - 1) // LANES
+    for k in prange(blocks):
+        block_sqeuclidean(
+            X, Y, gamma, lx, ly, lo, hi, k * LANES, grad, dilate, val, tmp, gxs, gys, gxt, gyt
+        )
+
+
+def _lanes_work(X, Y, *args):
+    return (X.shape[0] + LANES - 1) // LANES, X.shape[0] * X.shape[1] * Y.shape[1]
+
+
+_lanes_run = _sized(_lanes_run, _lanes_work)
+
+
+def _use_lanes(X, Y) -> bool:
+    return X.shape[1] * Y.shape[1] <= LANES_MAX_CELLS and X.shape[0] >= LANES // 2
+
+
+def _lanes(X, Y, gamma, lx, ly, lo, hi, grad: bool, dilate: bool):
+    B, n, d = X.shape
+    m = Y.shape[1]
+    G = B if grad else 0
+    out = (
+        np.empty(B),
+        np.empty(B if dilate else 0),
+        np.empty((G, n, d)),
+        np.empty((G, m, d)),
+        np.empty((G if dilate else 0, n, d)),
+        np.empty((G if dilate else 0, m, d)),
+    )
+    _lanes_run(X, Y, gamma, lx, ly, lo, hi, grad, dilate, *out)
+    return out
+
+
+def softdtw_sqeuclidean_value_grad(X, Y, gamma, lx, ly, lo, hi):
+    """Soft-DTW values ``(B,)`` of the squared Euclidean costs of ``X`` ``(B, n, d)`` and
+    ``Y`` ``(B, m, d)``, with their gradients ``(B, n, d)``, ``(B, m, d)``.
+
+    Each problem (or block of short ones) runs its forward, backward and chain rule at
+    once, in scratch tables that stay in the core's cache: nothing of size ``(B, n, m)``
+    is allocated.
+    """
+    if _use_lanes(X, Y):
+        val, _, gx, gy, _, _ = _lanes(X, Y, gamma, lx, ly, lo, hi, True, False)
+        return val, gx, gy
+    return _value_grad_diag(X, Y, gamma, lx, ly, lo, hi)
+
+
+def softdtw_sqeuclidean_values(X, Y, gamma, lx, ly, lo, hi):
+    """Values only of :func:`softdtw_sqeuclidean_value_grad` ``(B,)``."""
+    if _use_lanes(X, Y):
+        return _lanes(X, Y, gamma, lx, ly, lo, hi, False, False)[0]
+    return _values_diag(X, Y, gamma, lx, ly, lo, hi)
+
+
+def dilate_value_grad(X, Y, gamma, lx, ly, lo, hi, grad):
+    """DILATE's two terms for outputs ``X`` ``(B, n, d)`` and targets ``Y`` ``(B, m, d)``.
+
+    Returns ``shape`` ``(B,)`` (soft-DTW of the squared Euclidean costs), ``temporal``
+    ``(B,)`` (``<E, Omega> / k^2``, ``k = ly``) and, when ``grad``, the gradients of each
+    term w.r.t. ``X`` and ``Y``: ``GXs, GYs`` from ``E``, ``GXt, GYt`` from the
+    Hessian-vector product ``(d^2 V / dD^2)(Omega / k^2)``, both chained through the cost
+    (empty ``(0, ., d)`` arrays without ``grad``).
+    """
+    if _use_lanes(X, Y):
+        return _lanes(X, Y, gamma, lx, ly, lo, hi, grad, True)
+    return _dilate_diag(X, Y, gamma, lx, ly, lo, hi, grad)
