@@ -1,8 +1,10 @@
 """Private kernel layer: alignment dynamic programmes over cost matrices.
 
 ``_numba_dp``        numba: bands, hard DTW (CPU, parallel over the batch), NumPy in / out.
-``_numba_diag``      numba: soft-DTW on the anti-diagonal layout, vectorised (CPU).
-``_fastmath``        branch-free exp / log that LLVM vectorises (used by ``_numba_diag``).
+``_numba_diag``      numba: soft-DTW on the anti-diagonal layout, vectorised (CPU), and the
+                     fused squared-Euclidean soft-DTW / DILATE entry points.
+``_numba_lanes``     numba: the same for batches of short series, vectorised across problems.
+``_fastmath``        branch-free exp / log / soft minimum that LLVM vectorises.
 ``_bands``           lengths + global constraints -> admissible row bands.
 ``_autograd``        torch autograd Functions (numba on CPU, wavefront elsewhere); imports torch.
 ``_torch_wavefront`` pure-torch anti-diagonal kernels for non-CPU devices; imports torch.

@@ -81,10 +81,10 @@ class _NumbaEngine:
     """Adapter: torch in, torch out, numba kernels in the middle (float64 tables).
 
     Soft-DTW runs the vectorised anti-diagonal kernels of :mod:`._numba_diag`.  The
-    forward state is ``(S, W, DS, (n, m))``: the table, and either the soft-min weights ``W`` (at
-    most :data:`WEIGHTS_MAX_CELLS` cells: exponential-free backward and HVP) or the skewed
-    costs ``DS`` in the input's dtype (the weights are recomputed).  The state holds all
-    the backward needs, so the Functions keep no reference to the cost array.
+    forward state is ``(S, W, DS, (n, m))``: the table, and either the soft-min weights
+    ``W`` (at most :data:`WEIGHTS_MAX_CELLS` cells: exponential-free backward and HVP) or
+    the skewed costs ``DS`` in the input's dtype (the weights are recomputed).  The state
+    holds all the backward needs, so the Functions keep no reference to the cost array.
     """
 
     KEEPS_COST = False
