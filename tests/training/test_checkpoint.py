@@ -76,11 +76,14 @@ def test_ctrl_c_writes_a_checkpoint_then_resume_is_bit_identical(tmp_path):
     _, _, inner = _setup()
     # 40 series / 16 = 3 batches per epoch: call 5 is the 2nd batch of the 2nd epoch.
     model = _InterruptAt(inner, at=5)
+    # The handler in place before fit (Python's default, or SIG_IGN when the tests run in
+    # a background job) must be back afterwards.
+    before = signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):
         fit(model, train, val_data=val, epochs=3, checkpoint_path=path, **KW)
     ckpt = load_checkpoint(path)
     assert (ckpt["epoch"], ckpt["batch"]) == (1, 2)  # the step in flight was completed
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+    assert signal.getsignal(signal.SIGINT) is before  # handler restored
 
     model.at = -1
     fit(model, train, val_data=val, epochs=3, checkpoint_path=path, resume=True, **KW)
