@@ -5,6 +5,7 @@
                      fused squared-Euclidean soft-DTW / DILATE entry points.
 ``_numba_lanes``     numba: the same for batches of short series, vectorised across problems.
 ``_fastmath``        branch-free exp / log / soft minimum that LLVM vectorises.
+``_jit_cache``       drops numba's cached kernels when their sources change together.
 ``_bands``           lengths + global constraints -> admissible row bands.
 ``_autograd``        torch autograd Functions (numba on CPU, wavefront elsewhere); imports torch.
 ``_torch_wavefront`` pure-torch anti-diagonal kernels for non-CPU devices; imports torch.
@@ -12,6 +13,10 @@
 This package imports no torch at import time.
 """
 
-from ._bands import CONSTRAINT_CODES, Bands, full_bands, make_bands
+from ._jit_cache import refresh as _refresh_jit_cache
+
+_refresh_jit_cache()  # before any kernel module is imported (see _jit_cache)
+
+from ._bands import CONSTRAINT_CODES, Bands, full_bands, make_bands  # noqa: E402
 
 __all__ = ["CONSTRAINT_CODES", "Bands", "full_bands", "make_bands"]
