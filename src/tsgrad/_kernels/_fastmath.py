@@ -151,11 +151,5 @@ def softmin_weights(a, b, c, gamma, inv_gamma):
 
 @njit(inline="always", **JIT)
 def softmin(a, b, c, gamma, inv_gamma):
-    ab_lo = a if a < b else b
-    ab_hi = b if a < b else a
-    mn = ab_lo if ab_lo < c else c
-    mx = ab_hi if ab_hi > c else c
-    lo_c = ab_hi if ab_hi < c else c
-    md = ab_lo if ab_lo > lo_c else lo_c
-    s = 1.0 + exp_neg((mn - md) * inv_gamma) + exp_neg((mn - mx) * inv_gamma)
-    return mn - gamma * log_1_4(s) if mn < INF else INF
+    """``softmin_gamma(a, b, c)`` alone (the weights' operations are dead code, removed)."""
+    return softmin_weights(a, b, c, gamma, inv_gamma)[0]

@@ -108,6 +108,23 @@ def _borders(S, lx, ly, off):
         S[off[t]] = INF  # (0, t)
 
 
+@njit(inline="always", **JIT)
+def _cells(t, lx, ly):
+    """First row ``i0`` and number ``K`` of a problem's cells on diagonal ``t``."""
+    i0 = max(1, t - ly)
+    return i0, min(lx, t - 1) + 1 - i0
+
+
+@njit(inline="always", **JIT)
+def _preds(T, off, t, i0, K):
+    """Predecessor views of the cells ``i0 .. i0 + K - 1`` of diagonal ``t`` of table
+    ``T``: ``up[k]`` is ``(i - 1, j)``, ``up[k + 1]`` is ``(i, j - 1)``, ``dg[k]`` is
+    ``(i - 1, j - 1)`` for ``i = i0 + k``."""
+    up = T[off[t - 1] + i0 - 1 : off[t - 1] + i0 + K]
+    dg = T[off[t - 2] + i0 - 1 : off[t - 2] + i0 - 1 + K]
+    return up, dg
+
+
 # The inner loops below index slices of the tables from 0 (``k = i - i0``): numba then knows
 # the indices are non-negative, emits no wrap-around code, and LLVM vectorises the loop.
 @njit(**JIT)
@@ -116,11 +133,10 @@ def _forward_one(DS, gamma, lx, ly, lo, hi, off, S):
     _borders(S, lx, ly, off)
     lo, hi = _padded_band(lo, hi, lx)
     for t in range(2, lx + ly + 1):
-        i0 = max(1, t - ly)
-        K = (min(lx, t - 1) + 1 - i0 + _VEC - 1) // _VEC * _VEC
+        i0, K = _cells(t, lx, ly)
+        K = (K + _VEC - 1) // _VEC * _VEC
         cur = S[off[t] + i0 : off[t] + i0 + K]
-        up = S[off[t - 1] + i0 - 1 : off[t - 1] + i0 + K]  # up[k] = (i-1, j), up[k+1] = (i, j-1)
-        dg = S[off[t - 2] + i0 - 1 : off[t - 2] + i0 - 1 + K]
+        up, dg = _preds(S, off, t, i0, K)
         cost = DS[off[t] + i0 : off[t] + i0 + K]
         blo = lo[i0 - 1 : i0 - 1 + K]
         bhi = hi[i0 - 1 : i0 - 1 + K]
@@ -137,15 +153,14 @@ def _forward_weights_one(DS, gamma, lx, ly, lo, hi, off, S, W):
     _borders(S, lx, ly, off)
     lo, hi = _padded_band(lo, hi, lx)
     for t in range(2, lx + ly + 1):
-        i0 = max(1, t - ly)
-        K = (min(lx, t - 1) + 1 - i0 + _VEC - 1) // _VEC * _VEC
+        i0, K = _cells(t, lx, ly)
+        K = (K + _VEC - 1) // _VEC * _VEC
         a = off[t] + i0
         cur = S[a : a + K]
         wd = W[0, a : a + K]
         wu = W[1, a : a + K]
         wl = W[2, a : a + K]
-        up = S[off[t - 1] + i0 - 1 : off[t - 1] + i0 + K]
-        dg = S[off[t - 2] + i0 - 1 : off[t - 2] + i0 - 1 + K]
+        up, dg = _preds(S, off, t, i0, K)
         cost = DS[a : a + K]
         blo = lo[i0 - 1 : i0 - 1 + K]
         bhi = hi[i0 - 1 : i0 - 1 + K]
@@ -167,16 +182,14 @@ def _weights_one(DS, S, gamma, lx, ly, off, W):
     """Soft-min weights recomputed from the table: ``exp((R - D - r_pred) / gamma)``."""
     inv_gamma = 1.0 / gamma
     for t in range(2, lx + ly + 1):
-        i0 = max(1, t - ly)
-        K = min(lx, t - 1) + 1 - i0
+        i0, K = _cells(t, lx, ly)
         a = off[t] + i0
         cur = S[a : a + K]
         cost = DS[a : a + K]
         wd = W[0, a : a + K]
         wu = W[1, a : a + K]
         wl = W[2, a : a + K]
-        up = S[off[t - 1] + i0 - 1 : off[t - 1] + i0 + K]
-        dg = S[off[t - 2] + i0 - 1 : off[t - 2] + i0 - 1 + K]
+        up, dg = _preds(S, off, t, i0, K)
         for k in range(K):
             r = cur[k]
             base = r - cost[k]
@@ -203,8 +216,7 @@ def _backward_one(W, S, lx, ly, off, ES):
     _zero_frame(ES, lx, ly, off)
     ES[off[lx + ly] + lx] = 1.0
     for t in range(lx + ly - 1, 1, -1):
-        i0 = max(1, t - ly)
-        K = min(lx, t - 1) + 1 - i0
+        i0, K = _cells(t, lx, ly)
         cur = ES[off[t] + i0 : off[t] + i0 + K]
         # successors of (i, j): (i, j + 1) at nx[k] [LEFT], (i + 1, j) at nx[k + 1] [UP],
         # (i + 1, j + 1) at nd[k] [DIAG]
@@ -225,8 +237,7 @@ def _hvp_one(W, S, ES, ZS, gamma, lx, ly, off, Rd, Ed):
     inv_gamma = 1.0 / gamma
     # Forward tangent: Rd[cell] = Z[cell] + sum_k w_k Rd[pred_k].
     for t in range(2, lx + ly + 1):
-        i0 = max(1, t - ly)
-        K = min(lx, t - 1) + 1 - i0
+        i0, K = _cells(t, lx, ly)
         a = off[t] + i0
         cur = Rd[a : a + K]
         reach = S[a : a + K]
@@ -234,15 +245,13 @@ def _hvp_one(W, S, ES, ZS, gamma, lx, ly, off, Rd, Ed):
         wd = W[0, a : a + K]
         wu = W[1, a : a + K]
         wl = W[2, a : a + K]
-        up = Rd[off[t - 1] + i0 - 1 : off[t - 1] + i0 + K]
-        dg = Rd[off[t - 2] + i0 - 1 : off[t - 2] + i0 - 1 + K]
+        up, dg = _preds(Rd, off, t, i0, K)
         for k in range(K):
             v = z[k] + wd[k] * dg[k] + wu[k] * up[k] + wl[k] * up[k + 1]
             cur[k] = v if reach[k] < INF else 0.0
     # Reverse: Ed[p] = sum_s w_sp (Ed[s] + E[s] (Rd[s] - Z[s] - Rd[p]) / gamma).
     for t in range(lx + ly - 1, 1, -1):
-        i0 = max(1, t - ly)
-        K = min(lx, t - 1) + 1 - i0
+        i0, K = _cells(t, lx, ly)
         a0 = off[t] + i0
         cur = Ed[a0 : a0 + K]
         reach = S[a0 : a0 + K]
@@ -406,8 +415,7 @@ def _skew_sqeuclidean(xT, yrT, lx, ly, off, DS):
     d = xT.shape[0]
     m = yrT.shape[1]
     for t in range(2, lx + ly + 1):
-        i0 = max(1, t - ly)
-        K = min(lx, t - 1) + 1 - i0
+        i0, K = _cells(t, lx, ly)
         c = DS[off[t] + i0 : off[t] + i0 + K]
         q0 = m - t + i0
         for f in range(d):
@@ -430,8 +438,7 @@ def _sqeuclidean_chain(xT, yrT, ES, lx, ly, off, gxT, gyrT):
     d = xT.shape[0]
     m = yrT.shape[1]
     for t in range(2, lx + ly + 1):
-        i0 = max(1, t - ly)
-        K = min(lx, t - 1) + 1 - i0
+        i0, K = _cells(t, lx, ly)
         e = ES[off[t] + i0 : off[t] + i0 + K]
         q0 = m - t + i0
         for f in range(d):
@@ -605,8 +612,7 @@ def _dtw_value_diag(xT, yrT, lx, ly, lo, hi, bufs, cost):
             continue
         p1 = bufs[(t - 1) % 3]
         p2 = bufs[(t - 2) % 3]
-        i0 = max(1, t - ly)
-        K = min(lx, t - 1) + 1 - i0
+        i0, K = _cells(t, lx, ly)
         c = cost[:K]
         q0 = m - t + i0  # y[j - 1] = yr[q0 + k]
         for f in range(d):
@@ -689,10 +695,12 @@ _dilate_diag = _sized(_dilate_diag, _series_work)
 # Squared-Euclidean entry points: lanes for batches of short series, diagonals otherwise
 # --------------------------------------------------------------------------------------
 # Problems of at most this many cells run LANES at a time (:mod:`._numba_lanes`) when the
-# batch fills at least half a block.  Measured (DILATE forward + backward, B = 100, 2
-# threads; lanes / diagonals): k = 10: 0.21 / 0.51 ms, k = 20: 0.37 / 0.59 ms, k = 32:
-# 0.95 / 1.14 ms, k = 48: 2.2 / 2.2 ms, k = 64: 4.0 / 3.6 ms.
+# batch fills at least half a block.  Measured on one thread, B = 100, forward + backward
+# (lanes / diagonals): soft-DTW k = 20: 0.77 / 1.34 ms, k = 32: 1.9 / 2.2 ms, k = 40:
+# 2.3 / 2.1 ms; DILATE (its HVP needs seven tables per block, which leave the core's
+# cache sooner) k = 24: 1.0 / 2.4 ms, k = 28: 3.3 / 1.9 ms.
 LANES_MAX_CELLS = 32 * 32
+DILATE_LANES_MAX_CELLS = 24 * 24
 
 
 @njit(**_PAR)
@@ -711,8 +719,8 @@ def _lanes_work(X, Y, *args):
 _lanes_run = _sized(_lanes_run, _lanes_work)
 
 
-def _use_lanes(X, Y) -> bool:
-    return X.shape[1] * Y.shape[1] <= LANES_MAX_CELLS and X.shape[0] >= LANES // 2
+def _use_lanes(X, Y, max_cells: int = LANES_MAX_CELLS) -> bool:
+    return X.shape[1] * Y.shape[1] <= max_cells and X.shape[0] >= LANES // 2
 
 
 def _lanes(X, Y, gamma, lx, ly, lo, hi, grad: bool, dilate: bool):
@@ -761,6 +769,6 @@ def dilate_value_grad(X, Y, gamma, lx, ly, lo, hi, grad):
     Hessian-vector product ``(d^2 V / dD^2)(Omega / k^2)``, both chained through the cost
     (empty ``(0, ., d)`` arrays without ``grad``).
     """
-    if _use_lanes(X, Y):
+    if _use_lanes(X, Y, DILATE_LANES_MAX_CELLS):
         return _lanes(X, Y, gamma, lx, ly, lo, hi, grad, True)
     return _dilate_diag(X, Y, gamma, lx, ly, lo, hi, grad)
