@@ -125,6 +125,12 @@ def _preds(T, off, t, i0, K):
     return up, dg
 
 
+@njit(inline="always", **JIT)
+def _weight_views(W, a, K):
+    """Views of the DIAG, UP and LEFT weights of ``K`` cells from flat position ``a``."""
+    return W[0, a : a + K], W[1, a : a + K], W[2, a : a + K]
+
+
 # The inner loops below index slices of the tables from 0 (``k = i - i0``): numba then knows
 # the indices are non-negative, emits no wrap-around code, and LLVM vectorises the loop.
 @njit(**JIT)
@@ -157,9 +163,7 @@ def _forward_weights_one(DS, gamma, lx, ly, lo, hi, off, S, W):
         K = (K + _VEC - 1) // _VEC * _VEC
         a = off[t] + i0
         cur = S[a : a + K]
-        wd = W[0, a : a + K]
-        wu = W[1, a : a + K]
-        wl = W[2, a : a + K]
+        wd, wu, wl = _weight_views(W, a, K)
         up, dg = _preds(S, off, t, i0, K)
         cost = DS[a : a + K]
         blo = lo[i0 - 1 : i0 - 1 + K]
@@ -186,9 +190,7 @@ def _weights_one(DS, S, gamma, lx, ly, off, W):
         a = off[t] + i0
         cur = S[a : a + K]
         cost = DS[a : a + K]
-        wd = W[0, a : a + K]
-        wu = W[1, a : a + K]
-        wl = W[2, a : a + K]
+        wd, wu, wl = _weight_views(W, a, K)
         up, dg = _preds(S, off, t, i0, K)
         for k in range(K):
             r = cur[k]
@@ -242,9 +244,7 @@ def _hvp_one(W, S, ES, ZS, gamma, lx, ly, off, Rd, Ed):
         cur = Rd[a : a + K]
         reach = S[a : a + K]
         z = ZS[a : a + K]
-        wd = W[0, a : a + K]
-        wu = W[1, a : a + K]
-        wl = W[2, a : a + K]
+        wd, wu, wl = _weight_views(W, a, K)
         up, dg = _preds(Rd, off, t, i0, K)
         for k in range(K):
             v = z[k] + wd[k] * dg[k] + wu[k] * up[k] + wl[k] * up[k + 1]
