@@ -46,6 +46,11 @@ _PAR.pop("nogil")
 _VEC = 4
 _PAD = _VEC + 8
 
+# Problems of more cells than this do not keep a weight table in the fused kernels (its
+# 24 bytes per cell would be 6x the memory of the table itself, 1.2 GB for a 5000 x 5000
+# pair): their backward recomputes each weight where it is used.
+_SCRATCH_WEIGHTS_MAX = 1 << 21
+
 
 @njit(**JIT)
 def diag_offsets(n, m):
@@ -90,13 +95,18 @@ def _unskew(ES, lx, ly, off, E):
 
 
 @njit(**JIT)
-def _zero_frame(A, lx, ly, off):
-    """Zero the cells ``(lx + 1, 1..ly + 1)`` and ``(1..lx + 1, ly + 1)``: the successors
-    of a problem's cells that lie outside it (read by the backward passes)."""
+def _fill_frame(A, lx, ly, off, value):
+    """Set the cells ``(lx + 1, 1..ly + 1)`` and ``(1..lx + 1, ly + 1)`` to ``value``: the
+    successors of a problem's cells that lie outside it (read by the backward passes)."""
     for i in range(1, lx + 2):
-        A[off[i + ly + 1] + i] = 0.0
+        A[off[i + ly + 1] + i] = value
     for j in range(1, ly + 2):
-        A[off[lx + 1 + j] + lx + 1] = 0.0
+        A[off[lx + 1 + j] + lx + 1] = value
+
+
+@njit(**JIT)
+def _zero_frame(A, lx, ly, off):
+    _fill_frame(A, lx, ly, off, 0.0)
 
 
 @njit(**JIT)
@@ -234,6 +244,46 @@ def _backward_one(W, S, lx, ly, off, ES):
 
 
 @njit(**JIT)
+def _backward_recompute_one(DS, S, gamma, lx, ly, off, ES):
+    """As :func:`_backward_one`, each weight recomputed where it is used,
+    ``exp((R_s - D_s - R_p) / gamma)``: no weight table (3 exponentials per cell).
+
+    Writes the frame of ``S`` (+inf) and ``DS`` (0) so that successors outside the problem
+    get weight 0 through ``E = 0``; cells without a path have ``E = 0``, so a NaN-free
+    product needs no other test.
+    """
+    if S[off[lx + ly] + lx] == INF:
+        ES[:] = 0.0
+        return
+    inv_gamma = 1.0 / gamma
+    _zero_frame(ES, lx, ly, off)
+    _fill_frame(S, lx, ly, off, INF)
+    _fill_frame(DS, lx, ly, off, 0.0)
+    ES[off[lx + ly] + lx] = 1.0
+    for t in range(lx + ly - 1, 1, -1):
+        i0, K = _cells(t, lx, ly)
+        cur = ES[off[t] + i0 : off[t] + i0 + K]
+        r = S[off[t] + i0 : off[t] + i0 + K]
+        a = off[t + 1] + i0  # LEFT successor at a + k, UP at a + k + 1
+        e1 = ES[a : a + K + 1]
+        s1 = S[a : a + K + 1]
+        d1 = DS[a : a + K + 1]
+        b = off[t + 2] + i0 + 1  # DIAG successor at b + k
+        e2 = ES[b : b + K]
+        s2 = S[b : b + K]
+        d2 = DS[b : b + K]
+        for k in range(K):
+            p = r[k]
+            xl = (s1[k] - d1[k] - p) * inv_gamma
+            xu = (s1[k + 1] - d1[k + 1] - p) * inv_gamma
+            xd = (s2[k] - d2[k] - p) * inv_gamma
+            wl = exp_neg(xl if xl < 0.0 else 0.0)
+            wu = exp_neg(xu if xu < 0.0 else 0.0)
+            wd = exp_neg(xd if xd < 0.0 else 0.0)
+            cur[k] = e1[k] * wl + e1[k + 1] * wu + e2[k] * wd
+
+
+@njit(**JIT)
 def _hvp_one(W, S, ES, ZS, gamma, lx, ly, off, Rd, Ed):
     """Hessian-vector product (skewed); ``Rd`` and ``Ed`` must be zero on entry."""
     inv_gamma = 1.0 / gamma
@@ -350,10 +400,8 @@ def softdtw_backward(DS, S, gamma, lx, ly, n, m):
     off, L = diag_offsets(n, m)
     E = np.empty((B, n, m))
     for b in prange(B):
-        W = np.empty((3, L))
-        _weights_one(DS[b], S[b], gamma, lx[b], ly[b], off, W)
         ES = np.empty(L)
-        _backward_one(W, S[b], lx[b], ly[b], off, ES)
+        _backward_recompute_one(DS[b], S[b], gamma, lx[b], ly[b], off, ES)
         _unskew(ES, lx[b], ly[b], off, E[b])
     return E
 
@@ -474,15 +522,20 @@ def _value_grad_diag(X, Y, gamma, lx, ly, lo, hi):
     val = np.empty(B)
     GX = np.empty((B, n, d))
     GY = np.empty((B, m, d))
+    store = L <= _SCRATCH_WEIGHTS_MAX
     for b in prange(B):
         DS = np.empty(L)
         S = np.empty(L)
-        W = np.empty((3, L))
         ES = np.empty(L)
         _skew_sqeuclidean(XT[b], YrT[b], lx[b], ly[b], off, DS)
-        _forward_weights_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S, W)
+        if store:
+            W = np.empty((3, L))
+            _forward_weights_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S, W)
+            _backward_one(W, S, lx[b], ly[b], off, ES)
+        else:
+            _forward_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S)
+            _backward_recompute_one(DS, S, gamma, lx[b], ly[b], off, ES)
         val[b] = S[off[lx[b] + ly[b]] + lx[b]]
-        _backward_one(W, S, lx[b], ly[b], off, ES)
         gxT = np.zeros((d, n))
         gyrT = np.zeros((d, m))
         _sqeuclidean_chain(XT[b], YrT[b], ES, lx[b], ly[b], off, gxT, gyrT)
