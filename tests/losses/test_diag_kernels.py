@@ -418,20 +418,21 @@ def test_fused_route_with_large_costs_and_small_gamma():
     torch.testing.assert_close(gy, hy, rtol=1e-9, atol=1e-6)
 
 
-def test_fused_route_without_weight_table_for_large_problems():
-    # Above _SCRATCH_WEIGHTS_MAX cells a problem keeps no weight table: its backward
-    # recomputes each weight.  Same values and gradients as the cost-matrix route with
-    # stored weights.
-    n, m = 1500, 1450
-    assert (n + 2) * (m + 2) > nd._SCRATCH_WEIGHTS_MAX
+@pytest.mark.parametrize("weights_max", [0, 1 << 30], ids=["recompute", "stored"])
+def test_fused_route_with_and_without_weight_table(weights_max):
+    # Problems above _SCRATCH_WEIGHTS_MAX cells keep no weight table: their backward
+    # recomputes each weight.  Both routes against the cost-matrix route with stored
+    # weights, on a ragged, banded batch.
+    n, m = 23, 17
     rng = np.random.default_rng(7)
-    X = rng.standard_normal((1, n, 1))
-    Y = rng.standard_normal((1, m, 1))
-    b = full_bands(1, n, m)
-    val, gx, gy = nd.softdtw_sqeuclidean_value_grad(X, Y, 0.5, b.lx, b.ly, b.lo, b.hi)
-    diff = X[0, :, None, 0] - Y[0, None, :, 0]
-    S, ref, W = nd.softdtw_forward_weights((diff * diff)[None], 0.5, b.lx, b.ly, b.lo, b.hi)
-    E = nd.softdtw_backward_weights(W, S, b.lx, b.ly, n, m)[0]
+    X = rng.standard_normal((3, n, 2))
+    Y = rng.standard_normal((3, m, 2))
+    b = make_bands(np.array([23, 15, 20]), np.array([17, 17, 9]), n, 1, 4.0)
+    val, gx, gy = nd._value_grad_diag(X, Y, 0.5, b.lx, b.ly, b.lo, b.hi, weights_max)
+    diff = X[:, :, None, :] - Y[:, None, :, :]
+    D = (diff * diff).sum(-1)
+    S, ref, W = nd.softdtw_forward_weights(D, 0.5, b.lx, b.ly, b.lo, b.hi)
+    E = nd.softdtw_backward_weights(W, S, b.lx, b.ly, n, m)
     np.testing.assert_allclose(val, ref, rtol=1e-12)
-    np.testing.assert_allclose(gx[0, :, 0], 2 * (E * diff).sum(1), rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(gy[0, :, 0], -2 * (E * diff).sum(0), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(gx, 2 * (E[..., None] * diff).sum(2), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gy, -2 * (E[..., None] * diff).sum(1), rtol=1e-10, atol=1e-12)
