@@ -460,26 +460,30 @@ def _transposed(X, Y):
     return XT, YrT
 
 
+@njit(inline="always", **JIT)
+def _diag_sqeuclidean(xT, yrT, t, i0, K, c):
+    # c[k] = ||x[i - 1] - y[j - 1]||^2 for the cells (i0 + k, t - i0 - k), in float64
+    # whatever the dtype of the series.
+    q0 = yrT.shape[1] - t + i0  # y[j - 1] = yr[q0 + k]
+    for f in range(xT.shape[0]):
+        xa = xT[f, i0 - 1 : i0 - 1 + K]
+        yb = yrT[f, q0 : q0 + K]
+        if f == 0:
+            for k in range(K):
+                diff = np.float64(xa[k]) - np.float64(yb[k])
+                c[k] = diff * diff
+        else:
+            for k in range(K):
+                diff = np.float64(xa[k]) - np.float64(yb[k])
+                c[k] += diff * diff
+
+
 @njit(**JIT)
 def _skew_sqeuclidean(xT, yrT, lx, ly, off, DS):
-    # DS[cell (i, j)] = ||x[i - 1] - y[j - 1]||^2 in float64, whatever the dtype of the series.
-    d = xT.shape[0]
-    m = yrT.shape[1]
+    # DS[cell (i, j)] = ||x[i - 1] - y[j - 1]||^2
     for t in range(2, lx + ly + 1):
         i0, K = _cells(t, lx, ly)
-        c = DS[off[t] + i0 : off[t] + i0 + K]
-        q0 = m - t + i0
-        for f in range(d):
-            xa = xT[f, i0 - 1 : i0 - 1 + K]
-            yb = yrT[f, q0 : q0 + K]
-            if f == 0:
-                for k in range(K):
-                    diff = np.float64(xa[k]) - np.float64(yb[k])
-                    c[k] = diff * diff
-            else:
-                for k in range(K):
-                    diff = np.float64(xa[k]) - np.float64(yb[k])
-                    c[k] += diff * diff
+        _diag_sqeuclidean(xT, yrT, t, i0, K, DS[off[t] + i0 : off[t] + i0 + K])
 
 
 @njit(**JIT)
@@ -656,8 +660,6 @@ def _dtw_value_diag(xT, yrT, lx, ly, lo, hi, bufs, cost):
     ``bufs`` ``(3, n + 2)`` holds diagonals ``t``, ``t - 1``, ``t - 2`` indexed by ``i``;
     ``cost`` ``(n + 1,)`` is scratch.
     """
-    d = xT.shape[0]
-    m = yrT.shape[1]
     bufs[0, 0] = 0.0
     for t in range(1, lx + ly + 1):
         cur = bufs[t % 3]
@@ -671,18 +673,7 @@ def _dtw_value_diag(xT, yrT, lx, ly, lo, hi, bufs, cost):
         p2 = bufs[(t - 2) % 3]
         i0, K = _cells(t, lx, ly)
         c = cost[:K]
-        q0 = m - t + i0  # y[j - 1] = yr[q0 + k]
-        for f in range(d):
-            xa = xT[f, i0 - 1 : i0 - 1 + K]
-            yb = yrT[f, q0 : q0 + K]
-            if f == 0:
-                for k in range(K):
-                    diff = np.float64(xa[k]) - np.float64(yb[k])
-                    c[k] = diff * diff
-            else:
-                for k in range(K):
-                    diff = np.float64(xa[k]) - np.float64(yb[k])
-                    c[k] += diff * diff
+        _diag_sqeuclidean(xT, yrT, t, i0, K, c)
         cu = cur[i0 : i0 + K]
         up = p1[i0 - 1 : i0 + K]
         dg = p2[i0 - 1 : i0 - 1 + K]
