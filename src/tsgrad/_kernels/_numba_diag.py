@@ -624,6 +624,14 @@ def _values_diag(X, Y, gamma, lx, ly, lo, hi):
     return val
 
 
+@njit(**JIT)
+def _pair_band(kind, param, lx, ly, n):
+    """Row band ``(lo, hi)`` of one ``(lx, ly)`` pair, and whether it admits a path."""
+    lo = np.empty(n, dtype=np.int64)
+    hi = np.empty(n, dtype=np.int64)
+    return lo, hi, _fill_band_one(kind, param, lx, ly, lo, hi)
+
+
 @njit(**_PAR)
 def softdtw_pairs_value(X, Y, lx, ly, ii, jj, gamma, kind, param):
     """Soft-DTW values of the pairs ``(X[ii[p]], Y[jj[p]])`` with squared Euclidean cost."""
@@ -636,9 +644,8 @@ def softdtw_pairs_value(X, Y, lx, ly, ii, jj, gamma, kind, param):
     for p in prange(P):
         a = ii[p]
         c = jj[p]
-        lo = np.empty(n, dtype=np.int64)
-        hi = np.empty(n, dtype=np.int64)
-        if not _fill_band_one(kind, param, lx[a], ly[c], lo, hi):
+        lo, hi, ok = _pair_band(kind, param, lx[a], ly[c], n)
+        if not ok:
             out[p] = INF
             continue
         DS = np.empty(L)
@@ -705,9 +712,8 @@ def dtw_pairs_value(X, Y, lx, ly, ii, jj, kind, param):
     for p in prange(P):
         a = ii[p]
         c = jj[p]
-        lo = np.empty(n, dtype=np.int64)
-        hi = np.empty(n, dtype=np.int64)
-        if not _fill_band_one(kind, param, lx[a], ly[c], lo, hi):
+        lo, hi, ok = _pair_band(kind, param, lx[a], ly[c], n)
+        if not ok:
             out[p] = INF
             continue
         bufs = np.empty((3, n + 2))
