@@ -418,17 +418,21 @@ def test_fused_route_with_large_costs_and_small_gamma():
     torch.testing.assert_close(gy, hy, rtol=1e-9, atol=1e-6)
 
 
-@pytest.mark.parametrize("weights_max", [0, 1 << 30], ids=["recompute", "stored"])
-def test_fused_route_with_and_without_weight_table(weights_max):
+@pytest.mark.parametrize(
+    "weights_max, scaled",
+    [(0, False), (1 << 30, False), (0, True)],
+    ids=["log-recompute", "log-stored", "scaled"],
+)
+def test_fused_route_with_and_without_weight_table(weights_max, scaled):
     # Problems above _SCRATCH_WEIGHTS_MAX cells keep no weight table: their backward
-    # recomputes each weight.  Both routes against the cost-matrix route with stored
-    # weights, on a ragged, banded batch.
+    # recomputes each weight.  Both log-domain routes, and the scaled domain, against the
+    # cost-matrix route with stored weights, on a ragged, banded batch.
     n, m = 23, 17
     rng = np.random.default_rng(7)
     X = rng.standard_normal((3, n, 2))
     Y = rng.standard_normal((3, m, 2))
     b = make_bands(np.array([23, 15, 20]), np.array([17, 17, 9]), n, 1, 4.0)
-    val, gx, gy = nd._value_grad_diag(X, Y, 0.5, b.lx, b.ly, b.lo, b.hi, weights_max)
+    val, gx, gy = nd._value_grad_diag(X, Y, 0.5, b.lx, b.ly, b.lo, b.hi, weights_max, scaled)
     diff = X[:, :, None, :] - Y[:, None, :, :]
     D = (diff * diff).sum(-1)
     S, ref, W = nd.softdtw_forward_weights(D, 0.5, b.lx, b.ly, b.lo, b.hi)

@@ -45,12 +45,12 @@ def test_lanes_match_diagonals(case):
         np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-10 * np.abs(ref).max())
     for got, ref in zip(
         nd.softdtw_sqeuclidean_value_grad(*args),
-        nd._value_grad_diag(*args, nd._SCRATCH_WEIGHTS_MAX),
+        nd._value_grad_diag(*args, nd._SCRATCH_WEIGHTS_MAX, False),
         strict=True,
     ):
         np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(
-        nd.softdtw_sqeuclidean_values(*args), nd._values_diag(*args), rtol=1e-12
+        nd.softdtw_sqeuclidean_values(*args), nd._values_diag(*args, False), rtol=1e-12
     )
     shape, temporal, *grads = nd.dilate_value_grad(*args, False)
     assert all(g.shape[0] == 0 for g in grads)

@@ -25,6 +25,7 @@ from numba.extending import intrinsic
 JIT = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
 
 EXP_FLUSH = -42.0
+EXP_WIDE_FLUSH = -708.0
 _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 split so that k * _LN2_HI is exact
 _LN2_LO = 1.90821492927058770002e-10
@@ -58,8 +59,21 @@ def _f64_as_i64(typingctx, x):
 @njit(inline="always", **JIT)
 def exp_neg(x):
     """``exp(x)`` for ``x <= 0``; 0 for ``x <= -42`` and for NaN."""
-    keep = x > EXP_FLUSH
-    xc = x if keep else EXP_FLUSH
+    return _exp_flushed(x, EXP_FLUSH)
+
+
+@njit(inline="always", **JIT)
+def exp_neg_wide(x):
+    """``exp(x)`` for ``x <= 0``; 0 for ``x <= -708`` (below that ``exp`` is subnormal)
+    and for NaN."""
+    return _exp_flushed(x, EXP_WIDE_FLUSH)
+
+
+@njit(inline="always", **JIT)
+def _exp_flushed(x, flush):
+    # exp(x) for flush < x <= 0, else 0; flush >= -708 keeps 2**k a normal number.
+    keep = x > flush
+    xc = x if keep else flush
     # x = k ln2 + r, |r| <= ln2 / 2; k read from the bits of the rounded float.
     t = xc * _LOG2E + _ROUND
     kbits = _f64_as_i64(t)
@@ -80,7 +94,7 @@ def exp_neg(x):
     p = p * r + 0.5
     p = p * r + 1.0
     p = p * r + 1.0
-    # 2**k: the low 12 bits of kbits + 1023 are k + 1023 for -42 <= k <= 0.
+    # 2**k: the low 12 bits of kbits + 1023 are k + 1023 for -1022 <= k <= 0.
     scale = _i64_as_f64((kbits + 1023) << 52)
     return p * scale if keep else 0.0
 

@@ -7,21 +7,18 @@ with libm, tsgrad's kernels before this layout).  The cells of an anti-diagonal
 diagonal by diagonal and every diagonal is one loop without dependencies, with the
 branch-free ``exp`` / ``log`` of :mod:`._fastmath`: LLVM vectorises it.
 
-Layout
-------
-A problem with padded lengths ``(n, m)`` has a table of ``(n + 2) x (m + 2)`` cells
-``(i, j)``: row ``i = 0`` and column ``j = 0`` are the borders of the recursion, cell
-``(i, j)`` with ``i, j >= 1`` belongs to the cost ``D[i - 1, j - 1]``, and the extra row
-``n + 1`` and column ``m + 1`` make every successor of a cell exist (their weights stay 0).
-Diagonal ``t`` holds the cells ``max(0, t - m - 1) <= i <= min(n + 1, t)`` contiguously,
-followed by ``_PAD`` slack cells; cell ``(i, t - i)`` is at ``off[t] + i``
-(:func:`diag_offsets`, which also returns the flat size ``L`` of a problem's table).
+The table layout is that of :mod:`._diag_layout`; the conventions those of
+:mod:`._numba_dp`: element ``b`` uses rows ``i < lx[b]``, columns ``j < ly[b]`` and the
+band ``lo[b, i] <= j < hi[b, i]``; ``S`` (the table ``R``) is float64, ``+inf`` outside
+the band; ``W[b, k]`` holds the soft-min weight of predecessor ``k`` (DIAG, UP, LEFT) of
+every cell.
 
-Same conventions as :mod:`._numba_dp` otherwise: element ``b`` uses rows ``i < lx[b]``,
-columns ``j < ly[b]`` and the band ``lo[b, i] <= j < hi[b, i]``; ``S`` (the table ``R``)
-is float64, ``+inf`` outside the band; ``W[b, k]`` holds the soft-min weight of predecessor
-``k`` (DIAG, UP, LEFT) of every cell.  Tested against a first-principles autograd
-reference and brute force (``tests/losses/test_diag_kernels.py``).
+The squared-Euclidean entry points at the end first try each problem in the scaled
+probability domain (:mod:`._numba_scaled`, about twice as fast) and run the log-domain
+kernels here for the problems that route cannot vouch for.
+
+Tested against a first-principles autograd reference and brute force
+(``tests/losses/test_diag_kernels.py``).
 """
 
 from __future__ import annotations
@@ -29,22 +26,29 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from ._diag_layout import (
+    _PAR,
+    _VEC,
+    INF,
+    _borders,
+    _cells,
+    _chain_diag,
+    _diag_sqeuclidean,
+    _fill_frame,
+    _padded_band,
+    _preds,
+    _skew,
+    _transposed,
+    _unskew,
+    _untranspose,
+    _weight_views,
+    _zero_frame,
+    diag_offsets,
+)
 from ._fastmath import JIT, exp_neg, softmin, softmin_weights
 from ._numba_dp import _batch_work, _fill_band_one, _pairs_work, _sized
 from ._numba_lanes import LANES, block_sqeuclidean
-
-INF = np.inf
-_PAR = {**JIT, "parallel": True}
-_PAR.pop("nogil")
-
-
-# The forward loops run every diagonal to a multiple of _VEC cells, so that LLVM's vector
-# loop covers it without a scalar remainder (a scalar cell costs ~4 vector ones).  The
-# extra cells lie past the problem (their band test fails: they get +inf and weight 0, which
-# is also what the border cell (t, 0) they may cover must hold) or in the _PAD slack cells
-# kept after every diagonal, which nothing reads.
-_VEC = 4
-_PAD = _VEC + 8
+from ._numba_scaled import scaled_value_grad_one
 
 # Problems of more cells than this do not keep a weight table in the fused kernels: their
 # backward recomputes each weight where it is used, with 24 bytes of scratch per cell
@@ -53,95 +57,6 @@ _PAD = _VEC + 8
 # recomputed weights): B=64 n=100 4.3 / 5.1 ms, B=64 n=180 12.4 / 15.6 ms, B=256 n=256
 # 130 / 156 ms.
 _SCRATCH_WEIGHTS_MAX = 1 << 21
-
-
-@njit(**JIT)
-def diag_offsets(n, m):
-    """``off`` (``n + m + 3``,) with cell ``(i, t - i)`` at ``off[t] + i``, and the size ``L``."""
-    rows = n + 1  # largest i
-    cols = m + 1  # largest j
-    off = np.empty(rows + cols + 1, dtype=np.int64)
-    start = 0
-    for t in range(rows + cols + 1):
-        ilo = max(0, t - cols)
-        ihi = min(rows, t)
-        off[t] = start - ilo
-        start += ihi - ilo + 1 + _PAD
-    return off, start
-
-
-@njit(**JIT)
-def _padded_band(lo, hi, lx):
-    """Copies of the band rows ``< lx``, followed by ``_VEC`` empty rows (see _VEC)."""
-    blo = np.zeros(lx + _VEC, dtype=np.int64)
-    bhi = np.zeros(lx + _VEC, dtype=np.int64)
-    blo[:lx] = lo[:lx]
-    bhi[:lx] = hi[:lx]
-    return blo, bhi
-
-
-@njit(**JIT)
-def _skew(D, lx, ly, off, DS):
-    # DS[cell (i + 1, j + 1)] = D[i, j] inside the lengths.
-    for i in range(lx):
-        for j in range(ly):
-            DS[off[i + j + 2] + i + 1] = D[i, j]
-
-
-@njit(**JIT)
-def _unskew(ES, lx, ly, off, E):
-    # E[i, j] = ES[cell (i + 1, j + 1)] inside the lengths, 0 outside.
-    E[:, :] = 0.0
-    for i in range(lx):
-        for j in range(ly):
-            E[i, j] = ES[off[i + j + 2] + i + 1]
-
-
-@njit(**JIT)
-def _fill_frame(A, lx, ly, off, value):
-    """Set the cells ``(lx + 1, 1..ly + 1)`` and ``(1..lx + 1, ly + 1)`` to ``value``: the
-    successors of a problem's cells that lie outside it (read by the backward passes)."""
-    for i in range(1, lx + 2):
-        A[off[i + ly + 1] + i] = value
-    for j in range(1, ly + 2):
-        A[off[lx + 1 + j] + lx + 1] = value
-
-
-@njit(**JIT)
-def _zero_frame(A, lx, ly, off):
-    _fill_frame(A, lx, ly, off, 0.0)
-
-
-@njit(**JIT)
-def _borders(S, lx, ly, off):
-    S[off[0]] = 0.0
-    for t in range(1, lx + 1):
-        S[off[t] + t] = INF  # (t, 0)
-    for t in range(1, ly + 1):
-        S[off[t]] = INF  # (0, t)
-
-
-@njit(inline="always", **JIT)
-def _cells(t, lx, ly):
-    """First row ``i0`` and number ``K`` of a problem's cells on diagonal ``t``."""
-    i0 = max(1, t - ly)
-    return i0, min(lx, t - 1) + 1 - i0
-
-
-@njit(inline="always", **JIT)
-def _preds(T, off, t, i0, K):
-    """Predecessor views of the cells ``i0 .. i0 + K - 1`` of diagonal ``t`` of table
-    ``T``: ``up[k]`` is ``(i - 1, j)``, ``up[k + 1]`` is ``(i, j - 1)``, ``dg[k]`` is
-    ``(i - 1, j - 1)`` for ``i = i0 + k``."""
-    up = T[off[t - 1] + i0 - 1 : off[t - 1] + i0 + K]
-    dg = T[off[t - 2] + i0 - 1 : off[t - 2] + i0 - 1 + K]
-    return up, dg
-
-
-@njit(inline="always", **JIT)
-def _weight_views(W, a, K):
-    """Views of the DIAG, UP and LEFT weights of ``K`` cells from flat position ``a``."""
-    return W[0, a : a + K], W[1, a : a + K], W[2, a : a + K]
 
 
 # The inner loops below index slices of the tables from 0 (``k = i - i0``): numba then knows
@@ -453,32 +368,6 @@ def softdtw_hvp(DS, S, E, Z, gamma, lx, ly):
 # ``xT[:, i - 1]`` with ``yrT[:, m - 1 - (j - 1)]``, both contiguous in ``i``: the cost and
 # the chain rule then vectorise like the DP.
 @njit(**JIT)
-def _transposed(X, Y):
-    """``XT`` ``(B, d, n)`` and ``YrT`` ``(B, d, m)`` (C-contiguous), see above."""
-    XT = np.ascontiguousarray(X.transpose((0, 2, 1)))
-    YrT = np.ascontiguousarray(Y[:, ::-1, :].transpose((0, 2, 1)))
-    return XT, YrT
-
-
-@njit(inline="always", **JIT)
-def _diag_sqeuclidean(xT, yrT, t, i0, K, c):
-    # c[k] = ||x[i - 1] - y[j - 1]||^2 for the cells (i0 + k, t - i0 - k), in float64
-    # whatever the dtype of the series.
-    q0 = yrT.shape[1] - t + i0  # y[j - 1] = yr[q0 + k]
-    for f in range(xT.shape[0]):
-        xa = xT[f, i0 - 1 : i0 - 1 + K]
-        yb = yrT[f, q0 : q0 + K]
-        if f == 0:
-            for k in range(K):
-                diff = np.float64(xa[k]) - np.float64(yb[k])
-                c[k] = diff * diff
-        else:
-            for k in range(K):
-                diff = np.float64(xa[k]) - np.float64(yb[k])
-                c[k] += diff * diff
-
-
-@njit(**JIT)
 def _skew_sqeuclidean(xT, yrT, lx, ly, off, DS):
     # DS[cell (i, j)] = ||x[i - 1] - y[j - 1]||^2
     for t in range(2, lx + ly + 1):
@@ -488,41 +377,18 @@ def _skew_sqeuclidean(xT, yrT, lx, ly, off, DS):
 
 @njit(**JIT)
 def _sqeuclidean_chain(xT, yrT, ES, lx, ly, off, gxT, gyrT):
-    # dV/dx_i += 2 sum_j E_ij (x_i - y_j), dV/dy_j -= the same, in the transposed layouts:
-    # on a diagonal every i and every j occurs once, so the updates do not collide.
-    d = xT.shape[0]
-    m = yrT.shape[1]
+    # dV/dx and dV/dy of the squared Euclidean cost from the expected alignment ES.
     for t in range(2, lx + ly + 1):
         i0, K = _cells(t, lx, ly)
-        e = ES[off[t] + i0 : off[t] + i0 + K]
-        q0 = m - t + i0
-        for f in range(d):
-            xa = xT[f, i0 - 1 : i0 - 1 + K]
-            yb = yrT[f, q0 : q0 + K]
-            ga = gxT[f, i0 - 1 : i0 - 1 + K]
-            gb = gyrT[f, q0 : q0 + K]
-            for k in range(K):
-                v = 2.0 * e[k] * (np.float64(xa[k]) - np.float64(yb[k]))
-                ga[k] += v
-                gb[k] -= v
-
-
-@njit(**JIT)
-def _untranspose(gxT, gyrT, GX, GY):
-    d, n = gxT.shape
-    m = gyrT.shape[1]
-    for i in range(n):
-        for f in range(d):
-            GX[i, f] = gxT[f, i]
-    for j in range(m):
-        for f in range(d):
-            GY[j, f] = gyrT[f, m - 1 - j]
+        _chain_diag(xT, yrT, ES, off, t, i0, K, gxT, gyrT)
 
 
 @njit(**_PAR)
-def _value_grad_diag(X, Y, gamma, lx, ly, lo, hi, weights_max):
-    """Anti-diagonal route of :func:`softdtw_sqeuclidean_value_grad`; problems of more than
-    ``weights_max`` cells keep no weight table (see ``_SCRATCH_WEIGHTS_MAX``)."""
+def _value_grad_diag(X, Y, gamma, lx, ly, lo, hi, weights_max, scaled):
+    """Anti-diagonal route of :func:`softdtw_sqeuclidean_value_grad`: each problem in the
+    scaled domain when ``scaled`` and that route vouches for it, in the log domain
+    otherwise; there, problems of more than ``weights_max`` cells keep no weight table
+    (see ``_SCRATCH_WEIGHTS_MAX``)."""
     B, n, d = X.shape
     m = Y.shape[1]
     off, L = diag_offsets(n, m)
@@ -532,21 +398,28 @@ def _value_grad_diag(X, Y, gamma, lx, ly, lo, hi, weights_max):
     GY = np.empty((B, m, d))
     store = L <= weights_max
     for b in prange(B):
-        DS = np.empty(L)
-        S = np.empty(L)
-        ES = np.empty(L)
-        _skew_sqeuclidean(XT[b], YrT[b], lx[b], ly[b], off, DS)
-        if store:
-            W = np.empty((3, L))
-            _forward_weights_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S, W)
-            _backward_one(W, S, lx[b], ly[b], off, ES)
-        else:
-            _forward_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S)
-            _backward_recompute_one(DS, S, gamma, lx[b], ly[b], off, ES)
-        val[b] = S[off[lx[b] + ly[b]] + lx[b]]
         gxT = np.zeros((d, n))
         gyrT = np.zeros((d, m))
-        _sqeuclidean_chain(XT[b], YrT[b], ES, lx[b], ly[b], off, gxT, gyrT)
+        v = np.nan
+        if scaled:
+            v = scaled_value_grad_one(
+                XT[b], YrT[b], gamma, lx[b], ly[b], lo[b], hi[b], off, L, True, gxT, gyrT
+            )
+        if v != v:
+            DS = np.empty(L)
+            S = np.empty(L)
+            ES = np.empty(L)
+            _skew_sqeuclidean(XT[b], YrT[b], lx[b], ly[b], off, DS)
+            if store:
+                W = np.empty((3, L))
+                _forward_weights_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S, W)
+                _backward_one(W, S, lx[b], ly[b], off, ES)
+            else:
+                _forward_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S)
+                _backward_recompute_one(DS, S, gamma, lx[b], ly[b], off, ES)
+            v = S[off[lx[b] + ly[b]] + lx[b]]
+            _sqeuclidean_chain(XT[b], YrT[b], ES, lx[b], ly[b], off, gxT, gyrT)
+        val[b] = v
         _untranspose(gxT, gyrT, GX[b], GY[b])
     return val, GX, GY
 
@@ -608,20 +481,33 @@ def _dilate_diag(X, Y, gamma, lx, ly, lo, hi, grad):
 
 
 @njit(**_PAR)
-def _values_diag(X, Y, gamma, lx, ly, lo, hi):
-    """Anti-diagonal route of :func:`softdtw_sqeuclidean_values`."""
-    B, n = X.shape[0], X.shape[1]
+def _values_diag(X, Y, gamma, lx, ly, lo, hi, scaled):
+    """Anti-diagonal route of :func:`softdtw_sqeuclidean_values` (``scaled``: as in
+    :func:`_value_grad_diag`)."""
+    B, n, d = X.shape
     m = Y.shape[1]
     off, L = diag_offsets(n, m)
     XT, YrT = _transposed(X, Y)
     val = np.empty(B)
     for b in prange(B):
+        val[b] = _value_one(XT[b], YrT[b], gamma, lx[b], ly[b], lo[b], hi[b], off, L, scaled)
+    return val
+
+
+@njit(**JIT)
+def _value_one(xT, yrT, gamma, lx, ly, lo, hi, off, L, scaled):
+    # One soft-DTW value, scaled domain first when `scaled`.
+    v = np.nan
+    if scaled:
+        no_grad = np.empty((0, 0))
+        v = scaled_value_grad_one(xT, yrT, gamma, lx, ly, lo, hi, off, L, False, no_grad, no_grad)
+    if v != v:
         DS = np.empty(L)
         S = np.empty(L)
-        _skew_sqeuclidean(XT[b], YrT[b], lx[b], ly[b], off, DS)
-        _forward_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S)
-        val[b] = S[off[lx[b] + ly[b]] + lx[b]]
-    return val
+        _skew_sqeuclidean(xT, yrT, lx, ly, off, DS)
+        _forward_one(DS, gamma, lx, ly, lo, hi, off, S)
+        v = S[off[lx + ly] + lx]
+    return v
 
 
 @njit(**JIT)
@@ -648,11 +534,7 @@ def softdtw_pairs_value(X, Y, lx, ly, ii, jj, gamma, kind, param):
         if not ok:
             out[p] = INF
             continue
-        DS = np.empty(L)
-        S = np.empty(L)
-        _skew_sqeuclidean(XT[a], YrT[c], lx[a], ly[c], off, DS)
-        _forward_one(DS, gamma, lx[a], ly[c], lo, hi, off, S)
-        out[p] = S[off[lx[a] + ly[c]] + lx[a]]
+        out[p] = _value_one(XT[a], YrT[c], gamma, lx[a], ly[c], lo, hi, off, L, True)
     return out
 
 
@@ -750,10 +632,11 @@ _dilate_diag = _sized(_dilate_diag, _series_work)
 # --------------------------------------------------------------------------------------
 # Problems of at most this many cells run LANES at a time (:mod:`._numba_lanes`) when the
 # batch fills at least half a block.  Measured on one thread, B = 100, forward + backward
-# (lanes / diagonals): soft-DTW k = 20: 0.77 / 1.34 ms, k = 32: 1.9 / 2.2 ms, k = 40:
-# 2.3 / 2.1 ms; DILATE (its HVP needs seven tables per block, which leave the core's
-# cache sooner) k = 24: 1.0 / 2.4 ms, k = 28: 3.3 / 1.9 ms.
-LANES_MAX_CELLS = 32 * 32
+# (lanes / diagonals in the scaled domain): soft-DTW k = 20: 0.56 / 0.63 ms, k = 24: 0.79
+# / 0.77 ms, k = 28: 1.05 / 0.95 ms, k = 32: 1.42 / 1.10 ms; DILATE (log domain; its HVP
+# needs seven tables per block, which leave the core's cache sooner) k = 24: 1.0 / 2.4 ms,
+# k = 28: 3.3 / 1.9 ms.
+LANES_MAX_CELLS = 24 * 24
 DILATE_LANES_MAX_CELLS = 24 * 24
 
 
@@ -804,14 +687,14 @@ def softdtw_sqeuclidean_value_grad(X, Y, gamma, lx, ly, lo, hi):
     if _use_lanes(X, Y):
         val, _, gx, gy, _, _ = _lanes(X, Y, gamma, lx, ly, lo, hi, True, False)
         return val, gx, gy
-    return _value_grad_diag(X, Y, gamma, lx, ly, lo, hi, _SCRATCH_WEIGHTS_MAX)
+    return _value_grad_diag(X, Y, gamma, lx, ly, lo, hi, _SCRATCH_WEIGHTS_MAX, True)
 
 
 def softdtw_sqeuclidean_values(X, Y, gamma, lx, ly, lo, hi):
     """Values only of :func:`softdtw_sqeuclidean_value_grad` ``(B,)``."""
     if _use_lanes(X, Y):
         return _lanes(X, Y, gamma, lx, ly, lo, hi, False, False)[0]
-    return _values_diag(X, Y, gamma, lx, ly, lo, hi)
+    return _values_diag(X, Y, gamma, lx, ly, lo, hi, True)
 
 
 def dilate_value_grad(X, Y, gamma, lx, ly, lo, hi, grad):

@@ -1,0 +1,269 @@
+"""Soft-DTW in the scaled probability domain: no logarithm and one exponential per cell.
+
+Soft-DTW's recursion ``R = D + softmin_gamma(R_pred)`` is, for ``P = exp(-R / gamma)``,
+the sum-product recursion ``P[i, j] = K[i, j] (P[i-1, j] + P[i, j-1] + P[i-1, j-1])``
+with ``K = exp(-D / gamma)``: additions and products of positive numbers, which lose no
+relative precision.  Its only danger is range: ``P`` under- and overflows.  As in the scaled
+forward-backward algorithm of hidden Markov models, every anti-diagonal ``t`` is stored
+divided by a power of two that brings its largest value into ``[1, 2)``, the scale kept as
+a number ``rho_t`` in ``R`` units: ``P_t = p_t exp(-rho_t / gamma)``.  The costs of a
+diagonal enter as ``exp(-(D - d_t) / gamma)``, ``d_t`` their minimum, folded into
+``rho_t``.
+
+The backward pass needs no scale.  The soft-min weight of predecessor ``q`` in cell ``s``
+is ``P_q / sum_pred(s) P``, so the expected alignment is ``E_q = p_q X_q`` with ``X_q``
+the sum over the successors ``s`` of ``a_s G_s``, ``G_s = E_s / S_s``, ``S_s`` the
+scaled predecessor sum of ``s`` and ``a_s <= 1`` the per-diagonal factor between the two
+scales; since ``p_s = K_s S_s / 2**e``, ``G_s = (K_s / 2**e) X_s`` needs no division.
+``E`` lies in ``[0, 1]``.
+
+Range.  A cell whose scaled value falls below ``2**-1000`` of its diagonal's largest is
+pruned (set to 0), so every number kept is normal.  Paths through pruned cells are then
+missing from the result; their weight is bounded (:func:`scaled_forward_sqeuclidean`,
+Notes), and the result is used only when that bound is below ``exp(-45)`` of the total:
+the value is then off by less than ``3e-20 gamma`` and the expected alignment by less than
+``3e-20``.  Otherwise (small ``gamma`` against the costs' spread, in practice), the
+forward gives up, early when it can tell, and the caller recomputes the problem in the log
+domain (:mod:`._numba_diag`).  The bound needs costs ``>= 0``: this route is for the
+squared Euclidean cost only.
+
+Per cell this route does one ``exp`` and a few multiply-adds where the log domain does two
+``exp``, one ``log`` and a division; measured on one core, B=64 n=100: forward + backward
++ chain rule 5.3 ns a cell, against 10.6 ns in the log domain.
+
+Same layout, band and length conventions as :mod:`._numba_diag`.  Tested against the log
+domain, extended precision and brute force in ``tests/losses/test_scaled_kernels.py``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ._diag_layout import (
+    _VEC,
+    INF,
+    _cells,
+    _chain_diag,
+    _diag_sqeuclidean,
+    _fill_frame,
+    _padded_band,
+    _preds,
+)
+from ._fastmath import JIT, _f64_as_i64, _i64_as_f64, exp_neg_wide
+
+INF_BITS = 0x7FF0000000000000  # bits of +inf; a float >= 0 orders like its bits
+# Cells whose scaled value falls below P_MIN (the diagonal's largest is in [1, 2)) are
+# pruned (set to 0): every value kept is a normal number.
+P_MIN = 2.0**-1000
+# Smallest factor between the scales of two successive diagonals: below it, give up.
+F_MIN = 2.0**-960
+# The result is used when the bound on the pruned paths' weight is below exp(PRUNED_LOG_MAX)
+# of the total.
+PRUNED_LOG_MAX = -45.0
+# Delannoy numbers (monotone paths with diagonal steps): D(a, b) <= (1 + sqrt 2)**(a + b).
+LOG_SILVER = math.log(1.0 + math.sqrt(2.0))
+LN2 = math.log(2.0)
+
+
+@njit(**JIT)
+def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, a1, a2, c):
+    """Scaled forward pass of one problem, squared Euclidean costs made on the fly.
+
+    Parameters
+    ----------
+    xT, yrT : (d, n), (d, m) arrays
+        The series, transposed, ``y`` reversed (see :func:`._numba_diag._transposed`).
+    gamma : float
+    lx, ly : int
+        Lengths of the problem.
+    lo, hi : (n,) int arrays
+        Its band.
+    off : (n + m + 3,) int array
+        :func:`._numba_diag.diag_offsets`.
+    P, KS : (L,) float arrays
+        Written: scaled values ``p = K S / 2**e_t`` and the factors ``K / 2**e_t`` (0
+        outside the band and for pruned cells), ``K`` the cost's ``exp(-(D - d_t) / gamma)``
+        and ``S`` the predecessor sum.
+    rho, a1, a2 : (n + m + 3,) float arrays
+        Written: the scale ``rho_t`` of every diagonal, and the factors of the previous
+        and the second previous diagonal in the predecessor sums of diagonal ``t``.
+    c : (n + 1 + _VEC,) float array
+        Scratch for one diagonal's costs.
+
+    The tables are complete only when the value is not NaN.
+
+    Returns
+    -------
+    value : float
+        The soft-DTW value, or NaN when this route cannot vouch for it (the caller then
+        uses the log domain).
+
+    Notes
+    -----
+    A pruned cell ``c`` on diagonal ``t`` holds, when pruned, the weight ``P~_c`` of the
+    paths that reach it avoiding earlier pruned cells; the paths that the result misses
+    are these continued to the end, of weight ``P~_c Q_c``, summed over the pruned cells,
+    with ``Q_c`` the sum over the paths from ``c`` to the end.  Costs are ``>= 0``, so
+    ``Q_c`` is at most the number of such paths, a Delannoy number
+    ``D(lx - i, ly - j) <= (1 + sqrt 2)**(lx + ly - t)`` (by induction on the recursion
+    ``D(a, b) = D(a-1, b) + D(a, b-1) + D(a-1, b-1)``, as ``2 / s + 1 / s**2 = 1`` for
+    ``s = 1 + sqrt 2``).  Every diagonal with pruned cells adds at most ``K`` times its
+    largest pruned weight times that number; the sum, relative to the computed total
+    ``exp(-V / gamma)``, must be below ``exp(PRUNED_LOG_MAX)``.
+    """
+    inv_gamma = 1.0 / gamma
+    lo, hi = _padded_band(lo, hi, lx)
+    T = lx + ly
+    # Diagonals 0 and 1: P(0, 0) = 1, the borders 0.
+    P[off[0]] = 1.0
+    P[off[1]] = 0.0
+    P[off[1] + 1] = 0.0
+    rho[0] = 0.0
+    rho[1] = 0.0
+    pruned_log = -INF  # log of the bound on the missed mass, before the division by Z
+    empty = False  # was the previous diagonal without a reachable cell?
+    for t in range(2, T + 1):
+        if t <= ly:
+            P[off[t]] = 0.0  # (0, t)
+        if t <= lx:
+            P[off[t] + t] = 0.0  # (t, 0)
+        i0, K = _cells(t, lx, ly)
+        # Reference scale: the smaller (more probable) of the two predecessor diagonals.
+        r1 = rho[t - 1]
+        r2 = rho[t - 2]
+        ref = min(r1, r2)
+        fs = exp_neg_wide(-abs(r1 - r2) * inv_gamma)
+        if fs < F_MIN:
+            return np.nan
+        f1 = 1.0 if r1 <= r2 else fs
+        f2 = fs if r1 <= r2 else 1.0
+        a1[t] = f1
+        a2[t] = f2
+        _diag_sqeuclidean(xT, yrT, t, i0, K, c)
+        # Reductions on the bit patterns (ordered like the values for numbers >= 0, NaN
+        # above +inf): integer min / max reductions vectorise, float ones do not.
+        dminb = INF_BITS
+        for k in range(K):
+            dminb = min(dminb, _f64_as_i64(c[k]))
+        dmin = _i64_as_f64(dminb)
+        Kp = (K + _VEC - 1) // _VEC * _VEC
+        a = off[t] + i0
+        cur = P[a : a + Kp]
+        kf = KS[a : a + Kp]
+        up, dg = _preds(P, off, t, i0, Kp)
+        blo = lo[i0 - 1 : i0 - 1 + Kp]
+        bhi = hi[i0 - 1 : i0 - 1 + Kp]
+        j0 = t - i0 - 1
+        pmaxb = 0
+        for k in range(Kp):
+            s = (up[k] + up[k + 1]) * f1 + dg[k] * f2
+            kc = exp_neg_wide((dmin - c[k]) * inv_gamma)
+            q = kc * s
+            j = j0 - k
+            inside = (j >= blo[k]) & (j < bhi[k])
+            cur[k] = q if inside else 0.0
+            kf[k] = kc if inside else 0.0
+            pmaxb = max(pmaxb, _f64_as_i64(q) if inside else 0)
+        if pmaxb >= INF_BITS:
+            return np.nan  # a NaN: the log domain decides
+        if pmaxb == 0:
+            # No reachable cell on this diagonal (a band can skip one, as Itakura's does
+            # at t = 3); two in a row cut every path.
+            if empty:
+                return np.nan  # no path: the log domain says inf
+            empty = True
+            rho[t] = r1
+            continue
+        empty = False
+        # Divide by 2**e, e the exponent of the largest value: exact, and it lands in [1, 2).
+        e = (pmaxb >> 52) - 1023
+        scale = _i64_as_f64((1023 - e) << 52)
+        prunedb = 0
+        for k in range(Kp):
+            v = cur[k] * scale
+            prune = v < P_MIN
+            cur[k] = 0.0 if prune else v
+            kf[k] = 0.0 if prune else kf[k] * scale
+            prunedb = max(prunedb, _f64_as_i64(v) if prune else 0)
+        rho[t] = ref + dmin - gamma * LN2 * e
+        if prunedb > 0:
+            bound = math.log(_i64_as_f64(prunedb) * K) + (T - t) * LOG_SILVER - rho[t] * inv_gamma
+            # log(exp(pruned_log) + exp(bound)), from above: the larger one + log 2
+            pruned_log = max(pruned_log, bound) + (LN2 if pruned_log > -INF else 0.0)
+        # Give up early when even a low estimate of the value, rho_t less the most that
+        # the rest of the paths can subtract, fails the final test (a heuristic: giving
+        # up only costs time).
+        if pruned_log + rho[t] * inv_gamma - (T - t) * LOG_SILVER > PRUNED_LOG_MAX:
+            return np.nan
+    p_end = P[off[T] + lx]
+    if not p_end > 0.0:
+        return np.nan
+    value = rho[T] - gamma * math.log(p_end)
+    if pruned_log + value * inv_gamma > PRUNED_LOG_MAX:
+        return np.nan
+    return value
+
+
+@njit(**JIT)
+def scaled_backward_sqeuclidean(xT, yrT, lx, ly, off, P, KS, a1, a2, gxT, gyrT):
+    """Backward pass of :func:`scaled_forward_sqeuclidean` and the chain rule of the
+    squared Euclidean cost: adds ``dV/dx`` to ``gxT`` ``(d, n)`` and ``dV/dy`` to
+    ``gyrT`` ``(d, m)`` (transposed, ``y`` reversed).
+
+    Overwrites ``P`` with the expected alignment ``E`` and ``KS`` with ``G = E / S``:
+    as ``E = p X`` with ``X`` the weighted sum of the successors' ``G``, and ``p = K S /
+    2**e``, ``G = (K / 2**e) X``, without a division.  Overflows (not excluded by the
+    pruning bounds) show as non-finite gradients: the caller checks.
+    """
+    _fill_frame(KS, lx, ly, off, 0.0)  # successors outside the problem: G = 0
+    T = lx + ly
+    # End cell: E = 1, G = 1 / S = (K / 2**e) / p.
+    KS[off[T] + lx] = KS[off[T] + lx] / P[off[T] + lx]
+    P[off[T] + lx] = 1.0
+    _chain_diag(xT, yrT, P, off, T, lx, 1, gxT, gyrT)
+    for t in range(T - 1, 1, -1):
+        i0, K = _cells(t, lx, ly)
+        a = off[t] + i0
+        g = KS[a : a + K]
+        p = P[a : a + K]
+        b1 = off[t + 1] + i0  # LEFT successor at b1 + k, UP at b1 + k + 1
+        n1 = KS[b1 : b1 + K + 1]
+        b2 = off[t + 2] + i0 + 1  # DIAG successor at b2 + k
+        n2 = KS[b2 : b2 + K]
+        f1 = a1[t + 1]
+        f2 = a2[t + 2] if t + 2 <= T else 0.0
+        for k in range(K):
+            x = (n1[k] + n1[k + 1]) * f1 + n2[k] * f2
+            p[k] = p[k] * x
+            g[k] = g[k] * x
+        _chain_diag(xT, yrT, P, off, t, i0, K, gxT, gyrT)
+
+
+@njit(**JIT)
+def scaled_value_grad_one(xT, yrT, gamma, lx, ly, lo, hi, off, L, grad, gxT, gyrT):
+    """Soft-DTW value of one problem and, when ``grad``, its gradients added to ``gxT``
+    ``(d, n)`` and ``gyrT`` ``(d, m)`` (zero on entry); NaN when this route cannot vouch
+    for the result (the gradients are then zero again)."""
+    n = xT.shape[1]
+    m = yrT.shape[1]
+    P = np.empty(L)
+    KS = np.empty(L)
+    rho = np.empty(n + m + 3)
+    a1 = np.empty(n + m + 3)
+    a2 = np.empty(n + m + 3)
+    c = np.empty(n + 1 + _VEC)
+    value = scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, a1, a2, c)
+    if grad and value == value:
+        scaled_backward_sqeuclidean(xT, yrT, lx, ly, off, P, KS, a1, a2, gxT, gyrT)
+        total = 0.0
+        for f in range(xT.shape[0]):
+            for i in range(lx):
+                total += gxT[f, i]
+        if not abs(total) < INF:  # an overflow (or NaN) somewhere in the backward
+            gxT[:, :] = 0.0
+            gyrT[:, :] = 0.0
+            return np.nan
+    return value

@@ -1,0 +1,251 @@
+"""The scaled-probability-domain soft-DTW kernels (``_numba_scaled``): against the log
+domain, extended precision and brute force; pruning, giving up and the fallback."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from tsgrad._kernels import _numba_diag as nd
+from tsgrad._kernels import _numba_scaled as ns
+from tsgrad._kernels import full_bands, make_bands
+from tsgrad._kernels._diag_layout import _VEC, _transposed, diag_offsets
+from tsgrad.losses import soft_dtw_loss
+
+
+def _batch(B, n, m, d, ragged, seed=0, amp=1.0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((B, n, d)) * amp
+    Y = rng.standard_normal((B, m, d)) * amp
+    lx = rng.integers(1, n + 1, B) if ragged else np.full(B, n)
+    ly = rng.integers(1, m + 1, B) if ragged else np.full(B, m)
+    for b in range(B):  # NaN in the padding must not leak
+        X[b, lx[b] :] = np.nan
+        Y[b, ly[b] :] = np.nan
+    return X, Y, lx, ly
+
+
+def _vouched(X, Y, gamma, bands):
+    """Per problem: did the scaled route give the value (not NaN)?"""
+    n, m = X.shape[1], Y.shape[1]
+    off, L = diag_offsets(n, m)
+    XT, YrT = _transposed(X, Y)
+    out = []
+    for b in range(X.shape[0]):
+        gx = np.zeros((X.shape[2], n))
+        gy = np.zeros((X.shape[2], m))
+        v = ns.scaled_value_grad_one(
+            XT[b], YrT[b], gamma, bands.lx[b], bands.ly[b], bands.lo[b], bands.hi[b],
+            off, L, True, gx, gy,
+        )  # fmt: skip
+        out.append(not math.isnan(v))
+    return np.array(out)
+
+
+def _forward_tables(x, y, gamma, band=None):
+    """The scaled forward of one pair; returns (value, P, off)."""
+    n, m = x.shape[0], y.shape[0]
+    b = band if band is not None else full_bands(1, n, m)
+    off, L = diag_offsets(n, m)
+    XT, YrT = _transposed(x[None], y[None])
+    P = np.zeros(L)
+    KS = np.zeros(L)
+    r, a1, a2 = np.zeros(n + m + 3), np.zeros(n + m + 3), np.zeros(n + m + 3)
+    c = np.zeros(n + 1 + _VEC)
+    v = ns.scaled_forward_sqeuclidean(
+        XT[0], YrT[0], gamma, b.lx[0], b.ly[0], b.lo[0], b.hi[0], off, P, KS, r, a1, a2, c
+    )
+    return v, P, off
+
+
+# B, n, m, d, ragged, (constraint code, parameter), gamma, all problems in the scaled route
+CASES = {
+    "square-gamma1": (5, 30, 30, 1, False, (0, 0.0), 1.0, True),
+    "rect-multivariate": (4, 23, 17, 3, False, (0, 0.0), 0.5, True),
+    "ragged-sakoe": (6, 25, 19, 2, True, (1, 4.0), 1.0, True),
+    "itakura": (3, 20, 20, 1, False, (2, 2.0), 1.0, True),
+    "large-gamma": (3, 40, 35, 2, False, (0, 0.0), 10.0, True),
+    "n1-m1": (2, 1, 1, 2, False, (0, 0.0), 1.0, True),
+    "n1-long": (2, 1, 9, 1, False, (0, 0.0), 1.0, True),
+    "small-gamma-falls-back": (4, 30, 30, 3, False, (0, 0.0), 0.01, False),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_scaled_matches_log_domain(case):
+    B, n, m, d, ragged, (kind, param), gamma, all_scaled = CASES[case]
+    X, Y, lx, ly = _batch(B, n, m, d, ragged)
+    b = make_bands(lx, ly, n, kind, param)
+    vouched = _vouched(X, Y, gamma, b)
+    assert vouched.all() if all_scaled else not vouched.any()
+    args = (X, Y, gamma, b.lx, b.ly, b.lo, b.hi, nd._SCRATCH_WEIGHTS_MAX)
+    val, gx, gy = nd._value_grad_diag(*args, True)
+    ref_val, ref_gx, ref_gy = nd._value_grad_diag(*args, False)
+    np.testing.assert_allclose(val, ref_val, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gx, ref_gx, rtol=1e-10, atol=1e-12 * np.abs(ref_gx).max())
+    np.testing.assert_allclose(gy, ref_gy, rtol=1e-10, atol=1e-12 * np.abs(ref_gy).max())
+    np.testing.assert_allclose(nd._values_diag(*args[:-1], True), ref_val, rtol=1e-12, atol=1e-12)
+    for k in range(B):  # padded steps get no gradient
+        assert not gx[k, lx[k] :].any() and not gy[k, ly[k] :].any()
+
+
+def test_float32_series_computed_in_float64():
+    X, Y, lx, ly = _batch(3, 20, 15, 2, False)
+    b = make_bands(lx, ly, 20)
+    X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+    assert _vouched(X32, Y32, 1.0, b).all()
+    got = nd._value_grad_diag(X32, Y32, 1.0, b.lx, b.ly, b.lo, b.hi, 0, True)
+    ref = nd._value_grad_diag(
+        X32.astype(np.float64), Y32.astype(np.float64), 1.0, b.lx, b.ly, b.lo, b.hi, 0, False
+    )
+    for g, r in zip(got, ref, strict=True):
+        assert g.dtype == np.float64
+        np.testing.assert_allclose(g, r, rtol=1e-11, atol=1e-13)
+
+
+def _paths(n, m):
+    """All monotone alignment paths from (0, 0) to (n - 1, m - 1)."""
+    out = []
+
+    def walk(i, j, path):
+        if (i, j) == (n - 1, m - 1):
+            out.append(path)
+            return
+        for di, dj in ((1, 0), (0, 1), (1, 1)):
+            if i + di < n and j + dj < m:
+                walk(i + di, j + dj, path + [(i + di, j + dj)])
+
+    walk(0, 0, [(0, 0)])
+    return out
+
+
+@pytest.mark.parametrize("gamma", [0.3, 1.0, 5.0])
+def test_scaled_against_brute_force(gamma):
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((4, 2)), rng.standard_normal((3, 2))
+    D = ((x[:, None] - y[None]) ** 2).sum(-1)
+    paths = _paths(4, 3)
+    assert len(paths) == 25  # Delannoy D(3, 2)
+    costs = np.array([sum(D[c] for c in p) for p in paths])
+    w = np.exp(-(costs - costs.min()) / gamma)
+    value = costs.min() - gamma * np.log(w.sum())
+    E = np.zeros_like(D)
+    for p, wk in zip(paths, w / w.sum(), strict=True):
+        for c in p:
+            E[c] += wk
+    b = full_bands(1, 4, 3)
+    assert _vouched(x[None], y[None], gamma, b).all()
+    val, gx, gy = nd._value_grad_diag(x[None], y[None], gamma, b.lx, b.ly, b.lo, b.hi, 0, True)
+    diff = x[:, None] - y[None]
+    np.testing.assert_allclose(val[0], value, rtol=1e-13)
+    np.testing.assert_allclose(gx[0], 2 * (E[..., None] * diff).sum(1), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(gy[0], -2 * (E[..., None] * diff).sum(0), rtol=1e-12, atol=1e-14)
+
+
+def test_scaled_against_extended_precision():
+    # The sum-product recursion in 40-digit arithmetic: the scaled route is within a few
+    # ulps of the exact value, as accurate as the log domain or more.
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 40
+    rng = np.random.default_rng(1)
+    n, m, gamma = 30, 25, 0.5
+    x, y = rng.standard_normal((n, 1)) * 2, rng.standard_normal((m, 1)) * 2
+    P = [[mp.mpf(0)] * (m + 1) for _ in range(n + 1)]
+    P[0][0] = mp.mpf(1)
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            d = (mp.mpf(float(x[i - 1, 0])) - mp.mpf(float(y[j - 1, 0]))) ** 2
+            P[i][j] = mp.exp(-d / gamma) * (P[i - 1][j] + P[i][j - 1] + P[i - 1][j - 1])
+    exact = float(-gamma * mp.log(P[n][m]))
+    b = full_bands(1, n, m)
+    val = nd._values_diag(x[None], y[None], gamma, b.lx, b.ly, b.lo, b.hi, True)[0]
+    assert abs(val - exact) <= 1e-13 * abs(exact)
+
+
+def test_pruned_cells_are_accounted_for():
+    # gamma = 0.05 against costs of order 1: cells far from the cheap paths fall below
+    # 2**-1000 of their diagonal's largest and are pruned; the bound on the paths through
+    # them still vouches for the result, which matches the log domain.
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((40, 1)), rng.standard_normal((40, 1))
+    v, P, off = _forward_tables(x, y, 0.05)
+    pruned = sum(P[off[i + j] + i] == 0.0 for i in range(1, 41) for j in range(1, 41))
+    assert pruned > 0 and not math.isnan(v)
+    b = full_bands(1, 40, 40)
+    args = (x[None], y[None], 0.05, b.lx, b.ly, b.lo, b.hi, 0)
+    got_ref = zip(nd._value_grad_diag(*args, True), nd._value_grad_diag(*args, False), strict=True)
+    for got, ref in got_ref:
+        np.testing.assert_allclose(got, ref, rtol=1e-11, atol=1e-12 * np.abs(ref).max())
+
+
+def test_gives_up_when_the_bound_fails():
+    # gamma = 0.01: the pruned paths could matter by the bound; the forward gives up
+    # (NaN) and leaves the gradients at zero; the entry point's result is the log domain's.
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((2, 40, 1)), rng.standard_normal((2, 40, 1))
+    b = full_bands(2, 40, 40)
+    off, L = diag_offsets(40, 40)
+    XT, YrT = _transposed(X, Y)
+    gx, gy = np.zeros((1, 40)), np.zeros((1, 40))
+    v = ns.scaled_value_grad_one(
+        XT[0], YrT[0], 0.01, 40, 40, b.lo[0], b.hi[0], off, L, True, gx, gy
+    )
+    assert math.isnan(v) and not gx.any() and not gy.any()
+    args = (X, Y, 0.01, b.lx, b.ly, b.lo, b.hi)
+    got = nd.softdtw_sqeuclidean_value_grad(*args)
+    ref = nd._value_grad_diag(*args, nd._SCRATCH_WEIGHTS_MAX, False)
+    for g, r in zip(got, ref, strict=True):
+        np.testing.assert_array_equal(g, r)
+
+
+def test_infeasible_band_falls_back_to_infinity():
+    # Itakura's parallelogram admits no path for these lengths: value inf, gradient 0.
+    X, Y, lx, ly = _batch(2, 12, 12, 1, False)
+    lx = np.array([12, 3])
+    b = make_bands(lx, ly, 12, 2, 2.0)
+    X[1, 3:] = np.nan
+    val, gx, gy = nd._value_grad_diag(X, Y, 1.0, b.lx, b.ly, b.lo, b.hi, 0, True)
+    ref = nd._value_grad_diag(X, Y, 1.0, b.lx, b.ly, b.lo, b.hi, 0, False)
+    assert np.isinf(val[1]) and not gx[1].any() and not gy[1].any()
+    for g, r in zip((val, gx, gy), ref, strict=True):
+        np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-14)
+
+
+def test_pair_values_use_the_scaled_route():
+    # softdtw_pairs_value (NumPy soft_dtw / cdist_soft_dtw) against the log domain.
+    X, Y, lx, ly = _batch(3, 15, 12, 2, True)
+    ii, jj = np.repeat(np.arange(3), 3), np.tile(np.arange(3), 3)
+    got = nd.softdtw_pairs_value(X, Y, lx, ly, ii, jj, 0.7, 1, 5.0)
+    for p, (a, c) in enumerate(zip(ii, jj, strict=True)):
+        b = make_bands(lx[a : a + 1], ly[c : c + 1], 15, 1, 5.0)
+        ref = nd._values_diag(X[a : a + 1], Y[c : c + 1], 0.7, b.lx, b.ly, b.lo, b.hi, False)
+        np.testing.assert_allclose(got[p], ref[0], rtol=1e-12)
+
+
+def test_gradcheck_through_the_loss_in_the_scaled_route():
+    # torch gradcheck (float64, B = 3) of the public loss where every problem takes the
+    # scaled route.
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 7, 2, dtype=torch.float64, generator=g, requires_grad=True)
+    y = torch.randn(3, 5, 2, dtype=torch.float64, generator=g, requires_grad=True)
+    b = full_bands(3, 7, 5)
+    assert _vouched(x.detach().numpy(), y.detach().numpy(), 1.0, b).all()
+    assert torch.autograd.gradcheck(
+        lambda a, c: soft_dtw_loss(a, c, 1.0, reduction="none"), (x, y), atol=1e-8, rtol=1e-6
+    )
+
+
+def test_delannoy_bound_used_by_the_pruning_test():
+    # D(a, b) <= (1 + sqrt 2)**(a + b), the path count bound of the Notes: exact integers
+    # from the recursion, checked against path enumeration on small sizes.
+    N = 60
+    D = [[1] * (N + 1) for _ in range(N + 1)]
+    for a, b in itertools.product(range(1, N + 1), repeat=2):
+        D[a][b] = D[a - 1][b] + D[a][b - 1] + D[a - 1][b - 1]
+    assert D[3][2] == len(_paths(4, 3)) and D[5][5] == len(_paths(6, 6))
+    log_silver = math.log(1 + math.sqrt(2))
+    assert ns.LOG_SILVER == pytest.approx(log_silver, rel=1e-15)
+    for a, b in itertools.product(range(N + 1), repeat=2):
+        assert math.log(D[a][b]) <= (a + b) * log_silver + 1e-12
