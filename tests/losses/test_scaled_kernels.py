@@ -52,7 +52,8 @@ def _forward_tables(x, y, gamma, band=None):
     XT, YrT = _transposed(x[None], y[None])
     P = np.zeros(L)
     KS = np.zeros(L)
-    r, a1, a2 = np.zeros(n + m + 3), np.zeros(n + m + 3), np.zeros(n + m + 3)
+    r = np.zeros(n + m + 3, dtype=np.int64)
+    a1, a2 = np.zeros(n + m + 3), np.zeros(n + m + 3)
     c = np.zeros(n + 1 + _VEC)
     v = ns.scaled_forward_sqeuclidean(
         XT[0], YrT[0], gamma, b.lx[0], b.ly[0], b.lo[0], b.hi[0], off, P, KS, r, a1, a2, c

@@ -5,10 +5,12 @@ the sum-product recursion ``P[i, j] = K[i, j] (P[i-1, j] + P[i, j-1] + P[i-1, j-
 with ``K = exp(-D / gamma)``: additions and products of positive numbers, which lose no
 relative precision.  Its only danger is range: ``P`` under- and overflows.  As in the scaled
 forward-backward algorithm of hidden Markov models, every anti-diagonal ``t`` is stored
-divided by a power of two that brings its largest value into ``[1, 2)``, the scale kept as
-a number ``rho_t`` in ``R`` units: ``P_t = p_t exp(-rho_t / gamma)``.  The costs of a
-diagonal enter as ``exp(-(D - d_t) / gamma)``, ``d_t`` their minimum, folded into
-``rho_t``.
+divided by a power of two that brings its largest value into ``[1, 2)``, the exponent
+kept as an integer: ``P_t = p_t 2**-rho_t``.  The costs of a diagonal enter as
+``exp(-(D - d_t) / gamma)``, ``d_t`` the multiple of ``gamma ln 2`` just below their
+minimum, so that the largest factor is in ``(1/2, 1]`` and the shift is a power of two
+too: every scale is exact, and the factors between two diagonals' scales are powers of
+two made from bits.
 
 The backward pass needs no scale.  The soft-min weight of predecessor ``q`` in cell ``s``
 is ``P_q / sum_pred(s) P``, so the expected alignment is ``E_q = p_q X_q`` with ``X_q``
@@ -58,14 +60,21 @@ INF_BITS = 0x7FF0000000000000  # bits of +inf; a float >= 0 orders like its bits
 # Cells whose scaled value falls below P_MIN (the diagonal's largest is in [1, 2)) are
 # pruned (set to 0): every value kept is a normal number.
 P_MIN = 2.0**-1000
-# Smallest factor between the scales of two successive diagonals: below it, give up.
-F_MIN = 2.0**-960
+# Largest gap between the scales of two successive diagonals (a factor 2**-960): beyond
+# it, give up.
+SCALE_GAP_MAX = 960
 # The result is used when the bound on the pruned paths' weight is below exp(PRUNED_LOG_MAX)
 # of the total.
 PRUNED_LOG_MAX = -45.0
 # Delannoy numbers (monotone paths with diagonal steps): D(a, b) <= (1 + sqrt 2)**(a + b).
 LOG_SILVER = math.log(1.0 + math.sqrt(2.0))
 LN2 = math.log(2.0)
+
+
+@njit(inline="always", **JIT)
+def _pow2(k):
+    """``2.0**k`` for integers ``-1022 <= k <= 1023``, from the bits."""
+    return _i64_as_f64((k + 1023) << 52)
 
 
 @njit(**JIT)
@@ -87,9 +96,11 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
         Written: scaled values ``p = K S / 2**e_t`` and the factors ``K / 2**e_t`` (0
         outside the band and for pruned cells), ``K`` the cost's ``exp(-(D - d_t) / gamma)``
         and ``S`` the predecessor sum.
-    rho, a1, a2 : (n + m + 3,) float arrays
-        Written: the scale ``rho_t`` of every diagonal, and the factors of the previous
-        and the second previous diagonal in the predecessor sums of diagonal ``t``.
+    rho : (n + m + 3,) int64 array
+        Written: the scale of every diagonal, ``P_t = p_t 2**-rho_t``.
+    a1, a2 : (n + m + 3,) float arrays
+        Written: the factors (powers of two ``<= 1``) of the previous and the second
+        previous diagonal in the predecessor sums of diagonal ``t``.
     c : (n + 1 + _VEC,) float array
         Scratch for one diagonal's costs.
 
@@ -115,14 +126,15 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
     ``exp(-V / gamma)``, must be below ``exp(PRUNED_LOG_MAX)``.
     """
     inv_gamma = 1.0 / gamma
+    inv_gamma_ln2 = inv_gamma / LN2
     lo, hi = _padded_band(lo, hi, lx)
     T = lx + ly
     # Diagonals 0 and 1: P(0, 0) = 1, the borders 0.
     P[off[0]] = 1.0
     P[off[1]] = 0.0
     P[off[1] + 1] = 0.0
-    rho[0] = 0.0
-    rho[1] = 0.0
+    rho[0] = 0
+    rho[1] = 0
     pruned_log = -INF  # log of the bound on the missed mass, before the division by Z
     empty = False  # was the previous diagonal without a reachable cell?
     for t in range(2, T + 1):
@@ -135,11 +147,10 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
         r1 = rho[t - 1]
         r2 = rho[t - 2]
         ref = min(r1, r2)
-        fs = exp_neg_wide(-abs(r1 - r2) * inv_gamma)
-        if fs < F_MIN:
+        if abs(r1 - r2) > SCALE_GAP_MAX:
             return np.nan
-        f1 = 1.0 if r1 <= r2 else fs
-        f2 = fs if r1 <= r2 else 1.0
+        f1 = _pow2(ref - r1)  # exact: the scales are powers of two
+        f2 = _pow2(ref - r2)
         a1[t] = f1
         a2[t] = f2
         _diag_sqeuclidean(xT, yrT, t, i0, K, c)
@@ -148,7 +159,12 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
         dminb = INF_BITS
         for k in range(K):
             dminb = min(dminb, _f64_as_i64(c[k]))
-        dmin = _i64_as_f64(dminb)
+        if dminb >= INF_BITS:
+            return np.nan  # every cost inf or NaN: the log domain decides
+        # Shift the costs by the multiple of gamma ln 2 just below their minimum: the
+        # largest K is in (1/2, 1], and the shift is a power of two.
+        shift = np.int64(math.floor(_i64_as_f64(dminb) * inv_gamma_ln2))
+        base = shift * LN2
         Kp = (K + _VEC - 1) // _VEC * _VEC
         a = off[t] + i0
         cur = P[a : a + Kp]
@@ -160,7 +176,7 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
         pmaxb = 0
         for k in range(Kp):
             s = (up[k] + up[k + 1]) * f1 + dg[k] * f2
-            kc = exp_neg_wide((dmin - c[k]) * inv_gamma)
+            kc = exp_neg_wide(base - c[k] * inv_gamma)
             q = kc * s
             j = j0 - k
             inside = (j >= blo[k]) & (j < bhi[k])
@@ -180,7 +196,7 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
         empty = False
         # Divide by 2**e, e the exponent of the largest value: exact, and it lands in [1, 2).
         e = (pmaxb >> 52) - 1023
-        scale = _i64_as_f64((1023 - e) << 52)
+        scale = _pow2(-e)
         prunedb = 0
         for k in range(Kp):
             v = cur[k] * scale
@@ -188,20 +204,20 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
             cur[k] = 0.0 if prune else v
             kf[k] = 0.0 if prune else kf[k] * scale
             prunedb = max(prunedb, _f64_as_i64(v) if prune else 0)
-        rho[t] = ref + dmin - gamma * LN2 * e
+        rho[t] = ref + shift - e
         if prunedb > 0:
-            bound = math.log(_i64_as_f64(prunedb) * K) + (T - t) * LOG_SILVER - rho[t] * inv_gamma
+            bound = math.log(_i64_as_f64(prunedb) * K) + (T - t) * LOG_SILVER - rho[t] * LN2
             # log(exp(pruned_log) + exp(bound)), from above: the larger one + log 2
             pruned_log = max(pruned_log, bound) + (LN2 if pruned_log > -INF else 0.0)
         # Give up early when even a low estimate of the value, rho_t less the most that
         # the rest of the paths can subtract, fails the final test (a heuristic: giving
         # up only costs time).
-        if pruned_log + rho[t] * inv_gamma - (T - t) * LOG_SILVER > PRUNED_LOG_MAX:
+        if pruned_log + rho[t] * LN2 - (T - t) * LOG_SILVER > PRUNED_LOG_MAX:
             return np.nan
     p_end = P[off[T] + lx]
     if not p_end > 0.0:
         return np.nan
-    value = rho[T] - gamma * math.log(p_end)
+    value = gamma * (rho[T] * LN2 - math.log(p_end))
     if pruned_log + value * inv_gamma > PRUNED_LOG_MAX:
         return np.nan
     return value
@@ -251,7 +267,7 @@ def scaled_value_grad_one(xT, yrT, gamma, lx, ly, lo, hi, off, L, grad, gxT, gyr
     m = yrT.shape[1]
     P = np.empty(L)
     KS = np.empty(L)
-    rho = np.empty(n + m + 3)
+    rho = np.empty(n + m + 3, dtype=np.int64)
     a1 = np.empty(n + m + 3)
     a2 = np.empty(n + m + 3)
     c = np.empty(n + 1 + _VEC)
