@@ -3,6 +3,9 @@
 ``_numba_dp``        numba: bands, hard DTW (CPU, parallel over the batch), NumPy in / out.
 ``_numba_diag``      numba: soft-DTW on the anti-diagonal layout, vectorised (CPU), and the
                      fused squared-Euclidean soft-DTW / DILATE entry points.
+``_numba_scaled``    numba: the same soft-DTW in the scaled probability domain (one exp per
+                     cell), tried first by the squared-Euclidean entry points.
+``_diag_layout``     the anti-diagonal table layout both share.
 ``_numba_lanes``     numba: the same for batches of short series, vectorised across problems.
 ``_fastmath``        branch-free exp / log / soft minimum that LLVM vectorises.
 ``_jit_cache``       drops numba's cached kernels when their sources change together.

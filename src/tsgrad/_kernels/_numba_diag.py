@@ -682,7 +682,8 @@ def softdtw_sqeuclidean_value_grad(X, Y, gamma, lx, ly, lo, hi):
 
     Each problem (or block of short ones) runs its forward, backward and chain rule at
     once, in scratch tables that stay in the core's cache: nothing of size ``(B, n, m)``
-    is allocated.
+    is allocated.  Long problems run in the scaled probability domain
+    (:mod:`._numba_scaled`) when that route vouches for them, in the log domain otherwise.
     """
     if _use_lanes(X, Y):
         val, _, gx, gy, _, _ = _lanes(X, Y, gamma, lx, ly, lo, hi, True, False)

@@ -15,19 +15,19 @@ two made from bits.
 The backward pass needs no scale.  The soft-min weight of predecessor ``q`` in cell ``s``
 is ``P_q / sum_pred(s) P``, so the expected alignment is ``E_q = p_q X_q`` with ``X_q``
 the sum over the successors ``s`` of ``a_s G_s``, ``G_s = E_s / S_s``, ``S_s`` the
-scaled predecessor sum of ``s`` and ``a_s <= 1`` the per-diagonal factor between the two
-scales; since ``p_s = K_s S_s / 2**e``, ``G_s = (K_s / 2**e) X_s`` needs no division.
+scaled predecessor sum of ``s`` and ``a_s`` the per-diagonal factor (a power of two)
+between the two scales; since ``p_s = K_s S_s / 2**e``, ``G_s = (K_s / 2**e) X_s`` needs no division.
 ``E`` lies in ``[0, 1]``.
 
 Range.  A cell whose scaled value falls below ``2**-1000`` of its diagonal's largest is
-pruned (set to 0), so every number kept is normal.  Paths through pruned cells are then
-missing from the result; their weight is bounded (:func:`scaled_forward_sqeuclidean`,
-Notes), and the result is used only when that bound is below ``exp(-45)`` of the total:
-the value is then off by less than ``3e-20 gamma`` and the expected alignment by less than
-``3e-20``.  Otherwise (small ``gamma`` against the costs' spread, in practice), the
-forward gives up, early when it can tell, and the caller recomputes the problem in the log
-domain (:mod:`._numba_diag`).  The bound needs costs ``>= 0``: this route is for the
-squared Euclidean cost only.
+pruned (set to 0), so every number kept is normal.  Paths through pruned cells, and the
+weight that underflows in the products, are then missing from the result; their weight is
+bounded (:func:`scaled_forward_sqeuclidean`, Notes), and the result is used only when
+that bound is below ``exp(-45)`` of the total: the value is then off by less than
+``3e-20 gamma`` and the expected alignment by less than ``3e-20``.  Otherwise (small
+``gamma`` against the costs' spread, in practice), the forward gives up, early when it can
+tell, and the caller recomputes the problem in the log domain (:mod:`._numba_diag`).  The
+bound needs costs ``>= 0``: this route is for the squared Euclidean cost only.
 
 Per cell this route does one ``exp`` and a few multiply-adds where the log domain does two
 ``exp``, one ``log`` and a division; measured on one core, B=64 n=100: forward + backward
@@ -63,6 +63,9 @@ P_MIN = 2.0**-1000
 # Largest gap between the scales of two successive diagonals (a factor 2**-960): beyond
 # it, give up.
 SCALE_GAP_MAX = 960
+# The predecessor sums are computed times 2**BIAS, so that a product K S only underflows
+# when the cell is far below its diagonal's largest (unless that largest is < 2**-21).
+BIAS = 512
 # The result is used when the bound on the pruned paths' weight is below exp(PRUNED_LOG_MAX)
 # of the total.
 PRUNED_LOG_MAX = -45.0
@@ -99,8 +102,9 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
     rho : (n + m + 3,) int64 array
         Written: the scale of every diagonal, ``P_t = p_t 2**-rho_t``.
     a1, a2 : (n + m + 3,) float arrays
-        Written: the factors (powers of two ``<= 1``) of the previous and the second
-        previous diagonal in the predecessor sums of diagonal ``t``.
+        Written: the factors (powers of two, ``2**BIAS`` for the more probable one) of
+        the previous and the second previous diagonal in the predecessor sums of
+        diagonal ``t``.
     c : (n + 1 + _VEC,) float array
         Scratch for one diagonal's costs.
 
@@ -121,8 +125,13 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
     ``Q_c`` is at most the number of such paths, a Delannoy number
     ``D(lx - i, ly - j) <= (1 + sqrt 2)**(lx + ly - t)`` (by induction on the recursion
     ``D(a, b) = D(a-1, b) + D(a, b-1) + D(a-1, b-1)``, as ``2 / s + 1 / s**2 = 1`` for
-    ``s = 1 + sqrt 2``).  Every diagonal with pruned cells adds at most ``K`` times its
-    largest pruned weight times that number; the sum, relative to the computed total
+    ``s = 1 + sqrt 2``).  Weight lost to underflow is treated the same way: the
+    predecessor sums ``S`` are computed times ``2**BIAS`` (at most ``6 * 2**BIAS``), so a
+    product ``K S`` or a term of ``S`` underflows only below
+    ``6 * 2**(BIAS - 1021)`` (``K`` flushes to 0 below ``e**-708 < 2**-1021``), which
+    bounds the scaled weight lost by any cell of the diagonal together with its pruned
+    weight.  Each diagonal thus adds at most ``K`` times its largest lost weight times the
+    path count; the sum over the ``T`` diagonals, relative to the computed total
     ``exp(-V / gamma)``, must be below ``exp(PRUNED_LOG_MAX)``.
     """
     inv_gamma = 1.0 / gamma
@@ -135,7 +144,10 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
     P[off[1] + 1] = 0.0
     rho[0] = 0
     rho[1] = 0
-    pruned_log = -INF  # log of the bound on the missed mass, before the division by Z
+    # The bound on the missed paths' weight: at most T diagonals, each at most exp(worst).
+    worst = -INF
+    log_T = math.log(T)
+    log_6n = math.log(6.0 * (min(lx, ly) + 1))  # 6 times the most cells on a diagonal
     empty = False  # was the previous diagonal without a reachable cell?
     for t in range(2, T + 1):
         if t <= ly:
@@ -149,8 +161,9 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
         ref = min(r1, r2)
         if abs(r1 - r2) > SCALE_GAP_MAX:
             return np.nan
-        f1 = _pow2(ref - r1)  # exact: the scales are powers of two
-        f2 = _pow2(ref - r2)
+        # Exact (the scales are powers of two), and biased by 2**BIAS (see BIAS).
+        f1 = _pow2(ref - r1 + BIAS)
+        f2 = _pow2(ref - r2 + BIAS)
         a1[t] = f1
         a2[t] = f2
         _diag_sqeuclidean(xT, yrT, t, i0, K, c)
@@ -192,6 +205,7 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
                 return np.nan  # no path: the log domain says inf
             empty = True
             rho[t] = r1
+            kf[:] = 0.0
             continue
         empty = False
         # Divide by 2**e, e the exponent of the largest value: exact, and it lands in [1, 2).
@@ -204,21 +218,25 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
             cur[k] = 0.0 if prune else v
             kf[k] = 0.0 if prune else kf[k] * scale
             prunedb = max(prunedb, _f64_as_i64(v) if prune else 0)
-        rho[t] = ref + shift - e
-        if prunedb > 0:
-            bound = math.log(_i64_as_f64(prunedb) * K) + (T - t) * LOG_SILVER - rho[t] * LN2
-            # log(exp(pruned_log) + exp(bound)), from above: the larger one + log 2
-            pruned_log = max(pruned_log, bound) + (LN2 if pruned_log > -INF else 0.0)
+        rho[t] = ref + shift + BIAS - e
+        # Largest scaled value lost on this diagonal: pruned, or lost to underflow (a
+        # flushed K < 2**-1021 times S <= 6 * 2**BIAS bounds every underflow).
+        lost_exp = BIAS - 1021 - e
+        if prunedb > 0 and _i64_as_f64(prunedb) > 6.0 * _pow2(lost_exp):
+            lost = math.log(_i64_as_f64(prunedb) * K)
+        else:
+            lost = log_6n + lost_exp * LN2
+        worst = max(worst, lost + (T - t) * LOG_SILVER - rho[t] * LN2)
         # Give up early when even a low estimate of the value, rho_t less the most that
         # the rest of the paths can subtract, fails the final test (a heuristic: giving
         # up only costs time).
-        if pruned_log + rho[t] * LN2 - (T - t) * LOG_SILVER > PRUNED_LOG_MAX:
+        if worst + log_T + rho[t] * LN2 - (T - t) * LOG_SILVER > PRUNED_LOG_MAX:
             return np.nan
     p_end = P[off[T] + lx]
     if not p_end > 0.0:
         return np.nan
     value = gamma * (rho[T] * LN2 - math.log(p_end))
-    if pruned_log + value * inv_gamma > PRUNED_LOG_MAX:
+    if worst + log_T + value * inv_gamma > PRUNED_LOG_MAX:
         return np.nan
     return value
 
