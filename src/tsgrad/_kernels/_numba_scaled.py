@@ -16,8 +16,8 @@ The backward pass needs no scale.  The soft-min weight of predecessor ``q`` in c
 is ``P_q / sum_pred(s) P``, so the expected alignment is ``E_q = p_q X_q`` with ``X_q``
 the sum over the successors ``s`` of ``a_s G_s``, ``G_s = E_s / S_s``, ``S_s`` the
 scaled predecessor sum of ``s`` and ``a_s`` the per-diagonal factor (a power of two)
-between the two scales; since ``p_s = K_s S_s / 2**e``, ``G_s = (K_s / 2**e) X_s`` needs no division.
-``E`` lies in ``[0, 1]``.
+between the two scales; since ``p_s = K_s S_s / 2**e``, ``G_s = (K_s / 2**e) X_s``
+needs no division.  ``E`` lies in ``[0, 1]``.
 
 Range.  A cell whose scaled value falls below ``2**-1000`` of its diagonal's largest is
 pruned (set to 0), so every number kept is normal.  Paths through pruned cells, and the
