@@ -250,3 +250,70 @@ def test_delannoy_bound_used_by_the_pruning_test():
     assert ns.LOG_SILVER == pytest.approx(log_silver, rel=1e-15)
     for a, b in itertools.product(range(N + 1), repeat=2):
         assert math.log(D[a][b]) <= (a + b) * log_silver + 1e-12
+
+
+def test_underflowing_row_falls_back():
+    # One step of x far from every step of y: its whole row has exp(-D / gamma) below
+    # the smallest double, every path crosses it, and the weight lost to underflow is not
+    # negligible, so the scaled route must not vouch; the log domain gives the result.
+    rng = np.random.default_rng(2)
+    X, Y = rng.standard_normal((2, 30, 1)), rng.standard_normal((2, 25, 1))
+    X[0, 12, 0] = 100.0
+    b = full_bands(2, 30, 25)
+    assert _vouched(X, Y, 1.0, b).tolist() == [False, True]
+    args = (X, Y, 1.0, b.lx, b.ly, b.lo, b.hi, 0)
+    for got, ref in zip(
+        nd._value_grad_diag(*args, True), nd._value_grad_diag(*args, False), strict=True
+    ):
+        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+
+
+def test_expensive_row_keeps_its_gradient():
+    # Regression (found by a review's fuzzing): x[1] is expensive against both steps of y
+    # (D / gamma 530 and 564), so the kept cell (2, 1) has K = e**-484 against the
+    # diagonal's other cell; its backward factor K / 2**e underflowed when stored with the
+    # 2**512 bias of the sums, silently dropping E(1, 1).  Checked against finite
+    # differences of the log domain.
+    x = np.array([0.8313442420434601, -7.74808340377255, -2.8566535046485484])[:, None]
+    y = np.array([-1.2797554792421402, -1.0785044957378445])[:, None]
+    gamma = 0.07883130702534806
+    b = full_bands(1, 3, 2)
+    assert _vouched(x[None], y[None], gamma, b).all()
+    val, gx, gy = nd._value_grad_diag(x[None], y[None], gamma, b.lx, b.ly, b.lo, b.hi, 0, True)
+
+    def value(xx, yy):
+        return nd._values_diag(xx[None], yy[None], gamma, b.lx, b.ly, b.lo, b.hi, False)[0]
+
+    h = 1e-6
+    fdx = [(value(x + h * e, y) - value(x - h * e, y)) / (2 * h) for e in np.eye(3)[:, :, None]]
+    fdy = [(value(x, y + h * e) - value(x, y - h * e)) / (2 * h) for e in np.eye(2)[:, :, None]]
+    np.testing.assert_allclose(gx[0, :, 0], fdx, rtol=1e-6)
+    np.testing.assert_allclose(gy[0, :, 0], fdy, rtol=1e-6)
+    assert abs(gx[0, 0, 0] - 4.2222) < 1e-3  # the term that was dropped
+
+
+def test_random_problems_agree_with_the_log_domain():
+    # A small fuzz: random sizes, dimensions, bands, gammas over 6 decades and cost scales
+    # over 6 decades; whichever route each problem takes, values and gradients agree with
+    # the log domain's.
+    rng = np.random.default_rng(11)
+    used = 0
+    for _ in range(60):
+        n, m, d = rng.integers(1, 40), rng.integers(1, 40), rng.integers(1, 4)
+        gamma = 10.0 ** rng.uniform(-3, 3)
+        amp = 10.0 ** rng.uniform(-3, 3) * math.sqrt(gamma)
+        X = rng.standard_normal((3, n, d)) * amp
+        Y = rng.standard_normal((3, m, d)) * amp
+        X[0, rng.integers(n)] += 30 * amp  # an outlier step
+        kind = rng.integers(3)
+        param = [0.0, float(rng.integers(0, 6)), float(rng.uniform(1.2, 3.0))][kind]
+        b = make_bands(np.full(3, n), np.full(3, m), n, kind, param)
+        used += _vouched(X, Y, gamma, b).sum()
+        args = (X, Y, gamma, b.lx, b.ly, b.lo, b.hi, 0)
+        got, ref = nd._value_grad_diag(*args, True), nd._value_grad_diag(*args, False)
+        finite = np.isfinite(ref[0])
+        np.testing.assert_array_equal(np.isfinite(got[0]), finite)
+        np.testing.assert_allclose(got[0][finite], ref[0][finite], rtol=1e-9, atol=1e-12 * gamma)
+        for g, r in zip(got[1:], ref[1:], strict=True):
+            np.testing.assert_allclose(g, r, rtol=1e-7, atol=1e-9 * max(np.abs(r).max(), 1e-300))
+    assert 30 < used < 180  # both routes taken

@@ -16,8 +16,8 @@ The backward pass needs no scale.  The soft-min weight of predecessor ``q`` in c
 is ``P_q / sum_pred(s) P``, so the expected alignment is ``E_q = p_q X_q`` with ``X_q``
 the sum over the successors ``s`` of ``a_s G_s``, ``G_s = E_s / S_s``, ``S_s`` the
 scaled predecessor sum of ``s`` and ``a_s`` the per-diagonal factor (a power of two)
-between the two scales; since ``p_s = K_s S_s / 2**e``, ``G_s = (K_s / 2**e) X_s``
-needs no division.  ``E`` lies in ``[0, 1]``.
+between the two scales; since ``p_s = K_s S_s c_t`` (``c_t`` the diagonal's power of
+two), ``G_s = (K_s c_t) X_s`` needs no division.  ``E`` lies in ``[0, 1]``.
 
 Range.  A cell whose scaled value falls below ``2**-1000`` of its diagonal's largest is
 pruned (set to 0), so every number kept is normal.  Paths through pruned cells, and the
@@ -96,9 +96,10 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
     off : (n + m + 3,) int array
         :func:`._numba_diag.diag_offsets`.
     P, KS : (L,) float arrays
-        Written: scaled values ``p = K S / 2**e_t`` and the factors ``K / 2**e_t`` (0
-        outside the band and for pruned cells), ``K`` the cost's ``exp(-(D - d_t) / gamma)``
-        and ``S`` the predecessor sum.
+        Written: scaled values ``p = K S 2**(BIAS - e_t)`` and the factors
+        ``K 2**(BIAS - e_t) = p / S`` (0 outside the band and for pruned cells), ``K`` the
+        cost's ``exp(-(D - d_t) / gamma)``, ``S`` the predecessor sum, ``e_t`` the
+        exponent of the diagonal's largest ``K S 2**BIAS``.
     rho : (n + m + 3,) int64 array
         Written: the scale of every diagonal, ``P_t = p_t 2**-rho_t``.
     a1, a2 : (n + m + 3,) float arrays
@@ -161,11 +162,11 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
         ref = min(r1, r2)
         if abs(r1 - r2) > SCALE_GAP_MAX:
             return np.nan
-        # Exact (the scales are powers of two), and biased by 2**BIAS (see BIAS).
+        # Exact (the scales are powers of two); biased by 2**BIAS in the sums (see BIAS).
+        a1[t] = _pow2(ref - r1)
+        a2[t] = _pow2(ref - r2)
         f1 = _pow2(ref - r1 + BIAS)
         f2 = _pow2(ref - r2 + BIAS)
-        a1[t] = f1
-        a2[t] = f2
         _diag_sqeuclidean(xT, yrT, t, i0, K, c)
         # Reductions on the bit patterns (ordered like the values for numbers >= 0, NaN
         # above +inf): integer min / max reductions vectorise, float ones do not.
@@ -210,13 +211,17 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
         empty = False
         # Divide by 2**e, e the exponent of the largest value: exact, and it lands in [1, 2).
         e = (pmaxb >> 52) - 1023
+        if e < BIAS - 1022:
+            return np.nan  # the largest unbiased K S is below about 2**-1021: hopeless
         scale = _pow2(-e)
+        # K / 2**(e - BIAS) = p / S with S unbiased (<= 6): normal for every cell kept.
+        scale_k = _pow2(BIAS - e)
         prunedb = 0
         for k in range(Kp):
             v = cur[k] * scale
             prune = v < P_MIN
             cur[k] = 0.0 if prune else v
-            kf[k] = 0.0 if prune else kf[k] * scale
+            kf[k] = 0.0 if prune else kf[k] * scale_k
             prunedb = max(prunedb, _f64_as_i64(v) if prune else 0)
         rho[t] = ref + shift + BIAS - e
         # Largest scaled value lost on this diagonal: pruned, or lost to underflow (a
@@ -248,13 +253,13 @@ def scaled_backward_sqeuclidean(xT, yrT, lx, ly, off, P, KS, a1, a2, gxT, gyrT):
     ``gyrT`` ``(d, m)`` (transposed, ``y`` reversed).
 
     Overwrites ``P`` with the expected alignment ``E`` and ``KS`` with ``G = E / S``:
-    as ``E = p X`` with ``X`` the weighted sum of the successors' ``G``, and ``p = K S /
-    2**e``, ``G = (K / 2**e) X``, without a division.  Overflows (not excluded by the
-    pruning bounds) show as non-finite gradients: the caller checks.
+    as ``E = p X`` with ``X`` the weighted sum of the successors' ``G``, and ``p = KS S``,
+    ``G = KS X``, without a division.  Overflows (not excluded by the pruning bounds) show
+    as non-finite gradients: the caller checks.
     """
     _fill_frame(KS, lx, ly, off, 0.0)  # successors outside the problem: G = 0
     T = lx + ly
-    # End cell: E = 1, G = 1 / S = (K / 2**e) / p.
+    # End cell: E = 1, G = 1 / S = KS / p.
     KS[off[T] + lx] = KS[off[T] + lx] / P[off[T] + lx]
     P[off[T] + lx] = 1.0
     _chain_diag(xT, yrT, P, off, T, lx, 1, gxT, gyrT)
