@@ -68,8 +68,9 @@ CASES = {
     "ragged-sakoe": (6, 25, 19, 2, True, (1, 4.0), 1.0, True),
     "itakura": (3, 20, 20, 1, False, (2, 2.0), 1.0, True),
     "large-gamma": (3, 40, 35, 2, False, (0, 0.0), 10.0, True),
-    "n1-m1": (2, 1, 1, 2, False, (0, 0.0), 1.0, True),
-    "n1-long": (2, 1, 9, 1, False, (0, 0.0), 1.0, True),
+    "n1-m1-one-path": (2, 1, 1, 2, False, (0, 0.0), 1.0, False),
+    "n1-long-one-path": (2, 1, 9, 1, False, (0, 0.0), 1.0, False),
+    "sakoe-0-one-path": (2, 9, 9, 1, False, (1, 0.0), 1.0, False),
     "small-gamma-falls-back": (4, 30, 30, 3, False, (0, 0.0), 0.01, False),
 }
 
@@ -317,3 +318,15 @@ def test_random_problems_agree_with_the_log_domain():
         for g, r in zip(got[1:], ref[1:], strict=True):
             np.testing.assert_allclose(g, r, rtol=1e-7, atol=1e-9 * max(np.abs(r).max(), 1e-300))
     assert 30 < used < 180  # both routes taken
+
+
+def test_one_path_problems_stay_exact():
+    # A single admissible path makes soft-DTW a plain sum of costs; costs far below gamma
+    # would lose their relative precision through exp(-D / gamma), so these problems take
+    # the log domain (found by a review: 1e-12 came back as 9.99978e-13).
+    x = np.full((1, 1, 1), 1e-6)
+    y = np.zeros((1, 5, 1))
+    b = full_bands(1, 1, 5)
+    assert not _vouched(x, y, 10.0, b).any()
+    val = nd._values_diag(x, y, 10.0, b.lx, b.ly, b.lo, b.hi, True)[0]
+    assert val == pytest.approx(5e-12, rel=1e-15)

@@ -28,6 +28,10 @@ that bound is below ``exp(-45)`` of the total: the value is then off by less tha
 ``gamma`` against the costs' spread, in practice), the forward gives up, early when it can
 tell, and the caller recomputes the problem in the log domain (:mod:`._numba_diag`).  The
 bound needs costs ``>= 0``: this route is for the squared Euclidean cost only.
+Problems with a single admissible path (a length of 1, a band one cell wide) go to the
+log domain directly: their value is a plain sum of costs, which ``exp(-D / gamma)`` would
+blur when ``D << gamma``.  Otherwise the rounding is of the log domain's order, about
+``1e-16 gamma`` per diagonal in absolute terms.
 
 Per cell this route does one ``exp`` and a few multiply-adds where the log domain does two
 ``exp``, one ``log`` and a division; measured on one core, B=64 n=100: forward + backward
@@ -129,12 +133,23 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
     ``s = 1 + sqrt 2``).  Weight lost to underflow is treated the same way: the
     predecessor sums ``S`` are computed times ``2**BIAS`` (at most ``6 * 2**BIAS``), so a
     product ``K S`` or a term of ``S`` underflows only below
-    ``6 * 2**(BIAS - 1021)`` (``K`` flushes to 0 below ``e**-708 < 2**-1021``), which
-    bounds the scaled weight lost by any cell of the diagonal together with its pruned
-    weight.  Each diagonal thus adds at most ``K`` times its largest lost weight times the
-    path count; the sum over the ``T`` diagonals, relative to the computed total
-    ``exp(-V / gamma)``, must be below ``exp(PRUNED_LOG_MAX)``.
+    ``6 * 2**(BIAS - 1021)`` in the diagonal's biased units (``K`` flushes to 0 below
+    ``e**-708 < 2**-1021``).  Each diagonal, those without a reachable cell included, thus
+    adds at most (its count of cells times that underflow bound, plus its count of cells
+    times its largest pruned weight) times the path count; the sum over the ``T``
+    diagonals, relative to the computed total ``exp(-V / gamma)``, must be below
+    ``exp(PRUNED_LOG_MAX)``.
     """
+    # A problem with a single path (a length of 1, or a band one cell wide) is a plain sum
+    # of costs, which the log domain adds exactly; here each cost would pass through
+    # exp(-D / gamma) and lose its relative precision when D << gamma.
+    if lx < 2 or ly < 2:
+        return np.nan
+    one_path = True
+    for i in range(lx):
+        one_path &= hi[i] - lo[i] <= 1
+    if one_path:
+        return np.nan
     inv_gamma = 1.0 / gamma
     inv_gamma_ln2 = inv_gamma / LN2
     lo, hi = _padded_band(lo, hi, lx)
@@ -199,6 +214,9 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
             pmaxb = max(pmaxb, _f64_as_i64(q) if inside else 0)
         if pmaxb >= INF_BITS:
             return np.nan  # a NaN: the log domain decides
+        # Bound on the true weight of any cell's underflowed part (see Notes), as a log:
+        # K < 2**-1021 when flushed, S <= 6 * 2**BIAS, in units of 2**-(ref+shift+BIAS).
+        lost_log = log_6n - (1021 + ref + shift) * LN2  # with the count of cells
         if pmaxb == 0:
             # No reachable cell on this diagonal (a band can skip one, as Itakura's does
             # at t = 3); two in a row cut every path.
@@ -207,6 +225,7 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
             empty = True
             rho[t] = r1
             kf[:] = 0.0
+            worst = max(worst, lost_log + (T - t) * LOG_SILVER)
             continue
         empty = False
         # Divide by 2**e, e the exponent of the largest value: exact, and it lands in [1, 2).
@@ -224,14 +243,12 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
             kf[k] = 0.0 if prune else kf[k] * scale_k
             prunedb = max(prunedb, _f64_as_i64(v) if prune else 0)
         rho[t] = ref + shift + BIAS - e
-        # Largest scaled value lost on this diagonal: pruned, or lost to underflow (a
-        # flushed K < 2**-1021 times S <= 6 * 2**BIAS bounds every underflow).
-        lost_exp = BIAS - 1021 - e
-        if prunedb > 0 and _i64_as_f64(prunedb) > 6.0 * _pow2(lost_exp):
-            lost = math.log(_i64_as_f64(prunedb) * K)
-        else:
-            lost = log_6n + lost_exp * LN2
-        worst = max(worst, lost + (T - t) * LOG_SILVER - rho[t] * LN2)
+        if prunedb > 0:
+            # Add the pruned weight (largest pruned value, times the count of cells).
+            pruned_log = math.log(_i64_as_f64(prunedb) * K) - rho[t] * LN2
+            hi_log = max(lost_log, pruned_log)
+            lost_log = hi_log + math.log1p(math.exp(min(lost_log, pruned_log) - hi_log))
+        worst = max(worst, lost_log + (T - t) * LOG_SILVER)
         # Give up early when even a low estimate of the value, rho_t less the most that
         # the rest of the paths can subtract, fails the final test (a heuristic: giving
         # up only costs time).
