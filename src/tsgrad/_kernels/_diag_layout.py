@@ -128,6 +128,10 @@ def _weight_views(W, a, K):
     return W[0, a : a + K], W[1, a : a + K], W[2, a : a + K]
 
 
+# The squared Euclidean kernels take the series as ``xT`` ``(d, n)`` and ``yrT`` ``(d, m)``,
+# ``y`` reversed: ``yrT[:, q] = y[m - 1 - q]``.  Along a diagonal, cell ``(i, j)`` pairs
+# ``xT[:, i - 1]`` with ``yrT[:, m - 1 - (j - 1)]``, both contiguous in ``i``: the cost and
+# the chain rule then vectorise like the DP.
 @njit(**JIT)
 def _transposed(X, Y):
     """``XT`` ``(B, d, n)`` and ``YrT`` ``(B, d, m)`` (C-contiguous), see above."""

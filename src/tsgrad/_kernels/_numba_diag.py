@@ -363,10 +363,8 @@ def softdtw_hvp(DS, S, E, Z, gamma, lx, ly):
     return Ed, dv
 
 
-# The squared Euclidean kernels take the series as ``xT`` ``(d, n)`` and ``yrT`` ``(d, m)``,
-# ``y`` reversed: ``yrT[:, q] = y[m - 1 - q]``.  Along a diagonal, cell ``(i, j)`` pairs
-# ``xT[:, i - 1]`` with ``yrT[:, m - 1 - (j - 1)]``, both contiguous in ``i``: the cost and
-# the chain rule then vectorise like the DP.
+# The squared Euclidean kernels take the series transposed, ``y`` reversed (see
+# ._diag_layout._transposed).
 @njit(**JIT)
 def _skew_sqeuclidean(xT, yrT, lx, ly, off, DS):
     # DS[cell (i, j)] = ||x[i - 1] - y[j - 1]||^2
