@@ -134,9 +134,11 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
     predecessor sums ``S`` are computed times ``2**BIAS`` (at most ``6 * 2**BIAS``), so a
     product ``K S`` or a term of ``S`` underflows only below
     ``6 * 2**(BIAS - 1021)`` in the diagonal's biased units (``K`` flushes to 0 below
-    ``e**-708 < 2**-1021``).  Each diagonal, those without a reachable cell included, thus
-    adds at most (its count of cells times that underflow bound, plus its count of cells
-    times its largest pruned weight) times the path count; the sum over the ``T``
+    ``e**-708 < 2**-1021``); nothing underflows on a diagonal whose costs spread over less
+    than about ``(BIAS + 21 - gap) gamma ln 2``, ``gap`` between its predecessors' scales,
+    and there the term is not charged.  Each diagonal, those without a reachable cell
+    included, thus adds at most (its count of cells times that underflow bound, plus its
+    count of cells times its largest pruned weight) times the path count; the sum over the ``T``
     diagonals, relative to the computed total ``exp(-V / gamma)``, must be below
     ``exp(PRUNED_LOG_MAX)``.
     """
@@ -186,8 +188,11 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
         # Reductions on the bit patterns (ordered like the values for numbers >= 0, NaN
         # above +inf): integer min / max reductions vectorise, float ones do not.
         dminb = INF_BITS
+        dmaxb = 0
         for k in range(K):
-            dminb = min(dminb, _f64_as_i64(c[k]))
+            cb = _f64_as_i64(c[k])
+            dminb = min(dminb, cb)
+            dmaxb = max(dmaxb, cb)
         if dminb >= INF_BITS:
             return np.nan  # every cost inf or NaN: the log domain decides
         # Shift the costs by the multiple of gamma ln 2 just below their minimum: the
@@ -214,9 +219,17 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
             pmaxb = max(pmaxb, _f64_as_i64(q) if inside else 0)
         if pmaxb >= INF_BITS:
             return np.nan  # a NaN: the log domain decides
-        # Bound on the true weight of any cell's underflowed part (see Notes), as a log:
-        # K < 2**-1021 when flushed, S <= 6 * 2**BIAS, in units of 2**-(ref+shift+BIAS).
-        lost_log = log_6n - (1021 + ref + shift) * LN2  # with the count of cells
+        # Weight lost to underflow (see Notes), as a log, counted only where some may have
+        # been.  A reachable cell has a predecessor term p f >= 2**(BIAS - 1000 - gap)
+        # (p >= P_MIN, gap between the two scales) and K >= 2**-(spread + 1) (spread: the
+        # costs' range over gamma ln 2), so no term and no product K S leaves the normal
+        # range while spread + gap + 1 <= BIAS + 22.  Otherwise: K < 2**-1021 when
+        # flushed and S <= 6 * 2**BIAS bound it, in units of 2**-(ref + shift + BIAS).
+        spread = (_i64_as_f64(dmaxb) - _i64_as_f64(dminb)) * inv_gamma_ln2
+        gap = abs(r1 - r2)
+        lost_log = -INF
+        if not (spread + gap + 1.0 <= BIAS + 1022.0 - 1000.0):
+            lost_log = log_6n - (1021 + ref + shift) * LN2  # with the count of cells
         if pmaxb == 0:
             # No reachable cell on this diagonal (a band can skip one, as Itakura's does
             # at t = 3); two in a row cut every path.
@@ -237,17 +250,20 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
         scale_k = _pow2(BIAS - e)
         prunedb = 0
         for k in range(Kp):
-            v = cur[k] * scale
+            q = cur[k]
+            v = q * scale
             prune = v < P_MIN
             cur[k] = 0.0 if prune else v
             kf[k] = 0.0 if prune else kf[k] * scale_k
-            prunedb = max(prunedb, _f64_as_i64(v) if prune else 0)
+            # the unscaled K S: v may round (or to 0) below the normal range
+            prunedb = max(prunedb, _f64_as_i64(q) if prune else 0)
         rho[t] = ref + shift + BIAS - e
         if prunedb > 0:
             # Add the pruned weight (largest pruned value, times the count of cells).
-            pruned_log = math.log(_i64_as_f64(prunedb) * K) - rho[t] * LN2
+            pruned_log = math.log(_i64_as_f64(prunedb) * K) - (ref + shift + BIAS) * LN2
             hi_log = max(lost_log, pruned_log)
-            lost_log = hi_log + math.log1p(math.exp(min(lost_log, pruned_log) - hi_log))
+            lo_log = min(lost_log, pruned_log)
+            lost_log = hi_log + (math.log1p(math.exp(lo_log - hi_log)) if lo_log > -INF else 0.0)
         worst = max(worst, lost_log + (T - t) * LOG_SILVER)
         # Give up early when even a low estimate of the value, rho_t less the most that
         # the rest of the paths can subtract, fails the final test (a heuristic: giving
