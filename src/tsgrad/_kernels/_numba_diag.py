@@ -50,9 +50,10 @@ from ._numba_dp import _batch_work, _fill_band_one, _pairs_work, _sized
 from ._numba_lanes import LANES, block_sqeuclidean
 from ._numba_scaled import scaled_value_grad_one
 
-# Problems of more cells than this do not keep a weight table in the fused kernels: their
-# backward recomputes each weight where it is used, with 24 bytes of scratch per cell
-# instead of 48 (a 5000 x 5000 pair would need 1.2 GB with the table).  Below it the table
+# Problems of more cells than this do not keep a weight table in the fused kernels' log
+# domain (the scaled route needs none): their backward recomputes each weight where it is
+# used, with 24 bytes of scratch per cell instead of 48 (a 5000 x 5000 pair would need
+# 1.2 GB with the table).  Below it the table
 # is faster: measured on 2 threads (forward + backward + chain rule, best of 7-15, stored /
 # recomputed weights): B=64 n=100 4.3 / 5.1 ms, B=64 n=180 12.4 / 15.6 ms, B=256 n=256
 # 130 / 156 ms.
