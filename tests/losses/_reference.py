@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from tsgrad._kernels import CONSTRAINT_CODES, full_bands, make_bands
@@ -94,3 +95,18 @@ def brute_force_softdtw(D, gamma):
         for i, j in p:
             E[i, j] += w
     return value, E
+
+
+def ragged_batch(B, n, m, d, ragged, seed=0):
+    """Random series ``X`` ``(B, n, d)``, ``Y`` ``(B, m, d)`` (NumPy) and their lengths
+    ``lx``, ``ly`` (random in ``1..n``, ``1..m`` when ``ragged``), NaN past each length (it
+    must not leak into the results)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((B, n, d))
+    Y = rng.standard_normal((B, m, d))
+    lx = rng.integers(1, n + 1, B) if ragged else np.full(B, n)
+    ly = rng.integers(1, m + 1, B) if ragged else np.full(B, m)
+    for b in range(B):
+        X[b, lx[b] :] = np.nan
+        Y[b, ly[b] :] = np.nan
+    return X, Y, lx, ly

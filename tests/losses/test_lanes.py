@@ -10,7 +10,7 @@ from tsgrad._kernels import make_bands
 from tsgrad._kernels._numba_lanes import LANES
 from tsgrad.losses import dilate_loss, soft_dtw_loss
 
-from ._reference import dilate_reference, softdtw_recursion, sqeuclidean
+from ._reference import dilate_reference, ragged_batch, softdtw_recursion, sqeuclidean
 
 CASES = {
     # B, n, m, d, variable lengths, gamma
@@ -21,14 +21,7 @@ CASES = {
 
 
 def _batch(B, n, m, d, ragged, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((B, n, d))
-    Y = rng.standard_normal((B, m, d))
-    lx = rng.integers(1, n + 1, B) if ragged else np.full(B, n)
-    ly = rng.integers(1, m + 1, B) if ragged else np.full(B, m)
-    for b in range(B):  # NaN in the padding must not leak
-        X[b, lx[b] :] = np.nan
-        Y[b, ly[b] :] = np.nan
+    X, Y, lx, ly = ragged_batch(B, n, m, d, ragged, seed)
     return X, Y, make_bands(lx, ly, n)
 
 

@@ -14,17 +14,7 @@ from tsgrad._kernels import full_bands, make_bands
 from tsgrad._kernels._diag_layout import _VEC, _transposed, diag_offsets
 from tsgrad.losses import soft_dtw_loss
 
-
-def _batch(B, n, m, d, ragged, seed=0, amp=1.0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((B, n, d)) * amp
-    Y = rng.standard_normal((B, m, d)) * amp
-    lx = rng.integers(1, n + 1, B) if ragged else np.full(B, n)
-    ly = rng.integers(1, m + 1, B) if ragged else np.full(B, m)
-    for b in range(B):  # NaN in the padding must not leak
-        X[b, lx[b] :] = np.nan
-        Y[b, ly[b] :] = np.nan
-    return X, Y, lx, ly
+from ._reference import all_paths, brute_force_softdtw, ragged_batch
 
 
 def _vouched(X, Y, gamma, bands):
@@ -78,7 +68,7 @@ CASES = {
 @pytest.mark.parametrize("case", list(CASES))
 def test_scaled_matches_log_domain(case):
     B, n, m, d, ragged, (kind, param), gamma, all_scaled = CASES[case]
-    X, Y, lx, ly = _batch(B, n, m, d, ragged)
+    X, Y, lx, ly = ragged_batch(B, n, m, d, ragged)
     b = make_bands(lx, ly, n, kind, param)
     vouched = _vouched(X, Y, gamma, b)
     assert vouched.all() if all_scaled else not vouched.any()
@@ -94,7 +84,7 @@ def test_scaled_matches_log_domain(case):
 
 
 def test_float32_series_computed_in_float64():
-    X, Y, lx, ly = _batch(3, 20, 15, 2, False)
+    X, Y, lx, ly = ragged_batch(3, 20, 15, 2, False)
     b = make_bands(lx, ly, 20)
     X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
     assert _vouched(X32, Y32, 1.0, b).all()
@@ -107,36 +97,13 @@ def test_float32_series_computed_in_float64():
         np.testing.assert_allclose(g, r, rtol=1e-11, atol=1e-13)
 
 
-def _paths(n, m):
-    """All monotone alignment paths from (0, 0) to (n - 1, m - 1)."""
-    out = []
-
-    def walk(i, j, path):
-        if (i, j) == (n - 1, m - 1):
-            out.append(path)
-            return
-        for di, dj in ((1, 0), (0, 1), (1, 1)):
-            if i + di < n and j + dj < m:
-                walk(i + di, j + dj, path + [(i + di, j + dj)])
-
-    walk(0, 0, [(0, 0)])
-    return out
-
-
 @pytest.mark.parametrize("gamma", [0.3, 1.0, 5.0])
 def test_scaled_against_brute_force(gamma):
     rng = np.random.default_rng(3)
     x, y = rng.standard_normal((4, 2)), rng.standard_normal((3, 2))
     D = ((x[:, None] - y[None]) ** 2).sum(-1)
-    paths = _paths(4, 3)
-    assert len(paths) == 25  # Delannoy D(3, 2)
-    costs = np.array([sum(D[c] for c in p) for p in paths])
-    w = np.exp(-(costs - costs.min()) / gamma)
-    value = costs.min() - gamma * np.log(w.sum())
-    E = np.zeros_like(D)
-    for p, wk in zip(paths, w / w.sum(), strict=True):
-        for c in p:
-            E[c] += wk
+    assert len(all_paths(4, 3)) == 25  # Delannoy D(3, 2)
+    value, E = (t.numpy() for t in brute_force_softdtw(torch.from_numpy(D), gamma))
     b = full_bands(1, 4, 3)
     assert _vouched(x[None], y[None], gamma, b).all()
     val, gx, gy = nd._value_grad_diag(x[None], y[None], gamma, b.lx, b.ly, b.lo, b.hi, 0, True)
@@ -204,7 +171,7 @@ def test_gives_up_when_the_bound_fails():
 
 def test_infeasible_band_falls_back_to_infinity():
     # Itakura's parallelogram admits no path for these lengths: value inf, gradient 0.
-    X, Y, lx, ly = _batch(2, 12, 12, 1, False)
+    X, Y, lx, ly = ragged_batch(2, 12, 12, 1, False)
     lx = np.array([12, 3])
     b = make_bands(lx, ly, 12, 2, 2.0)
     X[1, 3:] = np.nan
@@ -217,7 +184,7 @@ def test_infeasible_band_falls_back_to_infinity():
 
 def test_pair_values_use_the_scaled_route():
     # softdtw_pairs_value (NumPy soft_dtw / cdist_soft_dtw) against the log domain.
-    X, Y, lx, ly = _batch(3, 15, 12, 2, True)
+    X, Y, lx, ly = ragged_batch(3, 15, 12, 2, True)
     ii, jj = np.repeat(np.arange(3), 3), np.tile(np.arange(3), 3)
     got = nd.softdtw_pairs_value(X, Y, lx, ly, ii, jj, 0.7, 1, 5.0)
     for p, (a, c) in enumerate(zip(ii, jj, strict=True)):
@@ -246,7 +213,7 @@ def test_delannoy_bound_used_by_the_pruning_test():
     D = [[1] * (N + 1) for _ in range(N + 1)]
     for a, b in itertools.product(range(1, N + 1), repeat=2):
         D[a][b] = D[a - 1][b] + D[a][b - 1] + D[a - 1][b - 1]
-    assert D[3][2] == len(_paths(4, 3)) and D[5][5] == len(_paths(6, 6))
+    assert D[3][2] == len(all_paths(4, 3)) and D[5][5] == len(all_paths(6, 6))
     log_silver = math.log(1 + math.sqrt(2))
     assert ns.LOG_SILVER == pytest.approx(log_silver, rel=1e-15)
     for a, b in itertools.product(range(N + 1), repeat=2):

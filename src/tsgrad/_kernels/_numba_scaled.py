@@ -37,8 +37,9 @@ Per cell this route does one ``exp`` and a few multiply-adds where the log domai
 ``exp``, one ``log`` and a division; measured on one core, B=64 n=100: forward + backward
 + chain rule 5.3 ns a cell, against 10.6 ns in the log domain.
 
-Same layout, band and length conventions as :mod:`._numba_diag`.  Tested against the log
-domain, extended precision and brute force in ``tests/losses/test_scaled_kernels.py``.
+Same layout (:mod:`._diag_layout`), band and length conventions as :mod:`._numba_diag`.
+Tested against the log domain, extended precision and brute force in
+``tests/losses/test_scaled_kernels.py``.
 """
 
 from __future__ import annotations
@@ -91,14 +92,14 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
     Parameters
     ----------
     xT, yrT : (d, n), (d, m) arrays
-        The series, transposed, ``y`` reversed (see :func:`._numba_diag._transposed`).
+        The series, transposed, ``y`` reversed (see :func:`._diag_layout._transposed`).
     gamma : float
     lx, ly : int
         Lengths of the problem.
     lo, hi : (n,) int arrays
         Its band.
     off : (n + m + 3,) int array
-        :func:`._numba_diag.diag_offsets`.
+        :func:`._diag_layout.diag_offsets`.
     P, KS : (L,) float arrays
         Written: scaled values ``p = K S 2**(BIAS - e_t)`` and the factors
         ``K 2**(BIAS - e_t) = p / S`` (0 outside the band and for pruned cells), ``K`` the
