@@ -172,8 +172,9 @@ def _pair_bands(n: int, m: int, kind: int, param: float) -> Bands:
 # --------------------------------------------------------------------------------------
 
 
-def float_array(x: Any, be, name: str, func: str):
-    """``x`` as a float64 array of backend ``be``; a tensor keeps its autograd graph.
+def float_array(x: Any, be, name: str, func: str, *, copy: bool = False):
+    """``x`` as a float64 array of backend ``be`` (a copy with ``copy``, else only when
+    needed); a tensor keeps its autograd graph.
 
     Refuses complex numbers and non-numeric data (``TypeError``), and a tensor that
     requires grad when ``be`` is NumPy (the gradient would be silently lost).
@@ -198,13 +199,13 @@ def float_array(x: Any, be, name: str, func: str):
     if isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind not in "biuf":
         kind = "complex numbers" if x.dtype.kind == "c" else f"dtype {x.dtype}"
         raise TypeError(f"{where} must hold real numbers. Got {kind} instead.")
-    return be.array(x, dtype=be.float64)
+    return (be.array if copy else be.asarray)(x, dtype=be.float64)
 
 
-def as_series(ts, be, remove_nans: bool, name: str, func: str):
+def as_series(ts, be, remove_nans: bool, name: str, func: str, *, copy: bool = False):
     """``ts`` as a float64 ``(sz, d)`` array of ``be`` (tslearn's ``to_time_series``);
     ``remove_nans`` drops the trailing all-NaN rows."""
-    x = float_array(ts, be, name, func)
+    x = float_array(ts, be, name, func, copy=copy)
     if x.ndim == 1:
         x = be.reshape(x, (-1, 1))
     if x.ndim != 2:
@@ -227,9 +228,12 @@ def valid_length(x, be, name: str, func: str) -> int:
     """
     where = f"The '{name}' parameter of {func}"
     sz = int(x.shape[0])
-    if sz and bool(be.to_numpy(be.all(be.isfinite(x)))):
+    on_device = is_torch_tensor(x) and x.device.type != "cpu"
+    if on_device and sz and bool(be.all(be.isfinite(x))):  # one synchronisation
         return sz
-    xn = be.to_numpy(x)
+    xn = be.to_numpy(x)  # CPU tensors: a view
+    if not on_device and sz and np.isfinite(xn).all():
+        return sz
     nan_rows = np.isnan(xn).all(axis=1) if sz else np.zeros(0, dtype=bool)
     rows = np.flatnonzero(~nan_rows)
     length = int(rows[-1]) + 1 if rows.size else 0

@@ -22,6 +22,7 @@ results are float64.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -31,8 +32,7 @@ from . import _numba_softdtw_lanes as lanes
 from ._bands import Bands
 
 
-@dataclass(frozen=True)
-class FusedRoute:
+class FusedRoute(NamedTuple):
     """How the numba engine runs a batch of squared-Euclidean soft-DTW problems."""
 
     lanes: bool  # LANES problems at a time (short series) instead of anti-diagonals

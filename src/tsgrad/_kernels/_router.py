@@ -97,7 +97,10 @@ def current_engine() -> str:
     ``"auto"``."""
     if _chosen is not None:
         return _chosen
-    return _check_engine(os.environ.get(_ENV, "auto"), f"The environment variable {_ENV}")
+    name = os.environ.get(_ENV)
+    if not name:
+        return "auto"
+    return _check_engine(name, f"The environment variable {_ENV}")
 
 
 class use_engine:  # noqa: N801 - used as a function and as a context manager
@@ -203,7 +206,9 @@ def engine_for(x: Any):
 @dataclass(frozen=True)
 class SqEuclidean:
     """Squared Euclidean costs ``||x[b, i] - y[b, j]||^2`` of series ``x`` ``(B, n, d)``
-    and ``y`` ``(B, m, d)``; engines that can build them inside their kernels do."""
+    and ``y`` ``(B, m, d)``; engines that can build them inside their kernels do.  One
+    pair may be given as ``(n, d)``, ``(m, d)`` arrays: the operations then return the
+    results of that pair (0-d values, ``(n, m)`` alignments)."""
 
     x: Any
     y: Any
@@ -272,8 +277,16 @@ def _fused(engine) -> bool:
 
 
 def _route(x, y, dilate: bool) -> FusedRoute:
-    t = THRESHOLDS
-    B, n, m = x.shape[0], x.shape[1], y.shape[1]
+    """The numba route of a batch ``x`` ``(B, n, d)``, ``y`` ``(B, m, d)`` (or a pair)."""
+    if x.ndim == 2:
+        B, n, m = 1, x.shape[0], y.shape[0]
+    else:
+        B, n, m = x.shape[0], x.shape[1], y.shape[1]
+    return _route_of(B, n, m, dilate, THRESHOLDS)
+
+
+@lru_cache(maxsize=256)
+def _route_of(B: int, n: int, m: int, dilate: bool, t: Thresholds) -> FusedRoute:
     limit = t.dilate_lanes_max_cells if dilate else t.lanes_max_cells
     return FusedRoute(n * m <= limit and B >= t.lanes_min_batch, t.series_weights_max_cells)
 
@@ -323,30 +336,40 @@ def values(cost, gamma: float | None, bands: Bands):
             v = engine.sqeuclidean_pairs(X, Y, cost.lx, cost.ly, cost.ii, cost.jj, gamma, bands)
             return _as_output(v, cost.X)
         cost = _gather(cost)
-    data = cost.D if isinstance(cost, CostMatrix) else cost.x
-    engine = engine_for(data)
-    grad = _needs_grad(*((cost.D,) if isinstance(cost, CostMatrix) else (cost.x, cost.y)))
-    if isinstance(cost, SqEuclidean):
-        x, y = cost.x, cost.y
-        if gamma is None and not grad and engine is NumbaEngine:
-            return _as_output(
-                engine.sqeuclidean_dtw(_native(engine, x), _native(engine, y), bands), x
-            )
-        if gamma is not None and _fused(engine):
-            route = _route(x, y, dilate=False)
-            if grad:
-                return ta.SqEuclideanSoftDTWFunction.apply(x, y, gamma, bands, engine, route)
-            xe, ye = _native(engine, x), _native(engine, y)
-            return _as_output(engine.sqeuclidean_softdtw(xe, ye, gamma, bands, False, route)[0], x)
-        cost = _matrix(cost)
-    D = cost.D
-    if gamma is None:
-        if grad:
-            return ta.DTWFunction.apply(D, bands, engine, False)
-        return _as_output(engine.dtw_forward(_native(engine, D), bands)[1], D)
-    if grad:
-        return ta.SoftDTWFunction.apply(D, gamma, bands, engine, _store_weights(D))
-    return _as_output(engine.softdtw_values(_native(engine, D), gamma, bands), D)
+    if isinstance(cost, CostMatrix):
+        D = cost.D
+        engine = engine_for(D)
+        if gamma is None:
+            if _needs_grad(D):
+                return ta.DTWFunction.apply(D, bands, engine, False)
+            return _as_output(engine.dtw_forward(_native(engine, D), bands)[1], D)
+        if _needs_grad(D):
+            return ta.SoftDTWFunction.apply(D, gamma, bands, engine, _store_weights(D))
+        return _as_output(engine.softdtw_values(_native(engine, D), gamma, bands), D)
+    x, y = cost.x, cost.y
+    engine = engine_for(x)
+    grad = _needs_grad(x, y)
+    if gamma is not None and _fused(engine) and grad:  # pairs stay 2-D: no view nodes
+        route = _route(x, y, dilate=False)
+        return ta.SqEuclideanSoftDTWFunction.apply(x, y, gamma, bands, engine, route)
+    if x.ndim == 2:
+        return values(_as_batch(cost), gamma, bands)[0]
+    if gamma is None and not grad and engine is NumbaEngine:
+        v = engine.sqeuclidean_dtw(_native(engine, x), _native(engine, y), bands)
+        return _as_output(v, x)
+    if gamma is not None and _fused(engine):
+        xe, ye = _native(engine, x), _native(engine, y)
+        v = engine.sqeuclidean_softdtw(xe, ye, gamma, bands, False, _route(x, y, False))[0]
+        return _as_output(v, x)
+    return values(_matrix(cost), gamma, bands)
+
+
+def _is_pair(cost) -> bool:
+    return isinstance(cost, SqEuclidean) and cost.x.ndim == 2
+
+
+def _as_batch(cost: SqEuclidean) -> SqEuclidean:
+    return SqEuclidean(cost.x[None], cost.y[None])
 
 
 def value_and_grad(cost, gamma: float, bands: Bands):
@@ -354,6 +377,9 @@ def value_and_grad(cost, gamma: float, bands: Bands):
     ``(dV/dx (B, n, d), dV/dy (B, m, d))`` for :class:`SqEuclidean` costs, ``dV/dD = E``
     ``(B, n, m)`` for :class:`CostMatrix` costs.  Same kind (NumPy or tensor) as the input.
     """
+    if _is_pair(cost):
+        v, (gx, gy) = value_and_grad(_as_batch(cost), gamma, bands)
+        return v[0], (gx[0], gy[0])
     if isinstance(cost, SqEuclidean):
         x, y = cost.x, cost.y
         engine = engine_for(x)
@@ -381,6 +407,8 @@ def alignment(cost, gamma: float | None, bands: Bands):
     cell above; not differentiable, the values are)."""
     from . import _torch_autograd as ta
 
+    if _is_pair(cost):
+        return tuple(out[0] for out in alignment(_as_batch(cost), gamma, bands))
     D = _matrix(cost).D
     engine = engine_for(D)
     if is_torch_tensor(D):
@@ -422,6 +450,8 @@ def temporal_distortion(cost, gamma: float | None, bands: Bands):
     Distortion Index (piecewise constant: no gradient)."""
     from . import _torch_autograd as ta
 
+    if _is_pair(cost):
+        return tuple(out[0] for out in temporal_distortion(_as_batch(cost), gamma, bands))
     if gamma is not None and isinstance(cost, SqEuclidean):
         x, y = cost.x, cost.y
         engine = engine_for(x)

@@ -37,7 +37,9 @@ def from_engine(a, like: torch.Tensor) -> torch.Tensor:
     """An engine's result as a tensor of ``like``'s dtype and device."""
     if isinstance(a, np.ndarray):
         a = torch.from_numpy(a)
-    return a.to(dtype=like.dtype, device=like.device)
+    if a.dtype != like.dtype or a.device != like.device:
+        a = a.to(dtype=like.dtype, device=like.device)
+    return a
 
 
 def _first_order(backward):
@@ -60,12 +62,17 @@ def _first_order(backward):
     return wrapped
 
 
-def _scale(g: torch.Tensor, G, like: torch.Tensor) -> torch.Tensor:
-    """``g[:, None, None] * G`` (per-problem cotangents times an engine's gradients), in
-    the gradients' precision, returned in ``like``'s dtype."""
-    G = torch.from_numpy(G) if isinstance(G, np.ndarray) else G
-    G = G.to(device=like.device)
-    return (g.to(G.dtype)[:, None, None] * G).to(like.dtype)
+def _tensors(arrays) -> list:
+    """An engine's arrays as tensors (NumPy arrays shared, not copied)."""
+    return [torch.from_numpy(a) if isinstance(a, np.ndarray) else a for a in arrays]
+
+
+def _scale(g: torch.Tensor, G: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """``g[:, None, None] * G`` (per-problem cotangents times an engine's gradients; ``g``
+    0-d for a pair), in the gradients' precision, returned in ``dtype``."""
+    if g.dim():
+        g = g[:, None, None]
+    return (g.to(G.dtype) * G).to(dtype)
 
 
 class SoftDTWFunction(torch.autograd.Function):
@@ -136,22 +143,29 @@ class SqEuclideanSoftDTWFunction(torch.autograd.Function):
     """Soft-DTW values ``(B,)`` of the squared Euclidean costs of ``x`` ``(B, n, d)``,
     ``y`` ``(B, m, d)``, fused: one kernel makes the costs, runs the forward and backward
     DPs and returns the gradients w.r.t. the series with the values; autograd keeps those
-    gradients only, no ``(B, n, m)`` tensor.  First-order only."""
+    gradients only, no ``(B, n, m)`` tensor.  A single pair may come as ``(n, d)``,
+    ``(m, d)`` tensors (the value is then 0-d): no view nodes around the Function.
+    First-order only."""
 
     @staticmethod
     def forward(ctx, x, y, gamma: float, bands: Bands, engine, route):
+        pair = x.dim() == 2
         xe, ye = to_engine(engine, x), to_engine(engine, y)
+        if pair:
+            xe, ye = xe[None], ye[None]
         val, gx, gy = engine.sqeuclidean_softdtw(xe, ye, gamma, bands, True, route)
-        ctx.grads = (gx, gy)
-        ctx.likes = (x.new_empty(0), y.new_empty(0))
+        if pair:  # sliced before any tensor is made: NumPy slices cost nothing
+            val, gx, gy = val[:1].reshape(()), gx[0], gy[0]
+        ctx.grads = _tensors((gx, gy))
+        ctx.dtypes = (x.dtype, y.dtype)
         return from_engine(val, x)
 
     @staticmethod
     @_first_order
     def backward(ctx, grad_val):
-        (gx, gy), (x, y) = ctx.grads, ctx.likes
-        dx = _scale(grad_val, gx, x) if ctx.needs_input_grad[0] else None
-        dy = _scale(grad_val, gy, y) if ctx.needs_input_grad[1] else None
+        (gx, gy), (tx, ty) = ctx.grads, ctx.dtypes
+        dx = _scale(grad_val, gx, tx) if ctx.needs_input_grad[0] else None
+        dy = _scale(grad_val, gy, ty) if ctx.needs_input_grad[1] else None
         return dx, dy, None, None, None, None
 
 
@@ -165,20 +179,20 @@ class SqEuclideanDILATEFunction(torch.autograd.Function):
     def forward(ctx, x, y, gamma: float, bands: Bands, engine, route):
         xe, ye = to_engine(engine, x), to_engine(engine, y)
         shape, temporal, *grads = engine.sqeuclidean_dilate(xe, ye, gamma, bands, True, route)
-        ctx.grads = grads
-        ctx.likes = (x.new_empty(0), y.new_empty(0))
+        ctx.grads = _tensors(grads)
+        ctx.dtypes = (x.dtype, y.dtype)
         return from_engine(shape, x), from_engine(temporal, x)
 
     @staticmethod
     @_first_order
     def backward(ctx, g_shape, g_temporal):
         gxs, gys, gxt, gyt = ctx.grads
-        x, y = ctx.likes
+        tx, ty = ctx.dtypes
         dx = dy = None
         if ctx.needs_input_grad[0]:
-            dx = _scale(g_shape, gxs, x) + _scale(g_temporal, gxt, x)
+            dx = _scale(g_shape, gxs, tx) + _scale(g_temporal, gxt, tx)
         if ctx.needs_input_grad[1]:
-            dy = _scale(g_shape, gys, y) + _scale(g_temporal, gyt, y)
+            dy = _scale(g_shape, gys, ty) + _scale(g_temporal, gyt, ty)
         return dx, dy, None, None, None, None
 
 

@@ -24,14 +24,9 @@ def sqrt0(value, be):
     return be.where(pos, be.sqrt(be.where(pos, value, be.ones_like(value))), be.zeros_like(value))
 
 
-def _pair(x, y):
-    """A pair of series ``(n, d)``, ``(m, d)`` as a batch of one problem."""
-    return SqEuclidean(x[None], y[None])
-
-
 def dtw_value(x, y, bands):
     """Core of :func:`dtw`: the accumulated squared cost of validated ``x``, ``y``."""
-    return values(_pair(x, y), None, bands)[0]
+    return values(SqEuclidean(x, y), None, bands)
 
 
 def dtw(s1, s2, global_constraint=None, sakoe_chiba_radius=None, itakura_max_slope=None, be=None):
@@ -112,10 +107,10 @@ def dtw_path(
     x, y = v.series_pair(s1, s2, be, "dtw_path")
     kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, "dtw_path")
     bands = v.pair_bands(x.shape[0], y.shape[0], kind, param, "dtw_path")
-    vals, A = alignment(_pair(x, y), None, bands)
+    value, A = alignment(SqEuclidean(x, y), None, bands)
     # A monotone path's cells in row-major order are the path in order.
-    path = [(int(i), int(j)) for i, j in np.argwhere(be.to_numpy(A[0]))]
-    return path, _scalar(sqrt0(vals[0], be), be)
+    path = [(int(i), int(j)) for i, j in np.argwhere(be.to_numpy(A))]
+    return path, _scalar(sqrt0(value, be), be)
 
 
 def cdist_dtw(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validation as v
-from .._kernels import SqEuclideanPairs, alignment, make_bands, values
+from .._kernels import SqEuclidean, SqEuclideanPairs, alignment, make_bands, values
 from ..backend import instantiate_backend
 from ._cdist import cdist_values, datasets
-from ._dtw import _pair, _scalar
+from ._dtw import _scalar
 
 
 def _setup(s1, s2, gamma, global_constraint, sakoe_chiba_radius, itakura_max_slope, be, func):
@@ -23,7 +23,7 @@ def _setup(s1, s2, gamma, global_constraint, sakoe_chiba_radius, itakura_max_slo
 def soft_dtw_value(x, y, gamma: float, bands):
     """Core of :func:`soft_dtw` on validated series: ``gamma = 0`` is hard DTW's
     accumulated cost (tslearn's convention)."""
-    return values(_pair(x, y), gamma or None, bands)[0]
+    return values(SqEuclidean(x, y), gamma or None, bands)
 
 
 def soft_dtw(
@@ -137,8 +137,8 @@ def soft_dtw_alignment(
     x, y = v.series_pair(s1, s2, be, func)
     kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
     bands = v.pair_bands(x.shape[0], y.shape[0], kind, param, func)
-    vals, E = alignment(_pair(x, y), gamma, bands)
-    return E[0], vals[0]
+    value, E = alignment(SqEuclidean(x, y), gamma, bands)
+    return E, value
 
 
 def soft_dtw_normalized(

@@ -56,7 +56,8 @@ def to_time_series(ts, remove_nans: bool = False, be=None, dtype=float):
     >>> to_time_series([1, 2]).tolist()
     [[1.0], [2.0]]
     """
-    return v.as_series(ts, instantiate_backend(be, ts), remove_nans, "ts", "to_time_series")
+    be = instantiate_backend(be, ts)
+    return v.as_series(ts, be, remove_nans, "ts", "to_time_series", copy=True)
 
 
 def to_time_series_dataset(dataset, dtype=float, be=None):
