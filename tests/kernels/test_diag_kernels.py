@@ -132,8 +132,8 @@ def _series(bands, n, m, d, seed):
 def _stored_weights(D, Z, gamma, b):
     n, m = D.shape[1:]
     S, val, W = nd.softdtw_forward_weights(D, gamma, b.lx, b.ly, b.lo, b.hi)
-    E = nd.softdtw_backward_weights(W, S, b.lx, b.ly, n, m)
-    H, dv = nd.softdtw_hvp_weights(W, S, E, Z, gamma, b.lx, b.ly)
+    E = nd.softdtw_backward_weights(W, S, b.lx, b.ly, b.lo, b.hi, n, m)
+    H, dv = nd.softdtw_hvp_weights(W, S, E, Z, gamma, b.lx, b.ly, b.lo, b.hi)
     return val, E, H, dv
 
 
@@ -443,7 +443,7 @@ def test_fused_route_with_and_without_weight_table(weights_max, scaled):
     diff = X[:, :, None, :] - Y[:, None, :, :]
     D = (diff * diff).sum(-1)
     S, ref, W = nd.softdtw_forward_weights(D, 0.5, b.lx, b.ly, b.lo, b.hi)
-    E = nd.softdtw_backward_weights(W, S, b.lx, b.ly, n, m)
+    E = nd.softdtw_backward_weights(W, S, b.lx, b.ly, b.lo, b.hi, n, m)
     np.testing.assert_allclose(val, ref, rtol=1e-12)
     np.testing.assert_allclose(gx, 2 * (E[..., None] * diff).sum(2), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(gy, -2 * (E[..., None] * diff).sum(1), rtol=1e-10, atol=1e-12)

@@ -29,9 +29,9 @@ def test_weights_kernels_match_recomputing_kernels(band, gamma):
     np.testing.assert_array_equal(vw, v)
     np.testing.assert_array_equal(nd.softdtw_values(D, gamma, b.lx, b.ly, b.lo, b.hi), v)
     assert np.isinf(v[~b.feasible]).all() and np.isfinite(v[b.feasible]).all()
-    Ew = nd.softdtw_backward_weights(W, Sw, b.lx, b.ly, N, M)
+    Ew = nd.softdtw_backward_weights(W, Sw, b.lx, b.ly, b.lo, b.hi, N, M)
     np.testing.assert_allclose(Ew, E, rtol=1e-12, atol=1e-14)
-    Hw, dvw = nd.softdtw_hvp_weights(W, Sw, Ew, Z, gamma, b.lx, b.ly)
+    Hw, dvw = nd.softdtw_hvp_weights(W, Sw, Ew, Z, gamma, b.lx, b.ly, b.lo, b.hi)
     np.testing.assert_allclose(Hw, H, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(dvw, dv, rtol=1e-10, atol=1e-12)
 

@@ -11,7 +11,7 @@ import torch
 from tsgrad._kernels import _numba_softdtw as nd
 from tsgrad._kernels import _numba_softdtw_scaled as ns
 from tsgrad._kernels import full_bands, make_bands
-from tsgrad._kernels._diag_layout import _VEC, _transposed, diag_offsets
+from tsgrad._kernels._diag_layout import _VEC, _transposed, band_layout
 from tsgrad._kernels._router import THRESHOLDS
 from tsgrad.losses import soft_dtw_loss
 
@@ -23,16 +23,16 @@ _WEIGHTS_MAX = THRESHOLDS.series_weights_max_cells
 def _vouched(X, Y, gamma, bands):
     """Per problem: did the scaled route give the value (not NaN)?"""
     n, m = X.shape[1], Y.shape[1]
-    off, L = diag_offsets(n, m)
     XT, YrT = _transposed(X, Y)
     out = []
     for b in range(X.shape[0]):
         gx = np.zeros((X.shape[2], n))
         gy = np.zeros((X.shape[2], m))
+        lo, hi, lx, ly = bands.lo[b], bands.hi[b], bands.lx[b], bands.ly[b]
+        cells, off, L = band_layout(lo, hi, lx, ly)
         v = ns.scaled_value_grad_one(
-            XT[b], YrT[b], gamma, bands.lx[b], bands.ly[b], bands.lo[b], bands.hi[b],
-            off, L, True, gx, gy,
-        )  # fmt: skip
+            XT[b], YrT[b], gamma, lx, ly, lo, hi, cells, off, L, True, gx, gy
+        )
         out.append(not math.isnan(v))
     return np.array(out)
 
@@ -41,7 +41,7 @@ def _forward_tables(x, y, gamma, band=None):
     """The scaled forward of one pair; returns (value, P, off)."""
     n, m = x.shape[0], y.shape[0]
     b = band if band is not None else full_bands(1, n, m)
-    off, L = diag_offsets(n, m)
+    cells, off, L = band_layout(b.lo[0], b.hi[0], b.lx[0], b.ly[0])
     XT, YrT = _transposed(x[None], y[None])
     P = np.zeros(L)
     KS = np.zeros(L)
@@ -49,7 +49,7 @@ def _forward_tables(x, y, gamma, band=None):
     a1, a2 = np.zeros(n + m + 3), np.zeros(n + m + 3)
     c = np.zeros(n + 1 + _VEC)
     v = ns.scaled_forward_sqeuclidean(
-        XT[0], YrT[0], gamma, b.lx[0], b.ly[0], b.lo[0], b.hi[0], off, P, KS, r, a1, a2, c
+        XT[0], YrT[0], gamma, b.lx[0], b.ly[0], b.lo[0], b.hi[0], cells, off, P, KS, r, a1, a2, c
     )
     return v, P, off
 
@@ -164,11 +164,11 @@ def test_gives_up_when_the_bound_fails():
     rng = np.random.default_rng(0)
     X, Y = rng.standard_normal((2, 40, 1)), rng.standard_normal((2, 40, 1))
     b = full_bands(2, 40, 40)
-    off, L = diag_offsets(40, 40)
+    cells, off, L = band_layout(b.lo[0], b.hi[0], 40, 40)
     XT, YrT = _transposed(X, Y)
     gx, gy = np.zeros((1, 40)), np.zeros((1, 40))
     v = ns.scaled_value_grad_one(
-        XT[0], YrT[0], 0.01, 40, 40, b.lo[0], b.hi[0], off, L, True, gx, gy
+        XT[0], YrT[0], 0.01, 40, 40, b.lo[0], b.hi[0], cells, off, L, True, gx, gy
     )
     assert math.isnan(v) and not gx.any() and not gy.any()
     args = (X, Y, 0.01, b.lx, b.ly, b.lo, b.hi)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._diag_layout import _PAR, _cells, _diag_sqeuclidean, _transposed
+from ._diag_layout import _PAR, _diag_sqeuclidean, _transposed, diag_cells
 from ._fastmath import JIT
 from ._numba_bands import pair_band
 from ._numba_threads import batch_work, pairs_work, series_work, sized, table_work
@@ -130,10 +130,12 @@ def dtw_path_matrix(R, lx, ly):
 
 
 @njit(**JIT)
-def _dtw_value_diag(xT, yrT, lx, ly, lo, hi, bufs, cost):
+def _dtw_value_diag(xT, yrT, lx, ly, cells, bufs, cost):
     """DTW accumulated cost of ``x`` (given as ``xT`` ``(d, n)``) and ``y`` (given reversed
     and transposed, ``yrT[:, q] = y[m - 1 - q]``): along a diagonal both are contiguous.
 
+    Only the admissible cells of each diagonal are visited (``cells``, see
+    :func:`._diag_layout.diag_cells`), with ``+inf`` sentinels just before and after them.
     ``bufs`` ``(3, n + 2)`` holds diagonals ``t``, ``t - 1``, ``t - 2`` indexed by ``i``;
     ``cost`` ``(n + 1,)`` is scratch.
     """
@@ -148,23 +150,21 @@ def _dtw_value_diag(xT, yrT, lx, ly, lo, hi, bufs, cost):
             continue
         p1 = bufs[(t - 1) % 3]
         p2 = bufs[(t - 2) % 3]
-        i0, K = _cells(t, lx, ly)
+        i0, K = cells[t, 0], cells[t, 1]
+        cur[i0 - 1] = INF
+        cur[i0 + K] = INF
         c = cost[:K]
         _diag_sqeuclidean(xT, yrT, t, i0, K, c)
         cu = cur[i0 : i0 + K]
         up = p1[i0 - 1 : i0 + K]
         dg = p2[i0 - 1 : i0 - 1 + K]
-        blo = lo[i0 - 1 : i0 - 1 + K]
-        bhi = hi[i0 - 1 : i0 - 1 + K]
-        j0 = t - i0 - 1
         for k in range(K):
             a = dg[k]
             b = up[k]
             e = up[k + 1]
             mn = a if a < b else b
             mn = mn if mn < e else e
-            j = j0 - k
-            cu[k] = c[k] + mn if (j >= blo[k]) & (j < bhi[k]) else INF
+            cu[k] = c[k] + mn
     return bufs[(lx + ly) % 3, lx]
 
 
@@ -188,7 +188,8 @@ def dtw_pairs_value(X, Y, lx, ly, ii, jj, kind, param):
             continue
         bufs = np.empty((3, n + 2))
         cost = np.empty(n + 1)
-        out[p] = _dtw_value_diag(XT[a], YrT[c], lx[a], ly[c], lo, hi, bufs, cost)
+        cells = diag_cells(lo, hi, lx[a], ly[c])
+        out[p] = _dtw_value_diag(XT[a], YrT[c], lx[a], ly[c], cells, bufs, cost)
     return out
 
 
@@ -202,7 +203,8 @@ def dtw_sqeuclidean_values(X, Y, lx, ly, lo, hi):
     for b in prange(B):
         bufs = np.empty((3, n + 2))
         cost = np.empty(n + 1)
-        out[b] = _dtw_value_diag(XT[b], YrT[b], lx[b], ly[b], lo[b], hi[b], bufs, cost)
+        cells = diag_cells(lo[b], hi[b], lx[b], ly[b])
+        out[b] = _dtw_value_diag(XT[b], YrT[b], lx[b], ly[b], cells, bufs, cost)
     return out
 
 

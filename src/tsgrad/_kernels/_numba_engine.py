@@ -85,7 +85,7 @@ class NumbaEngine:
     def softdtw_backward(state: _SoftState) -> np.ndarray:
         b, (n, m) = state.bands, state.shape
         if state.W is not None:
-            return ns.softdtw_backward_weights(state.W, state.S, b.lx, b.ly, n, m)
+            return ns.softdtw_backward_weights(state.W, state.S, b.lx, b.ly, b.lo, b.hi, n, m)
         return ns.softdtw_backward(state.S, state.gamma, b.lx, b.ly, b.lo, b.hi, n, m)
 
     @staticmethod
@@ -94,7 +94,7 @@ class NumbaEngine:
         E = np.ascontiguousarray(E, dtype=np.float64)
         Z = np.ascontiguousarray(Z, dtype=np.float64)
         if state.W is not None:
-            return ns.softdtw_hvp_weights(state.W, state.S, E, Z, g, b.lx, b.ly)[0]
+            return ns.softdtw_hvp_weights(state.W, state.S, E, Z, g, b.lx, b.ly, b.lo, b.hi)[0]
         return ns.softdtw_hvp(state.S, E, Z, g, b.lx, b.ly, b.lo, b.hi)[0]
 
     @staticmethod

@@ -32,19 +32,21 @@ from ._diag_layout import (
     _PAR,
     _VEC,
     INF,
-    _borders,
-    _cells,
     _chain_diag,
+    _clear_end,
     _diag_sqeuclidean,
+    _end,
     _padded_band,
     _preds,
     _skew,
+    _start,
+    _start_backward,
     _transposed,
     _unskew,
     _untranspose,
     _weight_views,
-    _zero_frame,
-    diag_offsets,
+    band_layout,
+    batch_table_size,
 )
 from ._fastmath import JIT, softmin, softmin_weights
 from ._numba_bands import pair_band
@@ -54,13 +56,23 @@ from ._numba_threads import batch_work, flat_work, pairs_work, series_work, size
 
 # The inner loops below index slices of the tables from 0 (``k = i - i0``): numba then knows
 # the indices are non-negative, emits no wrap-around code, and LLVM vectorises the loop.
+# Every per-problem function takes ``cells`` (:func:`._diag_layout.diag_cells`) and visits
+# only the admissible cells of each diagonal; the forward passes write the sentinels the
+# next diagonals read (``+inf``, weight 0) just before and after them.
+@njit(inline="always", **JIT)
+def _sentinels(T, a, K, value):
+    T[a - 1] = value
+    T[a + K] = value
+
+
 @njit(**JIT)
-def _forward_one(DS, gamma, lx, ly, lo, hi, off, S):
+def _forward_one(DS, gamma, lx, ly, lo, hi, cells, off, S):
     inv_gamma = 1.0 / gamma
-    _borders(S, lx, ly, off)
+    _start(S, off, 0.0, INF)
     lo, hi = _padded_band(lo, hi, lx)
     for t in range(2, lx + ly + 1):
-        i0, K = _cells(t, lx, ly)
+        i0, K = cells[t, 0], cells[t, 1]
+        _sentinels(S, off[t] + i0, K, INF)
         K = (K + _VEC - 1) // _VEC * _VEC
         cur = S[off[t] + i0 : off[t] + i0 + K]
         up, dg = _preds(S, off, t, i0, K)
@@ -75,14 +87,17 @@ def _forward_one(DS, gamma, lx, ly, lo, hi, off, S):
 
 
 @njit(**JIT)
-def _forward_weights_one(DS, gamma, lx, ly, lo, hi, off, S, W):
+def _forward_weights_one(DS, gamma, lx, ly, lo, hi, cells, off, S, W):
     inv_gamma = 1.0 / gamma
-    _borders(S, lx, ly, off)
+    _start(S, off, 0.0, INF)
     lo, hi = _padded_band(lo, hi, lx)
     for t in range(2, lx + ly + 1):
-        i0, K = _cells(t, lx, ly)
-        K = (K + _VEC - 1) // _VEC * _VEC
+        i0, K = cells[t, 0], cells[t, 1]
         a = off[t] + i0
+        _sentinels(S, a, K, INF)
+        for r in range(3):
+            _sentinels(W[r], a, K, 0.0)
+        K = (K + _VEC - 1) // _VEC * _VEC
         cur = S[a : a + K]
         wd, wu, wl = _weight_views(W, a, K)
         up, dg = _preds(S, off, t, i0, K)
@@ -99,24 +114,21 @@ def _forward_weights_one(DS, gamma, lx, ly, lo, hi, off, S, W):
             wu[k] = w1 if inside else 0.0
             wl[k] = w2 if inside else 0.0
     for r in range(3):
-        _zero_frame(W[r], lx, ly, off)
+        _clear_end(W[r], lx, ly, off)
 
 
 @njit(**JIT)
-def _diag_weights(S, gamma, inv_gamma, lo, hi, lx, ly, off, t, wd, wu, wl, base):
+def _diag_weights(S, gamma, inv_gamma, lo, hi, cells, off, t, wd, wu, wl, base):
     """Soft-min weights of the cells of diagonal ``t``, recomputed from the table exactly as
     :func:`_forward_weights_one` made them, written at ``w*[base + i]`` for row ``i``; the
     rows just before and after the diagonal's cells get 0 (successors outside the problem
-    and the backward's reads past the cells see no weight).  ``lo``, ``hi`` are padded
+    or the band, read by the backward, have no weight).  ``lo``, ``hi`` are padded
     (:func:`._diag_layout._padded_band`)."""
-    i0, K = _cells(t, lx, ly)
+    i0, K = cells[t, 0], cells[t, 1]
     a = base + i0
-    wd[a - 1] = 0.0
-    wu[a - 1] = 0.0
-    wl[a - 1] = 0.0
-    wd[a + K] = 0.0
-    wu[a + K] = 0.0
-    wl[a + K] = 0.0
+    _sentinels(wd, a, K, 0.0)
+    _sentinels(wu, a, K, 0.0)
+    _sentinels(wl, a, K, 0.0)
     up, dg = _preds(S, off, t, i0, K)
     cd = wd[a : a + K]
     cu = wu[a : a + K]
@@ -134,26 +146,26 @@ def _diag_weights(S, gamma, inv_gamma, lo, hi, lx, ly, off, t, wd, wu, wl, base)
 
 
 @njit(**JIT)
-def _weights_one(S, gamma, lo, hi, lx, ly, off, W):
+def _weights_one(S, gamma, lo, hi, lx, ly, cells, off, W):
     """The weight table of one problem, recomputed from its table ``S``."""
     inv_gamma = 1.0 / gamma
     lo, hi = _padded_band(lo, hi, lx)
     for t in range(2, lx + ly + 1):
-        _diag_weights(S, gamma, inv_gamma, lo, hi, lx, ly, off, t, W[0], W[1], W[2], off[t])
+        _diag_weights(S, gamma, inv_gamma, lo, hi, cells, off, t, W[0], W[1], W[2], off[t])
     for r in range(3):
-        _zero_frame(W[r], lx, ly, off)
+        _clear_end(W[r], lx, ly, off)
 
 
 @njit(**JIT)
-def _backward_one(W, S, lx, ly, off, ES):
-    """Expected alignment (skewed) from the weights (zero frame: see :func:`_zero_frame`)."""
-    if S[off[lx + ly] + lx] == INF:  # no admissible path: E = 0
+def _backward_one(W, S, lx, ly, cells, off, ES):
+    """Expected alignment (skewed) from the weights; 0 on the sentinels."""
+    if _end(S, cells, off, lx, ly, INF) == INF:  # no admissible path: E = 0
         ES[:] = 0.0
         return
-    _zero_frame(ES, lx, ly, off)
-    ES[off[lx + ly] + lx] = 1.0
+    _start_backward(ES, lx, ly, off, 1.0)
     for t in range(lx + ly - 1, 1, -1):
-        i0, K = _cells(t, lx, ly)
+        i0, K = cells[t, 0], cells[t, 1]
+        _sentinels(ES, off[t] + i0, K, 0.0)
         cur = ES[off[t] + i0 : off[t] + i0 + K]
         # successors of (i, j): (i, j + 1) at nx[k] [LEFT], (i + 1, j) at nx[k + 1] [UP],
         # (i + 1, j + 1) at nd[k] [DIAG]
@@ -169,25 +181,25 @@ def _backward_one(W, S, lx, ly, off, ES):
 
 
 @njit(**JIT)
-def _backward_recompute_one(S, gamma, lo, hi, lx, ly, off, ES):
+def _backward_recompute_one(S, gamma, lo, hi, lx, ly, cells, off, ES):
     """As :func:`_backward_one`, without a weight table: the weights of each diagonal are
     recomputed from the table (:func:`_diag_weights`) when the backward reaches it and
     kept for the two diagonals that read them (24 bytes per row of scratch)."""
-    if S[off[lx + ly] + lx] == INF:
+    if _end(S, cells, off, lx, ly, INF) == INF:
         ES[:] = 0.0
         return
     inv_gamma = 1.0 / gamma
     lo, hi = _padded_band(lo, hi, lx)
     rows = lx + 3 + _VEC
     ring = np.zeros((3, 3, rows))  # diagonal t's weights in ring[t % 3], by row
-    _zero_frame(ES, lx, ly, off)
+    _start_backward(ES, lx, ly, off, 1.0)
     T = lx + ly
-    ES[off[T] + lx] = 1.0
     for t in range(T - 1, 1, -1):
         w1 = ring[(t + 1) % 3]
-        _diag_weights(S, gamma, inv_gamma, lo, hi, lx, ly, off, t + 1, w1[0], w1[1], w1[2], 0)
+        _diag_weights(S, gamma, inv_gamma, lo, hi, cells, off, t + 1, w1[0], w1[1], w1[2], 0)
         w2 = ring[(t + 2) % 3]  # diagonal t + 2, done at the previous step (0 for T + 1)
-        i0, K = _cells(t, lx, ly)
+        i0, K = cells[t, 0], cells[t, 1]
+        _sentinels(ES, off[t] + i0, K, 0.0)
         cur = ES[off[t] + i0 : off[t] + i0 + K]
         # successors of (i, j): (i, j + 1) at nx[k] [LEFT], (i + 1, j) at nx[k + 1] [UP],
         # (i + 1, j + 1) at nd[k] [DIAG]
@@ -203,12 +215,12 @@ def _backward_recompute_one(S, gamma, lo, hi, lx, ly, off, ES):
 
 
 @njit(**JIT)
-def _hvp_one(W, S, ES, ZS, gamma, lx, ly, off, Rd, Ed):
+def _hvp_one(W, S, ES, ZS, gamma, lx, ly, cells, off, Rd, Ed):
     """Hessian-vector product (skewed); ``Rd`` and ``Ed`` must be zero on entry."""
     inv_gamma = 1.0 / gamma
     # Forward tangent: Rd[cell] = Z[cell] + sum_k w_k Rd[pred_k].
     for t in range(2, lx + ly + 1):
-        i0, K = _cells(t, lx, ly)
+        i0, K = cells[t, 0], cells[t, 1]
         a = off[t] + i0
         cur = Rd[a : a + K]
         reach = S[a : a + K]
@@ -220,7 +232,7 @@ def _hvp_one(W, S, ES, ZS, gamma, lx, ly, off, Rd, Ed):
             cur[k] = v if reach[k] < INF else 0.0
     # Reverse: Ed[p] = sum_s w_sp (Ed[s] + E[s] (Rd[s] - Z[s] - Rd[p]) / gamma).
     for t in range(lx + ly - 1, 1, -1):
-        i0, K = _cells(t, lx, ly)
+        i0, K = cells[t, 0], cells[t, 1]
         a0 = off[t] + i0
         cur = Ed[a0 : a0 + K]
         reach = S[a0 : a0 + K]
@@ -244,7 +256,7 @@ def _hvp_one(W, S, ES, ZS, gamma, lx, ly, off, Rd, Ed):
             v += wu[k] * (ed1[k + 1] + e1[k + 1] * (rd1[k + 1] - z1[k + 1] - rdp) * inv_gamma)
             v += wd[k] * (ed2[k] + e2[k] * (rd2[k] - z2[k] - rdp) * inv_gamma)
             cur[k] = v if reach[k] < INF else 0.0
-    return Rd[off[lx + ly] + lx]
+    return _end(Rd, cells, off, lx, ly, 0.0)
 
 
 # --------------------------------------------------------------------------------------
@@ -253,60 +265,63 @@ def _hvp_one(W, S, ES, ZS, gamma, lx, ly, off, Rd, Ed):
 @njit(**_PAR)
 def softdtw_values(D, gamma, lx, ly, lo, hi):
     """Soft-DTW values ``(B,)`` of ``D`` ``(B, n, m)`` (no table kept)."""
-    B, n, m = D.shape
-    off, L = diag_offsets(n, m)
+    B = D.shape[0]
     val = np.empty(B)
     for b in prange(B):
+        cells, off, L = band_layout(lo[b], hi[b], lx[b], ly[b])
         DS = np.empty(L)
         S = np.empty(L)
-        _skew(D[b], lx[b], ly[b], off, DS)
-        _forward_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S)
-        val[b] = S[off[lx[b] + ly[b]] + lx[b]]
+        _skew(D[b], cells, off, DS)
+        _forward_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], cells, off, S)
+        val[b] = _end(S, cells, off, lx[b], ly[b], INF)
     return val
 
 
+# The tables a forward keeps for the backward are (B, L) (L the largest of the batch's
+# band layouts, batch_table_size); each problem's layout is recomputed where it is read.
 @njit(**_PAR)
 def softdtw_forward(D, gamma, lx, ly, lo, hi):
     """Skewed tables ``S`` ``(B, L)`` and values ``(B,)`` (the backward recomputes the
     weights from ``S`` alone)."""
-    B, n, m = D.shape
-    off, L = diag_offsets(n, m)
-    S = np.empty((B, L))
+    B = D.shape[0]
+    S = np.empty((B, batch_table_size(lx, ly, lo, hi)))
     val = np.empty(B)
     for b in prange(B):
+        cells, off, L = band_layout(lo[b], hi[b], lx[b], ly[b])
         DS = np.empty(L)
-        _skew(D[b], lx[b], ly[b], off, DS)
-        _forward_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S[b])
-        val[b] = S[b, off[lx[b] + ly[b]] + lx[b]]
+        _skew(D[b], cells, off, DS)
+        _forward_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], cells, off, S[b])
+        val[b] = _end(S[b], cells, off, lx[b], ly[b], INF)
     return S, val
 
 
 @njit(**_PAR)
 def softdtw_forward_weights(D, gamma, lx, ly, lo, hi):
     """Skewed tables ``S`` ``(B, L)``, values ``(B,)`` and weights ``W`` ``(B, 3, L)``."""
-    B, n, m = D.shape
-    off, L = diag_offsets(n, m)
+    B = D.shape[0]
+    L = batch_table_size(lx, ly, lo, hi)
     S = np.empty((B, L))
     W = np.empty((B, 3, L))  # the forward writes every cell the backward reads
     val = np.empty(B)
     for b in prange(B):
-        DS = np.empty(L)
-        _skew(D[b], lx[b], ly[b], off, DS)
-        _forward_weights_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S[b], W[b])
-        val[b] = S[b, off[lx[b] + ly[b]] + lx[b]]
+        cells, off, Lb = band_layout(lo[b], hi[b], lx[b], ly[b])
+        DS = np.empty(Lb)
+        _skew(D[b], cells, off, DS)
+        _forward_weights_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], cells, off, S[b], W[b])
+        val[b] = _end(S[b], cells, off, lx[b], ly[b], INF)
     return S, val, W
 
 
 @njit(**_PAR)
-def softdtw_backward_weights(W, S, lx, ly, n, m):
+def softdtw_backward_weights(W, S, lx, ly, lo, hi, n, m):
     """Expected alignments ``E`` ``(B, n, m)`` from the stored weights."""
     B = W.shape[0]
-    off, L = diag_offsets(n, m)
     E = np.empty((B, n, m))
     for b in prange(B):
+        cells, off, L = band_layout(lo[b], hi[b], lx[b], ly[b])
         ES = np.empty(L)
-        _backward_one(W[b], S[b], lx[b], ly[b], off, ES)
-        _unskew(ES, lx[b], ly[b], off, E[b])
+        _backward_one(W[b], S[b], lx[b], ly[b], cells, off, ES)
+        _unskew(ES, cells, off, E[b])
     return E
 
 
@@ -314,37 +329,37 @@ def softdtw_backward_weights(W, S, lx, ly, n, m):
 def softdtw_backward(S, gamma, lx, ly, lo, hi, n, m):
     """Expected alignments ``E`` ``(B, n, m)``, the weights recomputed per problem."""
     B = S.shape[0]
-    off, L = diag_offsets(n, m)
     E = np.empty((B, n, m))
     for b in prange(B):
+        cells, off, L = band_layout(lo[b], hi[b], lx[b], ly[b])
         ES = np.empty(L)
-        _backward_recompute_one(S[b], gamma, lo[b], hi[b], lx[b], ly[b], off, ES)
-        _unskew(ES, lx[b], ly[b], off, E[b])
+        _backward_recompute_one(S[b], gamma, lo[b], hi[b], lx[b], ly[b], cells, off, ES)
+        _unskew(ES, cells, off, E[b])
     return E
 
 
 @njit(**JIT)
-def _hvp_problem(W, S, E, Z, gamma, lx, ly, off, L, Ed):
+def _hvp_problem(W, S, E, Z, gamma, lx, ly, cells, off, L, Ed):
     ES = np.zeros(L)
     ZS = np.zeros(L)
-    _skew(E, lx, ly, off, ES)
-    _skew(Z, lx, ly, off, ZS)
+    _skew(E, cells, off, ES)
+    _skew(Z, cells, off, ZS)
     Rd = np.zeros(L)
     EdS = np.zeros(L)
-    dv = _hvp_one(W, S, ES, ZS, gamma, lx, ly, off, Rd, EdS)
-    _unskew(EdS, lx, ly, off, Ed)
+    dv = _hvp_one(W, S, ES, ZS, gamma, lx, ly, cells, off, Rd, EdS)
+    _unskew(EdS, cells, off, Ed)
     return dv
 
 
 @njit(**_PAR)
-def softdtw_hvp_weights(W, S, E, Z, gamma, lx, ly):
+def softdtw_hvp_weights(W, S, E, Z, gamma, lx, ly, lo, hi):
     """Hessian-vector products ``(B, n, m)`` and ``<E, Z>`` ``(B,)`` from stored weights."""
     B, n, m = E.shape
-    off, L = diag_offsets(n, m)
     Ed = np.empty((B, n, m))
     dv = np.empty(B)
     for b in prange(B):
-        dv[b] = _hvp_problem(W[b], S[b], E[b], Z[b], gamma, lx[b], ly[b], off, L, Ed[b])
+        cells, off, L = band_layout(lo[b], hi[b], lx[b], ly[b])
+        dv[b] = _hvp_problem(W[b], S[b], E[b], Z[b], gamma, lx[b], ly[b], cells, off, L, Ed[b])
     return Ed, dv
 
 
@@ -352,31 +367,31 @@ def softdtw_hvp_weights(W, S, E, Z, gamma, lx, ly):
 def softdtw_hvp(S, E, Z, gamma, lx, ly, lo, hi):
     """As :func:`softdtw_hvp_weights`, the weights recomputed per problem."""
     B, n, m = E.shape
-    off, L = diag_offsets(n, m)
     Ed = np.empty((B, n, m))
     dv = np.empty(B)
     for b in prange(B):
+        cells, off, L = band_layout(lo[b], hi[b], lx[b], ly[b])
         W = np.zeros((3, L))
-        _weights_one(S[b], gamma, lo[b], hi[b], lx[b], ly[b], off, W)
-        dv[b] = _hvp_problem(W, S[b], E[b], Z[b], gamma, lx[b], ly[b], off, L, Ed[b])
+        _weights_one(S[b], gamma, lo[b], hi[b], lx[b], ly[b], cells, off, W)
+        dv[b] = _hvp_problem(W, S[b], E[b], Z[b], gamma, lx[b], ly[b], cells, off, L, Ed[b])
     return Ed, dv
 
 
 # The squared Euclidean kernels take the series transposed, ``y`` reversed (see
 # ._diag_layout._transposed).
 @njit(**JIT)
-def _skew_sqeuclidean(xT, yrT, lx, ly, off, DS):
-    # DS[cell (i, j)] = ||x[i - 1] - y[j - 1]||^2
-    for t in range(2, lx + ly + 1):
-        i0, K = _cells(t, lx, ly)
+def _skew_sqeuclidean(xT, yrT, cells, off, DS):
+    # DS[cell (i, j)] = ||x[i - 1] - y[j - 1]||^2 on the admissible cells
+    for t in range(2, cells.shape[0]):
+        i0, K = cells[t, 0], cells[t, 1]
         _diag_sqeuclidean(xT, yrT, t, i0, K, DS[off[t] + i0 : off[t] + i0 + K])
 
 
 @njit(**JIT)
-def _sqeuclidean_chain(xT, yrT, ES, lx, ly, off, gxT, gyrT):
+def _sqeuclidean_chain(xT, yrT, ES, cells, off, gxT, gyrT):
     # dV/dx and dV/dy of the squared Euclidean cost from the expected alignment ES.
-    for t in range(2, lx + ly + 1):
-        i0, K = _cells(t, lx, ly)
+    for t in range(2, cells.shape[0]):
+        i0, K = cells[t, 0], cells[t, 1]
         _chain_diag(xT, yrT, ES, off, t, i0, K, gxT, gyrT)
 
 
@@ -392,46 +407,49 @@ def sqeuclidean_value_grad(X, Y, gamma, lx, ly, lo, hi, weights_max, scaled):
     ``weights_max`` table cells keep no weight table (the backward recomputes them)."""
     B, n, d = X.shape
     m = Y.shape[1]
-    off, L = diag_offsets(n, m)
     XT, YrT = _transposed(X, Y)
     val = np.empty(B)
     GX = np.empty((B, n, d))
     GY = np.empty((B, m, d))
-    store = L <= weights_max
     for b in prange(B):
+        cells, off, L = band_layout(lo[b], hi[b], lx[b], ly[b])
+        store = L <= weights_max
         gxT = np.zeros((d, n))
         gyrT = np.zeros((d, m))
         v = np.nan
         if scaled:
             v = scaled_value_grad_one(
-                XT[b], YrT[b], gamma, lx[b], ly[b], lo[b], hi[b], off, L, True, gxT, gyrT
+                XT[b], YrT[b], gamma, lx[b], ly[b], lo[b], hi[b], cells, off, L, True, gxT, gyrT
             )
         if v != v:
             DS = np.empty(L)
             S = np.empty(L)
             ES = np.empty(L)
-            _skew_sqeuclidean(XT[b], YrT[b], lx[b], ly[b], off, DS)
+            _skew_sqeuclidean(XT[b], YrT[b], cells, off, DS)
             if store:
                 W = np.empty((3, L))
-                _forward_weights_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S, W)
-                _backward_one(W, S, lx[b], ly[b], off, ES)
+                _forward_weights_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], cells, off, S, W)
+                _backward_one(W, S, lx[b], ly[b], cells, off, ES)
             else:
-                _forward_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S)
-                _backward_recompute_one(S, gamma, lo[b], hi[b], lx[b], ly[b], off, ES)
-            v = S[off[lx[b] + ly[b]] + lx[b]]
-            _sqeuclidean_chain(XT[b], YrT[b], ES, lx[b], ly[b], off, gxT, gyrT)
+                _forward_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], cells, off, S)
+                _backward_recompute_one(S, gamma, lo[b], hi[b], lx[b], ly[b], cells, off, ES)
+            v = _end(S, cells, off, lx[b], ly[b], INF)
+            _sqeuclidean_chain(XT[b], YrT[b], ES, cells, off, gxT, gyrT)
         val[b] = v
         _untranspose(gxT, gyrT, GX[b], GY[b])
     return val, GX, GY
 
 
 @njit(**JIT)
-def _skew_time_gaps(lx, ly, off, ZS):
-    # ZS[cell (i + 1, j + 1)] = (i - j)^2 / ly^2: DILATE's Omega / k^2, k the target length.
+def _skew_time_gaps(ly, cells, off, ZS):
+    # ZS[cell (i + 1, j + 1)] = (i - j)^2 / ly^2 on the admissible cells: DILATE's
+    # Omega / k^2, k the target length.
     inv = 1.0 / (ly * ly)
-    for i in range(lx):
-        for j in range(ly):
-            ZS[off[i + j + 2] + i + 1] = (i - j) * (i - j) * inv
+    for t in range(2, cells.shape[0]):
+        i0, K = cells[t, 0], cells[t, 1]
+        for i in range(i0, i0 + K):
+            gap = 2 * i - t  # (i - 1) - (t - i - 1)
+            ZS[off[t] + i] = gap * gap * inv
 
 
 @njit(**_PAR)
@@ -445,7 +463,6 @@ def dilate_value_grad(X, Y, gamma, lx, ly, lo, hi, grad):
     (empty ``(0, ., d)`` arrays without ``grad``)."""
     B, n, d = X.shape
     m = Y.shape[1]
-    off, L = diag_offsets(n, m)
     XT, YrT = _transposed(X, Y)
     shape = np.empty(B)
     temporal = np.empty(B)
@@ -455,34 +472,35 @@ def dilate_value_grad(X, Y, gamma, lx, ly, lo, hi, grad):
     GXt = np.empty((G, n, d))
     GYt = np.empty((G, m, d))
     for b in prange(B):
+        cells, off, L = band_layout(lo[b], hi[b], lx[b], ly[b])
         DS = np.empty(L)
         S = np.empty(L)
         W = np.empty((3, L))
         ES = np.empty(L)
         ZS = np.zeros(L)
-        _skew_sqeuclidean(XT[b], YrT[b], lx[b], ly[b], off, DS)
-        _forward_weights_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], off, S, W)
-        shape[b] = S[off[lx[b] + ly[b]] + lx[b]]
-        _backward_one(W, S, lx[b], ly[b], off, ES)
-        _skew_time_gaps(lx[b], ly[b], off, ZS)
+        _skew_sqeuclidean(XT[b], YrT[b], cells, off, DS)
+        _forward_weights_one(DS, gamma, lx[b], ly[b], lo[b], hi[b], cells, off, S, W)
+        shape[b] = _end(S, cells, off, lx[b], ly[b], INF)
+        _backward_one(W, S, lx[b], ly[b], cells, off, ES)
+        _skew_time_gaps(ly[b], cells, off, ZS)
         if grad:
             Rd = np.zeros(L)
             Ed = np.zeros(L)
-            temporal[b] = _hvp_one(W, S, ES, ZS, gamma, lx[b], ly[b], off, Rd, Ed)
+            temporal[b] = _hvp_one(W, S, ES, ZS, gamma, lx[b], ly[b], cells, off, Rd, Ed)
             gxT = np.zeros((d, n))
             gyrT = np.zeros((d, m))
-            _sqeuclidean_chain(XT[b], YrT[b], ES, lx[b], ly[b], off, gxT, gyrT)
+            _sqeuclidean_chain(XT[b], YrT[b], ES, cells, off, gxT, gyrT)
             _untranspose(gxT, gyrT, GXs[b], GYs[b])
             gxT[:, :] = 0.0
             gyrT[:, :] = 0.0
-            _sqeuclidean_chain(XT[b], YrT[b], Ed, lx[b], ly[b], off, gxT, gyrT)
+            _sqeuclidean_chain(XT[b], YrT[b], Ed, cells, off, gxT, gyrT)
             _untranspose(gxT, gyrT, GXt[b], GYt[b])
         else:
             acc = 0.0
-            for i in range(1, lx[b] + 1):
-                for j in range(1, ly[b] + 1):
-                    pos = off[i + j] + i
-                    acc += ES[pos] * ZS[pos]
+            for t in range(2, cells.shape[0]):
+                a = off[t] + cells[t, 0]
+                for k in range(cells[t, 1]):
+                    acc += ES[a + k] * ZS[a + k]
             temporal[b] = acc
     return shape, temporal, GXs, GYs, GXt, GYt
 
@@ -490,29 +508,30 @@ def dilate_value_grad(X, Y, gamma, lx, ly, lo, hi, grad):
 @njit(**_PAR)
 def sqeuclidean_values(X, Y, gamma, lx, ly, lo, hi, scaled):
     """Values only of :func:`sqeuclidean_value_grad` ``(B,)``."""
-    B, n, d = X.shape
-    m = Y.shape[1]
-    off, L = diag_offsets(n, m)
+    B = X.shape[0]
     XT, YrT = _transposed(X, Y)
     val = np.empty(B)
     for b in prange(B):
-        val[b] = _value_one(XT[b], YrT[b], gamma, lx[b], ly[b], lo[b], hi[b], off, L, scaled)
+        val[b] = _value_one(XT[b], YrT[b], gamma, lx[b], ly[b], lo[b], hi[b], scaled)
     return val
 
 
 @njit(**JIT)
-def _value_one(xT, yrT, gamma, lx, ly, lo, hi, off, L, scaled):
+def _value_one(xT, yrT, gamma, lx, ly, lo, hi, scaled):
     # One soft-DTW value, scaled domain first when `scaled`.
+    cells, off, L = band_layout(lo, hi, lx, ly)
     v = np.nan
     if scaled:
         no_grad = np.empty((0, 0))
-        v = scaled_value_grad_one(xT, yrT, gamma, lx, ly, lo, hi, off, L, False, no_grad, no_grad)
+        v = scaled_value_grad_one(
+            xT, yrT, gamma, lx, ly, lo, hi, cells, off, L, False, no_grad, no_grad
+        )
     if v != v:
         DS = np.empty(L)
         S = np.empty(L)
-        _skew_sqeuclidean(xT, yrT, lx, ly, off, DS)
-        _forward_one(DS, gamma, lx, ly, lo, hi, off, S)
-        v = S[off[lx + ly] + lx]
+        _skew_sqeuclidean(xT, yrT, cells, off, DS)
+        _forward_one(DS, gamma, lx, ly, lo, hi, cells, off, S)
+        v = _end(S, cells, off, lx, ly, INF)
     return v
 
 
@@ -521,8 +540,6 @@ def softdtw_pairs_value(X, Y, lx, ly, ii, jj, gamma, kind, param):
     """Soft-DTW values of the pairs ``(X[ii[p]], Y[jj[p]])`` with squared Euclidean cost."""
     P = ii.shape[0]
     n = X.shape[1]
-    m = Y.shape[1]
-    off, L = diag_offsets(n, m)
     XT, YrT = _transposed(X, Y)
     out = np.empty(P)
     for p in prange(P):
@@ -532,7 +549,7 @@ def softdtw_pairs_value(X, Y, lx, ly, ii, jj, gamma, kind, param):
         if not ok:
             out[p] = INF
             continue
-        out[p] = _value_one(XT[a], YrT[c], gamma, lx[a], ly[c], lo, hi, off, L, True)
+        out[p] = _value_one(XT[a], YrT[c], gamma, lx[a], ly[c], lo, hi, True)
     return out
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from .. import _validation as v
-from .._kernels import Bands, CostMatrix, SqEuclidean, full_bands, make_bands
+from .._kernels import Bands, CostMatrix, SqEuclidean, make_bands
 
 REDUCTIONS = ("none", "mean", "sum")
 COSTS = ("sqeuclidean",)
@@ -29,14 +29,31 @@ def check_cost(cost, func: str):
     )
 
 
-def prepare(x, y, mask, names: tuple[str, str], func: str):
+NO_CONSTRAINT = (0, 0.0)
+
+
+def constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func: str):
+    """The ``(kind, param)`` of the losses' global constraint options (the metrics' rules)."""
+    return v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+
+
+def prepare(x, y, mask, band: tuple[int, float], names: tuple[str, str], func: str):
     """The series of a loss call, validated: ``(x, y, x_mask, y_mask, bands)``, padding
-    zeroed (no gradient reaches it)."""
+    zeroed (no gradient reaches it); a constraint that leaves some problem without an
+    admissible path is an error."""
     x, y = v.batch_pair(x, y, names, func)
     xm, ym = v.masks(mask, x, y, names, func)
     x = v.clean(x, xm, names[0], func)
     y = v.clean(y, ym, names[1], func)
-    return x, y, xm, ym, bands_for(xm, ym, x.shape[0], x.shape[1], y.shape[1])
+    bands = bands_for(xm, ym, x.shape[0], x.shape[1], y.shape[1], band)
+    if band[0] != NO_CONSTRAINT[0] and not bands.feasible.all():
+        k = int(np.flatnonzero(~bands.feasible)[0])
+        raise ValueError(
+            f"The global constraint of {func} leaves no admissible path for batch element "
+            f"{k} (lengths {bands.lx[k]} and {bands.ly[k]}): increase 'itakura_max_slope' "
+            "(or use 'sakoe_chiba')."
+        )
+    return x, y, xm, ym, bands
 
 
 def _lengths(mk: torch.Tensor | None, B: int, n: int) -> np.ndarray:
@@ -46,15 +63,16 @@ def _lengths(mk: torch.Tensor | None, B: int, n: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
-def _full(B: int, n: int, m: int) -> Bands:
-    return full_bands(B, n, m)
+def _unmasked(B: int, n: int, m: int, kind: int, param: float) -> Bands:
+    return make_bands(np.full(B, n), np.full(B, m), n, kind, param)
 
 
-def bands_for(xm, ym, B: int, n: int, m: int) -> Bands:
-    """Bands of the batch: full ``(n, m)`` rectangles, or the masked lengths."""
+def bands_for(xm, ym, B: int, n: int, m: int, band: tuple[int, float] = NO_CONSTRAINT) -> Bands:
+    """Bands of the batch: the ``(n, m)`` rectangles, or the masked lengths, under the
+    global constraint ``band`` ``(kind, param)``."""
     if xm is None and ym is None:
-        return _full(B, n, m)
-    return make_bands(_lengths(xm, B, n), _lengths(ym, B, m), n)
+        return _unmasked(B, n, m, *band)
+    return make_bands(_lengths(xm, B, n), _lengths(ym, B, m), n, *band)
 
 
 def cost_of(x, y, cost, func: str):

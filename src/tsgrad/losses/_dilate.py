@@ -10,10 +10,10 @@ from .._kernels import SqEuclidean, temporal_distortion
 from . import _common as c
 
 
-def dilate_core(outputs, targets, mask, alpha: float, gamma: float, reduction: str, func: str):
+def dilate_core(outputs, targets, mask, alpha: float, gamma: float, reduction: str, band, func):
     """:func:`dilate_loss` on validated options (:class:`DILATELoss` calls this)."""
     names = ("outputs", "targets")
-    x, y, _, _, bands = c.prepare(outputs, targets, mask, names, func)
+    x, y, _, _, bands = c.prepare(outputs, targets, mask, band, names, func)
     shape, temporal = temporal_distortion(SqEuclidean(x, y), gamma, bands)
     loss = alpha * shape + (1.0 - alpha) * temporal
     return c.reduce(loss, reduction), c.reduce(shape, reduction), c.reduce(temporal, reduction)
@@ -27,6 +27,9 @@ def dilate_loss(
     *,
     reduction: str = "mean",
     mask=None,
+    global_constraint=None,
+    sakoe_chiba_radius=None,
+    itakura_max_slope=None,
 ):
     r"""DILATE loss (Le Guen & Thome, NeurIPS 2019), batched, multivariate, exact gradients.
 
@@ -62,6 +65,8 @@ def dilate_loss(
         Applied to the three returned tensors.
     mask : None or pair (outputs_mask (B, n), targets_mask (B, m)) of bool tensors
         Padding masks, True on the valid steps (which come first); either may be None.
+    global_constraint, sakoe_chiba_radius, itakura_max_slope
+        A global constraint on the alignments (see :func:`soft_dtw_loss`).
 
     Returns
     -------
@@ -81,7 +86,8 @@ def dilate_loss(
     alpha = v.unit_interval(alpha, "alpha", func)
     gamma = v.gamma(gamma, func)
     reduction = v.choice(reduction, "reduction", func, c.REDUCTIONS)
-    return dilate_core(outputs, targets, mask, alpha, gamma, reduction, func)
+    band = c.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    return dilate_core(outputs, targets, mask, alpha, gamma, reduction, band, func)
 
 
 class DILATELoss(nn.Module):
@@ -97,13 +103,23 @@ class DILATELoss(nn.Module):
     True
     """
 
-    def __init__(self, alpha: float = 0.5, gamma: float = 0.01, *, reduction: str = "mean"):
+    def __init__(
+        self,
+        alpha: float = 0.5,
+        gamma: float = 0.01,
+        *,
+        reduction: str = "mean",
+        global_constraint=None,
+        sakoe_chiba_radius=None,
+        itakura_max_slope=None,
+    ):
         super().__init__()
         func = "DILATELoss"
         self.alpha = v.unit_interval(alpha, "alpha", func)
         self.gamma = v.gamma(gamma, func)
         self.reduction = v.choice(reduction, "reduction", func, c.REDUCTIONS)
+        self.band = c.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
 
     def forward(self, outputs: torch.Tensor, targets: torch.Tensor, mask=None):
-        args = (self.alpha, self.gamma, self.reduction, "DILATELoss")
+        args = (self.alpha, self.gamma, self.reduction, self.band, "DILATELoss")
         return dilate_core(outputs, targets, mask, *args)

@@ -9,7 +9,16 @@ from .._kernels import SqEuclidean, temporal_distortion, values
 from . import _common as c
 
 
-def dtw_batch(x: torch.Tensor, y: torch.Tensor, *, reduction: str = "none", mask=None):
+def dtw_batch(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    reduction: str = "none",
+    mask=None,
+    global_constraint=None,
+    sakoe_chiba_radius=None,
+    itakura_max_slope=None,
+):
     r"""DTW distances of a batch of pairs, in one kernel call (tslearn's convention).
 
     .. math::
@@ -27,6 +36,8 @@ def dtw_batch(x: torch.Tensor, y: torch.Tensor, *, reduction: str = "none", mask
     reduction : {"none", "mean", "sum"} (default: "none")
     mask : None or pair (x_mask (B, n), y_mask (B, m)) of bool tensors
         Padding masks, True on the valid steps (which come first).
+    global_constraint, sakoe_chiba_radius, itakura_max_slope
+        A global constraint on the alignments (see :func:`tsgrad.losses.soft_dtw_loss`).
 
     Returns
     -------
@@ -42,14 +53,24 @@ def dtw_batch(x: torch.Tensor, y: torch.Tensor, *, reduction: str = "none", mask
     """
     func = "dtw_batch"
     reduction = v.choice(reduction, "reduction", func, c.REDUCTIONS)
-    x, y, _, _, bands = c.prepare(x, y, mask, ("x", "y"), func)
+    band = c.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    x, y, _, _, bands = c.prepare(x, y, mask, band, ("x", "y"), func)
     acc = values(SqEuclidean(x, y), None, bands)
     pos = acc > 0  # sqrt with a zero (not NaN) gradient at 0
     dist = torch.where(pos, torch.sqrt(torch.where(pos, acc, torch.ones_like(acc))), 0.0)
     return c.reduce(dist, reduction)
 
 
-def tdi(outputs: torch.Tensor, targets: torch.Tensor, *, reduction: str = "none", mask=None):
+def tdi(
+    outputs: torch.Tensor,
+    targets: torch.Tensor,
+    *,
+    reduction: str = "none",
+    mask=None,
+    global_constraint=None,
+    sakoe_chiba_radius=None,
+    itakura_max_slope=None,
+):
     r"""Temporal Distortion Index of a batch (hard DTW path, one kernel call).
 
     .. math::
@@ -66,6 +87,8 @@ def tdi(outputs: torch.Tensor, targets: torch.Tensor, *, reduction: str = "none"
     targets : Tensor, shape (B, m, d)
     reduction : {"none", "mean", "sum"} (default: "none")
     mask : None or pair (outputs_mask (B, n), targets_mask (B, m)) of bool tensors
+    global_constraint, sakoe_chiba_radius, itakura_max_slope
+        A global constraint on the alignments (see :func:`tsgrad.losses.soft_dtw_loss`).
 
     Returns
     -------
@@ -80,6 +103,7 @@ def tdi(outputs: torch.Tensor, targets: torch.Tensor, *, reduction: str = "none"
     """
     func = "tdi"
     reduction = v.choice(reduction, "reduction", func, c.REDUCTIONS)
-    x, y, _, _, bands = c.prepare(outputs, targets, mask, ("outputs", "targets"), func)
+    band = c.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    x, y, _, _, bands = c.prepare(outputs, targets, mask, band, ("outputs", "targets"), func)
     _, index = temporal_distortion(SqEuclidean(x.detach(), y.detach()), None, bands)
     return c.reduce(index, reduction)

@@ -10,20 +10,21 @@ from .._kernels import values
 from . import _common as c
 
 
-def _divergence(x, y, xm, ym, bands, gamma: float, cost, func: str) -> torch.Tensor:
+def _divergence(x, y, xm, ym, bands, band, gamma: float, cost, func: str) -> torch.Tensor:
     """``sdtw(x, y) - (sdtw(x, x) + sdtw(y, y)) / 2`` ``(B,)`` of validated batches."""
     B, n, m = x.shape[0], x.shape[1], y.shape[1]
     xy = values(c.cost_of(x, y, cost, func), gamma, bands)
-    xx = values(c.cost_of(x, x, cost, func), gamma, c.bands_for(xm, xm, B, n, n))
-    yy = values(c.cost_of(y, y, cost, func), gamma, c.bands_for(ym, ym, B, m, m))
+    xx = values(c.cost_of(x, x, cost, func), gamma, c.bands_for(xm, xm, B, n, n, band))
+    yy = values(c.cost_of(y, y, cost, func), gamma, c.bands_for(ym, ym, B, m, m, band))
     return xy - 0.5 * (xx + yy)
 
 
-def soft_dtw_core(x, y, mask, gamma: float, normalize: bool, reduction: str, cost, func: str):
-    """:func:`soft_dtw_loss` on validated options (the loss modules call this)."""
-    x, y, xm, ym, bands = c.prepare(x, y, mask, ("x", "y"), func)
+def soft_dtw_core(x, y, mask, gamma: float, normalize: bool, reduction: str, cost, band, func: str):
+    """:func:`soft_dtw_loss` on validated options (the loss modules call this); ``band`` is
+    the ``(kind, param)`` of the global constraint."""
+    x, y, xm, ym, bands = c.prepare(x, y, mask, band, ("x", "y"), func)
     if normalize:
-        out = _divergence(x, y, xm, ym, bands, gamma, cost, func)
+        out = _divergence(x, y, xm, ym, bands, band, gamma, cost, func)
     else:
         out = values(c.cost_of(x, y, cost, func), gamma, bands)
     return c.reduce(out, reduction)
@@ -38,6 +39,9 @@ def soft_dtw_loss(
     reduction: str = "mean",
     cost="sqeuclidean",
     mask=None,
+    global_constraint=None,
+    sakoe_chiba_radius=None,
+    itakura_max_slope=None,
 ) -> torch.Tensor:
     r"""Soft-DTW between the series of two batches, differentiable (Cuturi & Blondel, 2017).
 
@@ -74,6 +78,12 @@ def soft_dtw_loss(
         Padding masks, bool tensors of shapes ``(B, n)`` and ``(B, m)`` (either may be
         None), True on the valid steps, which must come first.  Padded steps have no
         influence on the values and receive zero gradients.
+    global_constraint : {"sakoe_chiba", "itakura"} or None (default: None)
+    sakoe_chiba_radius : int or None (default: None)
+    itakura_max_slope : float or None (default: None)
+        A global constraint on the alignments, applied to every pair with its own lengths
+        (tslearn's rules, as in :func:`tsgrad.metrics.dtw`): only the band's cells are
+        computed, so a Sakoe-Chiba band of radius ``r`` costs ``O(n r)``.
 
     Returns
     -------
@@ -97,7 +107,8 @@ def soft_dtw_loss(
     reduction = v.choice(reduction, "reduction", func, c.REDUCTIONS)
     cost = c.check_cost(cost, func)
     normalize = v.flag(normalize, "normalize", func)
-    return soft_dtw_core(x, y, mask, gamma, normalize, reduction, cost, func)
+    band = c.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    return soft_dtw_core(x, y, mask, gamma, normalize, reduction, cost, band, func)
 
 
 def soft_dtw_divergence(
@@ -108,6 +119,9 @@ def soft_dtw_divergence(
     reduction: str = "mean",
     cost="sqeuclidean",
     mask=None,
+    global_constraint=None,
+    sakoe_chiba_radius=None,
+    itakura_max_slope=None,
 ) -> torch.Tensor:
     r"""Soft-DTW divergence (Blondel, Mensch & Vert, AISTATS 2021).
 
@@ -129,6 +143,8 @@ def soft_dtw_divergence(
         The callable is also called as ``cost(x, x)`` and ``cost(y, y)``.
     mask : None or pair (x_mask (B, n), y_mask (B, m)) of bool tensors
         See :func:`soft_dtw_loss`.
+    global_constraint, sakoe_chiba_radius, itakura_max_slope
+        See :func:`soft_dtw_loss`.
 
     Returns
     -------
@@ -147,11 +163,14 @@ def soft_dtw_divergence(
     gamma = v.gamma(gamma, func)
     reduction = v.choice(reduction, "reduction", func, c.REDUCTIONS)
     cost = c.check_cost(cost, func)
-    return soft_dtw_core(x, y, mask, gamma, True, reduction, cost, func)
+    band = c.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    return soft_dtw_core(x, y, mask, gamma, True, reduction, cost, band, func)
 
 
 class SoftDTWLoss(nn.Module):
     """Module form of :func:`soft_dtw_loss`; ``forward(x, y, mask=None)``.
+
+    The options, validated once here, are those of :func:`soft_dtw_loss`.
 
     Examples
     --------
@@ -168,6 +187,9 @@ class SoftDTWLoss(nn.Module):
         normalize: bool = False,
         reduction: str = "mean",
         cost="sqeuclidean",
+        global_constraint=None,
+        sakoe_chiba_radius=None,
+        itakura_max_slope=None,
     ):
         super().__init__()
         func = "SoftDTWLoss"
@@ -175,15 +197,17 @@ class SoftDTWLoss(nn.Module):
         self.normalize = v.flag(normalize, "normalize", func)
         self.reduction = v.choice(reduction, "reduction", func, c.REDUCTIONS)
         self.cost = c.check_cost(cost, func)
+        self.band = c.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor, mask=None) -> torch.Tensor:
-        return soft_dtw_core(
-            x, y, mask, self.gamma, self.normalize, self.reduction, self.cost, "SoftDTWLoss"
-        )
+        options = (self.gamma, self.normalize, self.reduction, self.cost, self.band)
+        return soft_dtw_core(x, y, mask, *options, "SoftDTWLoss")
 
 
 class SoftDTWDivergence(nn.Module):
     """Module form of :func:`soft_dtw_divergence`; ``forward(x, y, mask=None)``.
+
+    The options, validated once here, are those of :func:`soft_dtw_divergence`.
 
     Examples
     --------
@@ -192,13 +216,23 @@ class SoftDTWDivergence(nn.Module):
     True
     """
 
-    def __init__(self, gamma: float = 1.0, *, reduction: str = "mean", cost="sqeuclidean"):
+    def __init__(
+        self,
+        gamma: float = 1.0,
+        *,
+        reduction: str = "mean",
+        cost="sqeuclidean",
+        global_constraint=None,
+        sakoe_chiba_radius=None,
+        itakura_max_slope=None,
+    ):
         super().__init__()
         func = "SoftDTWDivergence"
         self.gamma = v.gamma(gamma, func)
         self.reduction = v.choice(reduction, "reduction", func, c.REDUCTIONS)
         self.cost = c.check_cost(cost, func)
+        self.band = c.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor, mask=None) -> torch.Tensor:
-        func = "SoftDTWDivergence"
-        return soft_dtw_core(x, y, mask, self.gamma, True, self.reduction, self.cost, func)
+        options = (self.gamma, True, self.reduction, self.cost, self.band)
+        return soft_dtw_core(x, y, mask, *options, "SoftDTWDivergence")
