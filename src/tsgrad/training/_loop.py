@@ -231,14 +231,21 @@ def fit(
     is re-raised; resuming continues mid-epoch, again bit-identically.
 
     **Data parallel.**  Launched by ``torchrun --nproc_per_node N`` (which sets ``RANK``,
-    ``WORLD_SIZE``, ``LOCAL_RANK``), ``fit`` joins the process group (NCCL with CUDA, gloo
-    otherwise), wraps the model in ``DistributedDataParallel`` and shards every epoch's
+    ``WORLD_SIZE``, ``LOCAL_RANK``), ``fit`` joins the process group (NCCL when the model
+    trains on CUDA, gloo when it trains on the CPU, also on a machine with a GPU), wraps
+    the model in ``DistributedDataParallel`` and shards every epoch's
     permutation with a ``DistributedSampler``.  ``batch_size`` is the *global* batch: each
     rank takes ``batch_size / N`` series, and since DDP averages the ranks' gradients of
     their batch means, a step equals the single-process step on the same global batch
     (exactly so when every batch divides evenly, i.e. ``len(train_data)`` is a multiple of
     ``batch_size``).  Only rank 0 writes checkpoints and shows progress; the validation
     loss of rank 0 is broadcast so that every rank takes the same early-stopping decision.
+
+    **Device.**  The model trains on ``device``.  A dataset whose items are rows of two
+    tensors (``TensorDataset``, ``ForecastDataset``) is moved there once per run when it
+    takes at most a quarter of the device's free memory, and its batches are taken by
+    index; other datasets are read item by item through a ``DataLoader``, one batch at a
+    time (both give the same run).
 
     **Threads.**  ``num_threads`` torch and numba threads are used for the run and the
     previous settings restored afterwards.  For the paper's Seq2Seq GRU (batch 100) on
@@ -283,8 +290,8 @@ def fit(
     num_threads : int >= 1 or None (default: 1)
         torch intra-op and numba threads during the run; None leaves them alone.
     device : str or torch.device, optional
-        Default: the device of the model's parameters (``cuda:LOCAL_RANK`` under torchrun
-        with CUDA).
+        Where the model trains (it is moved there).  Default: the device of the model's
+        parameters.  Under torchrun, CUDA means ``cuda:LOCAL_RANK``.
 
     Returns
     -------
