@@ -15,6 +15,7 @@ PROG = "tsgrad"
 
 MODEL_NAMES = ("seq2seq", "mlp", "node")
 LOSS_CHOICES = ("mse", "soft_dtw", "soft_dtw_divergence", "dilate")
+DEVICES = ("auto", "cpu", "cuda")
 METRICS_HELP = (
     "metrics: MSE, DTW (sqrt of the accumulated squared cost on the optimal path, "
     "tslearn's convention), TDI (temporal distortion index), Hausdorff distance between "
@@ -36,7 +37,6 @@ FULL_EPOCHS = 500
 FULL_LR = 1e-3
 DEFAULT_REPRODUCE_OUT = "runs/dilate"
 DEFAULT_TRAIN_OUT = "runs/train"
-DEFAULT_ECG_DIR = "../shared/data/ECG5000"
 _EXIT_CODES = "0 done, 1 training failed, 2 bad arguments or files, 130 interrupted"
 
 
@@ -133,6 +133,16 @@ def _delimiter(text: str) -> str:
     return text
 
 
+def _device_option(g) -> None:
+    g.add_argument(
+        "--device",
+        choices=DEVICES,
+        default="auto",
+        help="where the model runs: auto (CUDA when available, else CPU), cpu or cuda "
+        "(default: auto)",
+    )
+
+
 def _common_run_options(p: argparse.ArgumentParser, *, out_default: str, out_help: str):
     g = p.add_argument_group("output, resuming and speed")
     g.add_argument(
@@ -161,6 +171,7 @@ def _common_run_options(p: argparse.ArgumentParser, *, out_default: str, out_hel
         help="torch and numba threads (default: 1; small models train fastest on one thread, "
         "and on a shared machine more threads slow down)",
     )
+    _device_option(g)
     g.add_argument("--quiet", action="store_true", help="no progress bars or per-run lines")
     return g
 
@@ -232,7 +243,7 @@ def _reproduce_parser(sub) -> None:
                 "tsgrad reproduce dilate",
                 "tsgrad reproduce dilate --full",
                 "tsgrad reproduce dilate --models seq2seq,mlp,node --seeds 5",
-                "tsgrad reproduce dilate --dataset ecg5000 --data-dir ../shared/data/ECG5000",
+                "tsgrad reproduce dilate --dataset ecg5000",
                 "tsgrad reproduce dilate --resume",
             ),
             exit_codes=_EXIT_CODES,
@@ -258,7 +269,7 @@ def _reproduce_parser(sub) -> None:
         metavar="DIR",
         default=None,
         help="ecg5000 only: the folder holding ECG5000_TRAIN.txt, or the file itself "
-        f"(default: {DEFAULT_ECG_DIR}, relative to the working folder, if it exists)",
+        "(default: the copy shipped with tsgrad, tsgrad.data.ecg5000_path())",
     )
     g.add_argument(
         "--n-series",
@@ -520,6 +531,7 @@ def _evaluate_parser(sub) -> None:
     p.add_argument(
         "--threads", type=positive_int, default=1, metavar="N", help="torch threads (default: 1)"
     )
+    _device_option(p)
     p.set_defaults(command="evaluate")
 
 
