@@ -87,7 +87,10 @@ def test_two_processes_match_one_process_on_the_same_global_batch(tmp_path, cuda
 def test_torchrun_launch(tmp_path):
     # The real launcher: fresh interpreters, rendezvous, environment variables (~13 s).
     out = tmp_path / "ddp.pt"
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # One thread per pool in each worker: under pytest -n on 2 cores, more would only
+    # oversubscribe (numba's pool starts with fit's thread setting).
+    threads = dict.fromkeys(("OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"), "1")
+    env = {**os.environ, **threads}
     cmd = [
         sys.executable,
         "-m",
@@ -98,8 +101,8 @@ def test_torchrun_launch(tmp_path):
         str(HERE / "_ddp_script.py"),
         str(out),
     ]
-    run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr[-3000:]
+    run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, f"exit {run.returncode}\n{run.stdout[-1500:]}\n{run.stderr[-3000:]}"
     _check_against_single_process(tmp_path, out)
 
 
