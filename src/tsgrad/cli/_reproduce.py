@@ -57,6 +57,20 @@ def loss_options(loss: str, alpha: float, gamma: float) -> dict | None:
     return None
 
 
+def resume_point(ckpt: Path, epochs: int) -> tuple[int | None, str]:
+    """The epoch a resumed run continues from, and a phrase such as "2 of 4 epochs done"
+    (``None, ""`` for a file that fit will refuse, with the reason)."""
+    from tsgrad.training import load_checkpoint
+
+    state = load_checkpoint(ckpt)
+    done = state.get("epoch") if isinstance(state, dict) else None
+    if not isinstance(done, int) or isinstance(done, bool):
+        return None, ""
+    batch = state.get("batch")
+    mid = f", batch {batch} of epoch {done + 1}" if isinstance(batch, int) and batch else ""
+    return done, f"{done} of {epochs} epochs done{mid}"
+
+
 def resolve_config(args) -> dict:
     """The settings of a reproduction: explicit options > ``--full`` > defaults."""
     synthetic = args.dataset == "synthetic"
@@ -176,19 +190,16 @@ class _Run:
         import torch
 
         from tsgrad.models import build_model
-        from tsgrad.training import evaluate, fit, load_checkpoint, seed_everything
+        from tsgrad.training import evaluate, fit, seed_everything
 
         write_json(self.dir / "spec.json", self.spec)
         ckpt = self.dir / "checkpoint.pt"
         resumed = ckpt.is_file()
         resumed_from = None
         if resumed:
-            state = load_checkpoint(ckpt)  # a bad file is refused by fit, with the reason
-            done = state.get("epoch") if isinstance(state, dict) else None
-            resumed_from = done if isinstance(done, int) else None
-            if progress:
-                point = "" if resumed_from is None else f" ({resumed_from} epochs done)"
-                echo(f"{where} {self.label}: resuming from {ckpt}{point}")
+            resumed_from, point = resume_point(ckpt, self.spec["epochs"])
+            if progress and point:  # else fit refuses the file below, saying why
+                echo(f"{where} {self.label}: resuming from {ckpt}: {point}")
         train, val, test = splits.train, splits.val, splits.test
         shape = {
             "input_size": train.n_channels,
@@ -268,7 +279,7 @@ _RESULT_SETTINGS = (
 
 
 def _setting_name(cfg: dict) -> str:
-    """ "the quick defaults", "the paper's setting (--full)", or which settings differ."""
+    """The name of the setting: the quick defaults, the paper's (--full), or what differs."""
     base = ["reproduce", cfg["experiment"], "--dataset", cfg["dataset"]]
     reference = resolve_config(P.build_parser().parse_args(base + ["--full"] * cfg["full"]))
     changed = [k for k in _RESULT_SETTINGS if cfg[k] != reference[k]]
@@ -386,7 +397,7 @@ def run(args) -> int:
                 bar.set_description(r.label)
                 where = f"[{k}/{len(runs)}]"
                 done = r.train(data.splits, cfg, device, progress, where)
-                resumed += bool(done["resumed"])
+                resumed += bool(done.get("resumed"))
                 if progress:
                     best = f", best epoch {done['best_epoch']}" if done["best_epoch"] else ""
                     again = done.get("resumed_from_epoch")

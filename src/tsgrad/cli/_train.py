@@ -24,7 +24,7 @@ from ._errors import CLIError, Interrupted
 from ._lock import folder_lock
 from ._modelfile import load_model_file, model_hyper, save_model_file
 from ._report import COLUMNS, echo, read_json, versions, write_json
-from ._reproduce import loss_options
+from ._reproduce import loss_options, resume_point
 
 TRAIN_FILES = ("config.json", "checkpoint.pt", "model.pt", "metrics.json")
 # Settings that may change between a run and its --resume (more epochs, other output).
@@ -90,20 +90,6 @@ def _prepare_out(out: Path, config: dict, *, resume: bool, overwrite: bool) -> N
             )
         for path in earlier:
             path.unlink()
-
-
-def _resume_point(ckpt: Path, epochs: int) -> tuple[int | None, str]:
-    """The epoch a resumed run continues from, and a phrase such as "2 of 4 epochs done"
-    (``None, ""`` for a file that fit will refuse, with the reason)."""
-    from tsgrad.training import load_checkpoint
-
-    state = load_checkpoint(ckpt)
-    done = state.get("epoch") if isinstance(state, dict) else None
-    if not isinstance(done, int) or isinstance(done, bool):
-        return None, ""
-    batch = state.get("batch")
-    mid = f", batch {batch} of epoch {done + 1}" if isinstance(batch, int) and batch else ""
-    return done, f"{done} of {epochs} epochs done{mid}"
 
 
 def run_train(args) -> int:
@@ -172,7 +158,7 @@ def _train(args, settings: FileSettings, splits, out: Path, device, start: float
     if args.resume and not resumed:
         echo(f"--resume: no checkpoint in {out}; starting a new run")
     if resumed:
-        resumed_from, point = _resume_point(ckpt, args.epochs)
+        resumed_from, point = resume_point(ckpt, args.epochs)
         if point:  # else fit refuses the file below, saying why
             echo(f"resuming from {ckpt}: {point}")
     seed_everything(args.seed)
