@@ -79,12 +79,11 @@ def test_the_pages_that_must_have_examples_have_them():
     assert not without, f"pages without >>> examples: {without}"
 
 
-@pytest.mark.parametrize("page", PAGES)
+DOCTEST_PAGES = [p for p in PAGES if p not in RUN_ELSEWHERE and _has_examples(p)]
+
+
+@pytest.mark.parametrize("page", DOCTEST_PAGES)
 def test_docs_page_examples(page, clean_state):
-    if page in RUN_ELSEWHERE:
-        pytest.skip(f"run by {RUN_ELSEWHERE[page]}")
-    if not _has_examples(page):
-        pytest.skip("no >>> examples")
     result = doctest.testfile(
         str(DOCS / page),
         module_relative=False,
