@@ -22,11 +22,11 @@ METRICS_HELP = (
     "detected change points (time steps) and ramp score"
 )
 
-# The README's main job: finishes in under 10 minutes on a 2-core machine (docs/cli.md).
+# The README's main job: about 5 minutes on an idle 2-core machine (docs/cli.md).
 # At lr 1e-3 the DILATE-trained model needs ~300 epochs to reach an MSE close to the
-# MSE-trained one; at 3e-3, 200 epochs do. 2 seeds x 3 losses x 200 epochs took 4.8 min,
-# 3 seeds 7.2 min on the idle 2-core machine, ~40% more when another job shares it
-# (measurements in docs/cli.md).
+# MSE-trained one; at 3e-3, 200 epochs do. 2 seeds x 3 losses x 200 epochs took 4.8 min
+# (4.2 min of CPU time in a later run), 3 seeds 7.2 min on the idle 2-core machine, more
+# when other jobs share it (13 min at a load average of 6-8; measurements in docs/cli.md).
 DEFAULT_SEEDS = 2
 DEFAULT_EPOCHS = 200
 DEFAULT_LR = 3e-3
@@ -233,7 +233,7 @@ def _reproduce_parser(sub) -> None:
             "Hausdorff distance between change points and the ramp score x100. Writes "
             "results.json, results.csv, PNG figures and one folder per run under --out.",
             f"The defaults ({DEFAULT_SEEDS} seeds x {DEFAULT_EPOCHS} epochs at lr "
-            f"{DEFAULT_LR:g}) finish in under 10 minutes on 2 CPU cores; --full is the "
+            f"{DEFAULT_LR:g}) take about 5 minutes on 2 idle CPU cores; --full is the "
             f"paper's setting ({FULL_SEEDS} seeds x {FULL_EPOCHS} epochs at lr {FULL_LR:g}, "
             "over an hour per model). Ctrl-C writes a checkpoint; rerun the same command "
             "with --resume to continue.",
