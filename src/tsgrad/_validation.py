@@ -74,19 +74,54 @@ def unit_interval(value: Any, name: str, func: str) -> float:
     return v
 
 
-def integer(value: Any, name: str, func: str, *, minimum: int) -> int:
-    """An integer ``>= minimum`` (bools and floats are refused)."""
+def integer(value: Any, name: str, func: str, *, minimum: int | None = 1) -> int:
+    """An integer ``>= minimum`` (any integer with ``minimum=None``); bools and floats are
+    refused."""
+    bound = "" if minimum is None else f" >= {minimum}"
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(
-            f"The '{name}' parameter of {func} must be an integer >= {minimum}. Got "
+            f"The '{name}' parameter of {func} must be an integer{bound}. Got "
             f"{type(value).__name__} {value!r} instead."
         )
-    if value < minimum:
+    if minimum is not None and value < minimum:
         raise ValueError(
-            f"The '{name}' parameter of {func} must be an integer >= {minimum}. Got {value!r} "
-            "instead."
+            f"The '{name}' parameter of {func} must be an integer{bound}. Got {value!r} instead."
         )
     return int(value)
+
+
+def positive_real(value: Any, name: str, func: str, *, allow_none: bool = False):
+    """A finite real number ``> 0`` (or None with ``allow_none``)."""
+    if value is None and allow_none:
+        return None
+    extra = " or None" if allow_none else ""
+    if not _is_real(value):
+        raise TypeError(
+            f"The '{name}' parameter of {func} must be a finite number > 0{extra}. Got "
+            f"{type(value).__name__} {value!r} instead."
+        )
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(
+            f"The '{name}' parameter of {func} must be a finite number > 0{extra}. Got "
+            f"{value!r} instead."
+        )
+    return float(value)
+
+
+def fraction(value: Any, name: str, func: str, *, allow_zero: bool = False) -> float:
+    """A real number in ``(0, 1)`` (``[0, 1)`` with ``allow_zero``)."""
+    interval = "[0, 1)" if allow_zero else "(0, 1)"
+    if not _is_real(value):
+        raise TypeError(
+            f"The '{name}' parameter of {func} must be a number in {interval}. Got "
+            f"{type(value).__name__} {value!r} instead."
+        )
+    low_ok = value >= 0 if allow_zero else value > 0
+    if not (low_ok and value < 1):
+        raise ValueError(
+            f"The '{name}' parameter of {func} must be in {interval}. Got {value!r} instead."
+        )
+    return float(value)
 
 
 def flag(value: Any, name: str, func: str) -> bool:
@@ -469,3 +504,43 @@ def clean(x, mk, name: str, func: str):
             "steps. Got non-finite values instead."
         )
     return x
+
+
+# --------------------------------------------------------------------------------------
+# Forecasting: datasets and model inputs
+# --------------------------------------------------------------------------------------
+
+
+def map_dataset(data: Any, name: str, func: str, *, allow_none: bool = False):
+    """A non-empty map-style dataset (``len`` and integer indexing), or None if allowed."""
+    if data is None and allow_none:
+        return None
+    if not (hasattr(data, "__len__") and hasattr(data, "__getitem__")):
+        raise TypeError(
+            f"The '{name}' parameter of {func} must be a map-style torch Dataset whose items "
+            f"are (input, target, ...) tuples. Got {type(data).__name__} instead."
+        )
+    if len(data) == 0:
+        raise ValueError(f"The '{name}' parameter of {func} must not be empty. Got 0 items.")
+    return data
+
+
+def model_input(x: Any, input_size: int, func: str, *, length: int | None = None) -> None:
+    """A forecasting model's input: a tensor ``(B, T, input_size)`` (``T = length`` when
+    given, ``T >= 1``)."""
+    if not is_torch_tensor(x):
+        raise TypeError(
+            f"The input of {func} must be a torch.Tensor of shape (B, T, {input_size}). "
+            f"Got {type(x).__name__} instead."
+        )
+    expected_t = "T" if length is None else str(length)
+    if (
+        x.ndim != 3
+        or x.shape[2] != input_size
+        or x.shape[1] < 1
+        or (length is not None and x.shape[1] != length)
+    ):
+        raise ValueError(
+            f"The input of {func} must have shape (B, {expected_t}, {input_size}). "
+            f"Got shape {tuple(x.shape)} instead."
+        )

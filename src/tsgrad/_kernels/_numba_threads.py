@@ -11,6 +11,7 @@ thread below ``MIN_PARALLEL_CELLS`` cells in all.
 from __future__ import annotations
 
 import functools
+import sys
 
 import numba
 
@@ -27,11 +28,17 @@ def sized(kernel, work):
         wanted = 1 if cells < MIN_PARALLEL_CELLS else max(1, min(current, problems))
         if wanted >= current:
             return kernel(*args)
+        # With numba's OpenMP threading layer, set_num_threads also sets the OpenMP thread
+        # count torch reads (one libgomp): keep torch's setting as the caller left it.
+        torch = sys.modules.get("torch")
+        torch_threads = torch.get_num_threads() if torch is not None else None
         numba.set_num_threads(wanted)
         try:
             return kernel(*args)
         finally:
             numba.set_num_threads(current)
+            if torch_threads is not None and torch.get_num_threads() != torch_threads:
+                torch.set_num_threads(torch_threads)
 
     call.kernel = kernel
     return call

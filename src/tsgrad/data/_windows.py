@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._checks import check_fraction, check_int
+from .. import _validation as check
 from ._dataset import ForecastDataset, ForecastSplits
 
 __all__ = ["StandardScaler", "fixed_length_pairs", "make_windows"]
@@ -189,11 +189,11 @@ def make_windows(
     80.0
     """
     where = "make_windows"
-    check_int(input_len, "input_len", where, minimum=1)
-    check_int(horizon, "horizon", where, minimum=1)
-    check_int(stride, "stride", where, minimum=1)
-    check_fraction(val_fraction, "val_fraction", where, allow_zero=True)
-    check_fraction(test_fraction, "test_fraction", where)
+    check.integer(input_len, "input_len", where, minimum=1)
+    check.integer(horizon, "horizon", where, minimum=1)
+    check.integer(stride, "stride", where, minimum=1)
+    check.fraction(val_fraction, "val_fraction", where, allow_zero=True)
+    check.fraction(test_fraction, "test_fraction", where)
     if val_fraction + test_fraction >= 1:
         raise ValueError(
             f"The 'val_fraction' and 'test_fraction' parameters of {where} must sum to < 1. "
@@ -276,16 +276,16 @@ def fixed_length_pairs(
             f"Got shape {array.shape} instead."
         )
     n_series, length = array.shape[:2]
-    check_int(input_len, "input_len", where, minimum=1)
-    check_int(horizon, "horizon", where, minimum=1)
+    check.integer(input_len, "input_len", where, minimum=1)
+    check.integer(horizon, "horizon", where, minimum=1)
     if input_len + horizon > length:
         raise ValueError(
             f"The 'input_len' and 'horizon' parameters of {where} must sum to at most the "
             f"series length {length}. Got {input_len} + {horizon} instead."
         )
-    check_fraction(val_fraction, "val_fraction", where, allow_zero=True)
-    check_fraction(test_fraction, "test_fraction", where)
-    check_int(seed, "seed", where)
+    check.fraction(val_fraction, "val_fraction", where, allow_zero=True)
+    check.fraction(test_fraction, "test_fraction", where)
+    check.integer(seed, "seed", where, minimum=None)
     bad = np.flatnonzero(~np.all(np.isfinite(array), axis=(1, 2)))
     if bad.size:
         raise ValueError(

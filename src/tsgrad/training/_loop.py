@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.utils.data import DistributedSampler
 
-from . import _checks as ck
+from .. import _validation as check
 from . import _distributed as _dist
 from ._batches import DeviceData
 from ._checkpoint import FORMAT_VERSION, load_checkpoint, save_checkpoint
@@ -325,14 +325,14 @@ def fit(
             f"The 'model' parameter of {func} must be a torch.nn.Module. "
             f"Got {type(model).__name__} instead."
         )
-    train_data = ck.dataset(train_data, "train_data", func)
-    val_data = ck.dataset(val_data, "val_data", func, allow_none=True)
-    epochs = ck.positive_int(epochs, "epochs", func)
-    batch_size = ck.positive_int(batch_size, "batch_size", func)
-    lr = ck.positive_float(lr, "lr", func)
-    grad_clip = ck.positive_float(grad_clip, "grad_clip", func, allow_none=True)
+    train_data = check.map_dataset(train_data, "train_data", func)
+    val_data = check.map_dataset(val_data, "val_data", func, allow_none=True)
+    epochs = check.integer(epochs, "epochs", func)
+    batch_size = check.integer(batch_size, "batch_size", func)
+    lr = check.positive_real(lr, "lr", func)
+    grad_clip = check.positive_real(grad_clip, "grad_clip", func, allow_none=True)
     if early_stopping_patience is not None:
-        early_stopping_patience = ck.positive_int(
+        early_stopping_patience = check.integer(
             early_stopping_patience, "early_stopping_patience", func
         )
         if val_data is None:
@@ -340,10 +340,10 @@ def fit(
                 "The 'early_stopping_patience' parameter of fit needs validation data. "
                 "Got val_data=None; pass val_data or set early_stopping_patience=None."
             )
-    seed = ck.positive_int(seed, "seed", func, minimum=0)
-    checkpoint_every = ck.positive_int(checkpoint_every, "checkpoint_every", func)
+    seed = check.integer(seed, "seed", func, minimum=0)
+    checkpoint_every = check.integer(checkpoint_every, "checkpoint_every", func)
     if num_threads is not None:
-        num_threads = ck.positive_int(num_threads, "num_threads", func)
+        num_threads = check.integer(num_threads, "num_threads", func)
     if resume and checkpoint_path is None:
         raise ValueError(
             "The 'resume' parameter of fit needs a checkpoint_path. Got checkpoint_path=None."
