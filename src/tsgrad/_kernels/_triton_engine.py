@@ -1,0 +1,343 @@
+"""Triton engine of the alignment DPs: the interface of the numba and wavefront engines,
+plus fused squared-Euclidean entry points, for CUDA tensors (CPU tensors under
+``TRITON_INTERPRET=1``).
+
+The kernels are in :mod:`._triton_kernels` (design, layout and numerics there); this
+module only allocates, launches and returns torch tensors on the input's device.  Triton
+is imported on first use, never when tsgrad is imported: :func:`available` tells whether
+the engine can run a tensor.
+
+Precision: float64 inputs are computed in float64, every other floating dtype in float32
+(float32 tables, as the inputs' precision).  In float32 a soft-min weight is
+``exp((R_s - D_s - R_p) / gamma)`` of accumulated costs rounded to float32: its relative
+error is about ``ulp(R) / gamma`` (``R`` the accumulated cost), e.g. ``2e-4`` for
+``R ~ 20`` at DILATE's ``gamma = 0.01``; float64 inputs do not have this limit.
+
+Memory (``B`` problems of ``n x m`` cells, ``s`` bytes per float of the compute dtype):
+the forward of the cost-matrix route keeps the table ``R``, ``B n m s`` (the backward also
+needs the cost matrices, which the caller keeps: ``KEEPS_COST``); the fused
+squared-Euclidean value + gradient needs that table only inside the call, and DILATE a
+second one (the tangent); values alone store no table.  Every call also takes a scratch of
+``8 B BLOCK s`` (``BLOCK`` = ``n`` rounded up to a power of two).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ._bands import Bands
+
+_KERNELS = "tsgrad._kernels._triton_kernels"
+
+
+def _kernels():
+    from . import _triton_kernels
+
+    return _triton_kernels
+
+
+def _interpreting() -> bool:
+    """Whether Triton runs kernels in its interpreter (``TRITON_INTERPRET=1``): as read
+    when the kernels were defined, or, before that, as it would be read now."""
+    if _KERNELS in sys.modules:
+        return sys.modules[_KERNELS].INTERPRET
+    import triton
+
+    return bool(triton.knobs.runtime.interpret)
+
+
+def available(x: torch.Tensor) -> bool:
+    """Whether the Triton engine can run tensors like ``x``: Triton importable, and ``x``
+    on a CUDA device, or on the CPU under ``TRITON_INTERPRET=1`` (tests)."""
+    if x.device.type not in ("cuda", "cpu") or importlib.util.find_spec("triton") is None:
+        return False
+    try:
+        interpreting = _interpreting()
+    except Exception:  # a broken Triton install: the engine cannot run
+        return False
+    return x.device.type == "cuda" or interpreting
+
+
+def compute_dtype(dtype: torch.dtype) -> torch.dtype:
+    """float64 for float64 inputs, float32 for every other dtype."""
+    return torch.float64 if dtype == torch.float64 else torch.float32
+
+
+def _block(n: int) -> int:
+    """Lanes of a problem: its rows ``n``, rounded up to a power of two (at least 16)."""
+    return max(16, 1 << max(0, n - 1).bit_length())
+
+
+# Short series run several problems a program, LANES_PER_PROGRAM lanes in all (to be tuned
+# on a GPU); the interpreter runs a whole test batch in one program (up to 64 problems),
+# since its cost is per operation, whatever the size of the tiles.
+LANES_PER_PROGRAM = 64
+
+
+def _launch_shape(B: int, n: int) -> tuple[int, int, int, int]:
+    """``(problems a program P, lanes a problem BLOCK, programs, warps)``."""
+    block = _block(n)
+    if _kernels().INTERPRET:
+        P = min(64, 1 << max(0, B - 1).bit_length())
+    else:
+        P = max(1, LANES_PER_PROGRAM // block)
+    # about two lanes a thread, up to 32 warps (4096 rows)
+    warps = min(32, max(1, P * block // 64))
+    return P, block, -(-B // P), warps
+
+
+@dataclass(frozen=True)
+class DeviceBands:
+    """:class:`Bands` of a batch as int32 tensors on the device of its problems."""
+
+    n: int
+    m: int
+    lx: torch.Tensor  # (B,)
+    ly: torch.Tensor  # (B,)
+    lo: torch.Tensor  # (B, n)
+    hi: torch.Tensor  # (B, n)
+    feasible: torch.Tensor  # (B,) 0 / 1
+
+    @property
+    def batch(self) -> int:
+        return self.lx.shape[0]
+
+
+def device_bands(bands: Bands | DeviceBands, m: int, device: torch.device) -> DeviceBands:
+    """``bands`` (of problems with ``m`` padded columns) on ``device``."""
+    if isinstance(bands, DeviceBands):
+        return bands
+
+    def put(a):
+        return torch.from_numpy(np.ascontiguousarray(a, dtype=np.int32)).to(device)
+
+    return DeviceBands(
+        n=int(bands.lo.shape[1]),
+        m=int(m),
+        lx=put(bands.lx),
+        ly=put(bands.ly),
+        lo=put(bands.lo),
+        hi=put(bands.hi),
+        feasible=put(bands.feasible),
+    )
+
+
+def _launch_forward(
+    db: DeviceBands,
+    dt: torch.dtype,
+    device,
+    *,
+    cost: int,
+    X: torch.Tensor,
+    Y: torch.Tensor | None = None,
+    gamma: float | None = None,
+    store: bool = False,
+    zmode: int = 0,
+    Z: torch.Tensor | None = None,
+):
+    """Run :func:`._triton_kernels.forward_kernel`; returns ``(values, tangent end values
+    or None, R table or None, Rd table or None)``."""
+    tk = _kernels()
+    B, n, m = db.batch, db.n, db.m
+    P, block, programs, warps = _launch_shape(B, n)
+    val = torch.full((B,), float("inf"), dtype=dt, device=device)
+    tval = torch.zeros(B, dtype=dt, device=device) if zmode else val
+    R = torch.empty((B, n * m), dtype=dt, device=device) if store else val
+    Rd = torch.empty((B, n * m), dtype=dt, device=device) if store and zmode else val
+    g = torch.full((1,), 1.0 if gamma is None else float(gamma), dtype=dt, device=device)
+    scratch = torch.empty(programs * 8 * P * block, dtype=dt, device=device)
+    Y = X if Y is None else Y
+    Zt = val if Z is None else Z
+    zs = Z.stride() if Z is not None else (0, 0, 0)
+    if B:
+        tk.forward_kernel[(programs,)](
+            X, Y, *X.stride(), *Y.stride(),
+            Zt, *zs,
+            db.lo, db.hi, db.lx, db.ly, db.feasible, g,
+            val, tval, R, Rd, scratch,
+            B, n, m, X.shape[2] if cost else 1,
+            P=P, BLOCK=block, COST=cost, HARD=gamma is None, STORE=store, ZMODE=zmode,
+            num_warps=warps, num_stages=1,
+        )  # fmt: skip
+    return (
+        val,
+        tval if zmode else None,
+        R if store else None,
+        Rd if store and zmode else None,
+    )
+
+
+def _launch_reverse(
+    db: DeviceBands,
+    device,
+    gamma: float,
+    R: torch.Tensor,
+    *,
+    cost: int,
+    X: torch.Tensor,
+    Y: torch.Tensor | None = None,
+    zmode: int = 0,
+    Z: torch.Tensor | None = None,
+    Rd: torch.Tensor | None = None,
+):
+    """Run :func:`._triton_kernels.reverse_kernel`.  Returns ``(E, Ed or None)`` ``(B, n,
+    m)`` for cost matrices (``cost == 0``), ``(gx, gy, gxt or None, gyt or None)`` for the
+    squared-Euclidean cost."""
+    tk = _kernels()
+    dt = R.dtype
+    B, n, m = db.batch, db.n, db.m
+    P, block, programs, warps = _launch_shape(B, n)
+    g = torch.full((1,), float(gamma), dtype=dt, device=device)
+    scratch = torch.empty(programs * 8 * P * block, dtype=dt, device=device)
+    Y = X if Y is None else Y
+    Zt = g if Z is None else Z
+    zs = Z.stride() if Z is not None else (0, 0, 0)
+    Rd = g if Rd is None else Rd
+    if cost == 0:
+        E = torch.zeros((B, n, m), dtype=dt, device=device)
+        Ed = torch.zeros_like(E) if zmode else E
+        outs = (E, Ed, g, g, g, g)
+        es = E.stride()
+        d = 1
+    else:
+        d = X.shape[2]
+        gx = torch.zeros((B, n, d), dtype=dt, device=device)
+        gy = torch.zeros((B, m, d), dtype=dt, device=device)
+        gxt = torch.zeros_like(gx) if zmode else gx
+        gyt = torch.zeros_like(gy) if zmode else gy
+        outs = (g, g, gx, gy, gxt, gyt)
+        es = (0, 0, 0)
+    if B:
+        tk.reverse_kernel[(programs,)](
+            X, Y, *X.stride(), *Y.stride(),
+            Zt, *zs,
+            db.lx, db.ly, db.feasible, g,
+            R, Rd, outs[0], outs[1], *es,
+            *outs[2:], scratch,
+            B, n, m, d,
+            P=P, BLOCK=block, COST=cost, ZMODE=zmode,
+            num_warps=warps, num_stages=1,
+        )  # fmt: skip
+    if cost == 0:
+        return outs[0], (outs[1] if zmode else None)
+    return outs[2], outs[3], (outs[4] if zmode else None), (outs[5] if zmode else None)
+
+
+def _series(X: torch.Tensor, Y: torch.Tensor):
+    dt = compute_dtype(torch.promote_types(X.dtype, Y.dtype))
+    return X.detach().to(dt), Y.detach().to(dt), dt
+
+
+class TritonEngine:
+    """The engine interface of :mod:`._autograd` (``prepare``, ``softdtw_forward``, ...)
+    on Triton kernels, and the fused squared-Euclidean entry points.
+
+    The forward state is the table ``R`` ``(B, n m)`` in the compute dtype; the backward
+    passes recompute the soft-min weights from it and the costs (``KEEPS_COST``).
+    ``softdtw_hvp`` recomputes ``E`` with the Hessian-vector product (the same kernel
+    code as :meth:`softdtw_backward`), so its ``E`` argument is not read.
+    """
+
+    KEEPS_COST = True
+
+    @staticmethod
+    def prepare(D: torch.Tensor, bands: Bands):
+        Dc = D.detach().to(compute_dtype(D.dtype))
+        return Dc, device_bands(bands, D.shape[2], D.device)
+
+    # ---------------------------------------------------------------------- soft-DTW
+    @staticmethod
+    def softdtw_forward(Dc: torch.Tensor, gamma: float, db: DeviceBands):
+        val, _, R, _ = _launch_forward(
+            db, Dc.dtype, Dc.device, cost=0, X=Dc, gamma=gamma, store=True
+        )
+        return R, val
+
+    @staticmethod
+    def softdtw_values(Dc: torch.Tensor, gamma: float, db: DeviceBands) -> torch.Tensor:
+        return _launch_forward(db, Dc.dtype, Dc.device, cost=0, X=Dc, gamma=gamma)[0]
+
+    @staticmethod
+    def softdtw_backward(Dc: torch.Tensor, R: torch.Tensor, gamma: float, db: DeviceBands):
+        return _launch_reverse(db, Dc.device, gamma, R, cost=0, X=Dc)[0]
+
+    @staticmethod
+    def softdtw_hvp(Dc, R, E, Z, gamma: float, db: DeviceBands) -> torch.Tensor:
+        Zc = Z.detach().to(dtype=Dc.dtype, device=Dc.device)
+        _, _, R2, Rd = _launch_forward(
+            db, Dc.dtype, Dc.device, cost=0, X=Dc, gamma=gamma, store=True, zmode=1, Z=Zc
+        )
+        return _launch_reverse(db, Dc.device, gamma, R2, cost=0, X=Dc, zmode=1, Z=Zc, Rd=Rd)[1]
+
+    # ---------------------------------------------------------------------- hard DTW
+    @staticmethod
+    def dtw_forward(Dc: torch.Tensor, db: DeviceBands):
+        val, _, R, _ = _launch_forward(db, Dc.dtype, Dc.device, cost=0, X=Dc, store=True)
+        return R, val
+
+    @staticmethod
+    def dtw_values(Dc: torch.Tensor, db: DeviceBands) -> torch.Tensor:
+        return _launch_forward(db, Dc.dtype, Dc.device, cost=0, X=Dc)[0]
+
+    @staticmethod
+    def dtw_path_matrix(R: torch.Tensor, db: DeviceBands) -> torch.Tensor:
+        """0/1 matrices ``(B, n, m)`` of the optimal paths (ties: diagonal, up, left)."""
+        B, n, m = db.batch, db.n, db.m
+        A = torch.zeros((B, n, m), dtype=R.dtype, device=R.device)
+        if B:
+            _kernels().path_kernel[(B,)](
+                R, A, *A.stride(), db.lx, db.ly, db.feasible, n, m, num_warps=1, num_stages=1
+            )
+        return A
+
+    @staticmethod
+    def to_torch(x: torch.Tensor, meta) -> torch.Tensor:
+        return x.to(dtype=meta[0], device=meta[1])
+
+    # -------------------------------------------------------- squared Euclidean, fused
+    @staticmethod
+    def sqeuclidean_values(X, Y, gamma: float | None, bands) -> torch.Tensor:
+        """Soft-DTW values ``(B,)`` of the squared Euclidean costs of ``X`` ``(B, n, d)``,
+        ``Y`` ``(B, m, d)`` (hard DTW when ``gamma`` is None), no table stored."""
+        Xc, Yc, dt = _series(X, Y)
+        db = device_bands(bands, Y.shape[1], X.device)
+        return _launch_forward(db, dt, X.device, cost=1, X=Xc, Y=Yc, gamma=gamma)[0]
+
+    @staticmethod
+    def sqeuclidean_value_grad(X, Y, gamma: float, bands, grad: bool = True):
+        """Soft-DTW values ``(B,)`` of the squared Euclidean costs of ``X`` ``(B, n, d)``,
+        ``Y`` ``(B, m, d)`` and, when ``grad``, their gradients ``(B, n, d)``,
+        ``(B, m, d)`` (else None): the semantics of
+        :func:`._numba_diag.softdtw_sqeuclidean_value_grad`, in the compute dtype."""
+        Xc, Yc, dt = _series(X, Y)
+        db = device_bands(bands, Y.shape[1], X.device)
+        val, _, R, _ = _launch_forward(
+            db, dt, X.device, cost=1, X=Xc, Y=Yc, gamma=gamma, store=grad
+        )
+        if not grad:
+            return val, None, None
+        gx, gy, _, _ = _launch_reverse(db, X.device, gamma, R, cost=1, X=Xc, Y=Yc)
+        return val, gx, gy
+
+    @staticmethod
+    def dilate_value_grad(X, Y, gamma: float, bands, grad: bool = True):
+        """DILATE's shape ``(B,)`` and temporal ``(B,)`` terms of outputs ``X``
+        ``(B, n, d)`` and targets ``Y`` ``(B, m, d)`` (temporal ``<E, Omega> / k^2``,
+        ``k = ly``) and, when ``grad``, the gradients of each w.r.t. ``X`` and ``Y``
+        (``gxs, gys, gxt, gyt``; else None): the semantics of
+        :func:`._numba_diag.dilate_value_grad`.  Values alone run the forward and its
+        tangent only (the temporal term is the tangent's end value)."""
+        Xc, Yc, dt = _series(X, Y)
+        db = device_bands(bands, Y.shape[1], X.device)
+        shape, temporal, R, Rd = _launch_forward(
+            db, dt, X.device, cost=1, X=Xc, Y=Yc, gamma=gamma, store=grad, zmode=2
+        )
+        if not grad:
+            return shape, temporal, None, None, None, None
+        grads = _launch_reverse(db, X.device, gamma, R, cost=1, X=Xc, Y=Yc, zmode=2, Rd=Rd)
+        return (shape, temporal, *grads)

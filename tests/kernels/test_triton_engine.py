@@ -1,0 +1,257 @@
+"""The Triton engine against the numba kernels and first principles.
+
+Without a GPU the kernels run in Triton's interpreter on CPU tensors (see conftest.py);
+on a CUDA machine the same tests run the compiled kernels on the GPU.  The interpreter
+costs about a millisecond per tile operation, whatever the tile's size: the problems are
+tiny, and each test launches a handful of kernels.
+
+Tolerances are relative to the largest entry of the reference array: 1e-12 in float64
+and 1e-5 in float32 (the numba kernels compute in float64 whatever the input; the Triton
+engine computes float32 inputs in float32).
+"""
+
+import numpy as np
+import pytest
+import torch
+
+from losses._reference import BANDS, B, M, N, dilate_reference, ragged_batch
+from tsgrad._kernels import CONSTRAINT_CODES, full_bands, make_bands
+from tsgrad._kernels import _numba_diag as nd
+from tsgrad._kernels import _numba_dp as nb
+from tsgrad._kernels._triton_engine import TritonEngine, available
+
+pytest.importorskip("triton")
+
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
+DTYPES = pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["f64", "f32"])
+TOL = {torch.float64: 1e-12, torch.float32: 1e-5}
+
+
+def assert_close(got, ref, rtol):
+    """``got`` (tensor) equals ``ref`` (array) to ``rtol`` of ``ref``'s largest finite
+    entry, with the same infinities."""
+    got = got.detach().to("cpu", torch.float64).numpy()
+    ref = np.asarray(ref, dtype=np.float64)
+    finite = np.isfinite(ref)
+    scale = np.abs(ref[finite]).max() if finite.any() else 0.0
+    np.testing.assert_allclose(got, ref, rtol=rtol, atol=rtol * scale)
+
+
+def _series(bands, n, m, d, dtype, seed=0, scale=1.0):
+    """Random ``X`` ``(B, n, d)``, ``Y`` ``(B, m, d)`` in ``dtype`` with NaN past each
+    length (it must not leak), and their float64 NumPy copies."""
+    g = torch.Generator().manual_seed(seed)
+    X = (scale * torch.randn(len(bands.lx), n, d, generator=g, dtype=torch.float64)).to(dtype)
+    Y = (scale * torch.randn(len(bands.lx), m, d, generator=g, dtype=torch.float64)).to(dtype)
+    for k, (a, c) in enumerate(zip(bands.lx, bands.ly, strict=True)):
+        X[k, a:] = np.nan
+        Y[k, c:] = np.nan
+    return X.to(DEVICE), Y.to(DEVICE), X.double().numpy(), Y.double().numpy()
+
+
+def _args(bands):
+    return bands.lx, bands.ly, bands.lo, bands.hi
+
+
+@DTYPES
+@pytest.mark.parametrize("band", list(BANDS))
+def test_sqeuclidean_value_grad_matches_numba(band, dtype):
+    bands = BANDS[band]()
+    X, Y, Xn, Yn = _series(bands, N, M, 2, dtype)
+    val, gx, gy = TritonEngine.sqeuclidean_value_grad(X, Y, 0.5, bands, True)
+    ref = nd.softdtw_sqeuclidean_value_grad(Xn, Yn, 0.5, *_args(bands))
+    for got, r in zip((val, gx, gy), ref, strict=True):
+        assert got.dtype == dtype and got.device.type == DEVICE
+        assert_close(got, r, TOL[dtype])
+    bad = torch.as_tensor(~bands.feasible, device=DEVICE)
+    assert torch.isinf(val[bad]).all() and not gx[bad].any() and not gy[bad].any()
+    values = TritonEngine.sqeuclidean_value_grad(X, Y, 0.5, bands, False)
+    assert values[1] is None and values[2] is None
+    assert_close(values[0], ref[0], TOL[dtype])
+    assert_close(TritonEngine.sqeuclidean_values(X, Y, 0.5, bands), ref[0], TOL[dtype])
+
+
+@pytest.mark.parametrize("band", list(BANDS))
+def test_sqeuclidean_hard_dtw_values_match_numba(band):
+    bands = BANDS[band]()
+    X, Y, Xn, Yn = _series(bands, N, M, 3, torch.float64, seed=1)
+    D = np.nan_to_num(((Xn[:, :, None, :] - Yn[:, None, :, :]) ** 2).sum(-1), nan=0.0)
+    ref = nb.dtw_forward(D, *_args(bands))[1]
+    assert_close(TritonEngine.sqeuclidean_values(X, Y, None, bands), ref, 1e-12)
+
+
+@DTYPES
+@pytest.mark.parametrize("band", list(BANDS))
+def test_cost_matrix_engine_matches_numba(band, dtype):
+    bands = BANDS[band]()
+    g = torch.Generator().manual_seed(2)
+    D = (3 * torch.rand(B, N, M, generator=g, dtype=torch.float64)).to(dtype)
+    Z = torch.randn(B, N, M, generator=g, dtype=torch.float64).to(dtype)
+    Dn, Zn = D.double().numpy(), Z.double().numpy()
+    S, v, DS = nd.softdtw_forward(Dn, 0.5, *_args(bands))
+    E = nd.softdtw_backward(DS, S, 0.5, bands.lx, bands.ly, N, M)
+    H = nd.softdtw_hvp(DS, S, E, Zn, 0.5, bands.lx, bands.ly)[0]
+    eng = TritonEngine
+    Dc, db = eng.prepare(D.to(DEVICE), bands)
+    R, val = eng.softdtw_forward(Dc, 0.5, db)
+    assert_close(val, v, TOL[dtype])
+    assert_close(eng.softdtw_values(Dc, 0.5, db), v, TOL[dtype])
+    Et = eng.softdtw_backward(Dc, R, 0.5, db)
+    assert_close(Et, E, TOL[dtype])
+    assert_close(eng.softdtw_hvp(Dc, R, Et, Z.to(DEVICE), 0.5, db), H, TOL[dtype])
+    out = eng.to_torch(val, (torch.float16, torch.device(DEVICE)))
+    assert out.dtype == torch.float16
+
+
+@pytest.mark.parametrize("band", list(BANDS))
+def test_hard_dtw_and_paths_match_numba(band):
+    bands = BANDS[band]()
+    g = torch.Generator().manual_seed(3)
+    D = 3 * torch.rand(B, N, M, generator=g, dtype=torch.float64)
+    R_ref, v = nb.dtw_forward(D.numpy(), *_args(bands))
+    A = nb.dtw_path_matrix(R_ref, bands.lx, bands.ly)
+    Dc, db = TritonEngine.prepare(D.to(DEVICE), bands)
+    R, val = TritonEngine.dtw_forward(Dc, db)
+    assert_close(val, v, 1e-12)
+    assert_close(TritonEngine.dtw_values(Dc, db), v, 1e-12)
+    np.testing.assert_array_equal(TritonEngine.dtw_path_matrix(R, db).cpu().numpy(), A)
+
+
+# DILATE's temporal gradient goes through the Hessian-vector product, whose float32
+# rounding grows as 1 / gamma (see test_dilate_small_gamma_finite_and_accurate):
+# float32 is held to 1e-5 at gamma = 1.
+DILATE_GAMMA = {torch.float64: 0.1, torch.float32: 1.0}
+
+
+@DTYPES
+@pytest.mark.parametrize("band", list(BANDS))
+def test_dilate_matches_numba(band, dtype):
+    bands = BANDS[band]()
+    gamma = DILATE_GAMMA[dtype]
+    X, Y, Xn, Yn = _series(bands, N, M, 2, dtype, seed=4)
+    got = TritonEngine.dilate_value_grad(X, Y, gamma, bands, True)
+    ref = nd.dilate_value_grad(Xn, Yn, gamma, *_args(bands), True)
+    for g, r in zip(got, ref, strict=True):
+        assert g.dtype == dtype
+        assert_close(g, r, TOL[dtype])
+    values = TritonEngine.dilate_value_grad(X, Y, gamma, bands, False)
+    assert values[2:] == (None,) * 4
+    assert_close(values[0], ref[0], TOL[dtype])
+    assert_close(values[1], ref[1], TOL[dtype])
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.5, 1.0])
+def test_dilate_loss_matches_first_principles(alpha):
+    """``alpha * shape + (1 - alpha) * temporal`` and its gradient against plain
+    autograd through the soft-min recursion (ragged lengths)."""
+    Xn, Yn, lx, ly = ragged_batch(3, 6, 5, 2, True, seed=5)
+    bands = make_bands(lx, ly, 6)
+    X, Y = torch.from_numpy(Xn).to(DEVICE), torch.from_numpy(Yn).to(DEVICE)
+    shape, temporal, gxs, gys, gxt, gyt = TritonEngine.dilate_value_grad(X, Y, 0.1, bands, True)
+    x = torch.from_numpy(np.nan_to_num(Xn)).requires_grad_(True)
+    y = torch.from_numpy(np.nan_to_num(Yn)).requires_grad_(True)
+    loss, _, _ = dilate_reference(x, y, alpha, 0.1, list(lx), list(ly))
+    loss.sum().backward()
+    assert_close(alpha * shape + (1 - alpha) * temporal, loss.detach().numpy(), 1e-12)
+    assert_close(alpha * gxs + (1 - alpha) * gxt, x.grad.numpy(), 1e-11)
+    assert_close(alpha * gys + (1 - alpha) * gyt, y.grad.numpy(), 1e-11)
+
+
+@DTYPES
+@pytest.mark.parametrize("scale", [1.0, 10.0], ids=["costs~1", "costs~100"])
+def test_dilate_small_gamma_finite_and_accurate(scale, dtype):
+    """gamma = 0.01 with costs up to 1e4 gamma: finite everywhere; float64 as numba, and
+    float32 within its predicted error: a soft-min weight recomputed from float32
+    accumulated costs ``R`` is off by about ``ulp(R) / gamma`` relative."""
+    bands = BANDS["sakoe-chiba"]()
+    X, Y, Xn, Yn = _series(bands, N, M, 2, dtype, seed=6, scale=scale)
+    got = TritonEngine.dilate_value_grad(X, Y, 0.01, bands, True)
+    ref = nd.dilate_value_grad(Xn, Yn, 0.01, *_args(bands), True)
+    assert all(bool(torch.isfinite(g).all()) for g in got)
+    r_max = np.abs(ref[0]).max()
+    rtol = 1e-10 if dtype == torch.float64 else 4 * np.finfo(np.float32).eps * r_max / 0.01
+    assert_close(got[0], ref[0], TOL[dtype])
+    assert_close(got[1], ref[1], TOL[dtype])
+    # the temporal gradients are exponentially small where the alignment is nearly hard:
+    # all gradients are measured against the shape gradients' scale
+    scale_grad = max(np.abs(ref[2]).max(), np.abs(ref[3]).max())
+    for g, r in zip(got[2:], ref[2:], strict=True):
+        err = np.abs(g.cpu().double().numpy() - r).max()
+        assert err <= rtol * scale_grad, (err / scale_grad, rtol)
+
+
+def test_longer_series_many_lanes():
+    """Rows beyond one warp's lanes, unequal lengths and a band (values, gradients)."""
+    n, m = 70, 45
+    bands = make_bands([70, 52], [45, 40], n, CONSTRAINT_CODES["sakoe_chiba"], 6)
+    X, Y, Xn, Yn = _series(bands, n, m, 1, torch.float64, seed=7)
+    got = TritonEngine.sqeuclidean_value_grad(X, Y, 0.3, bands, True)
+    ref = nd.softdtw_sqeuclidean_value_grad(Xn, Yn, 0.3, *_args(bands))
+    for g, r in zip(got, ref, strict=True):
+        assert_close(g, r, 1e-12)
+
+
+class _SoftDTWSqEuclidean(torch.autograd.Function):
+    """Test-only autograd wrapper of the fused value + gradient."""
+
+    @staticmethod
+    def forward(ctx, x, y, gamma, bands):
+        val, gx, gy = TritonEngine.sqeuclidean_value_grad(x, y, gamma, bands, True)
+        ctx.save_for_backward(gx, gy)
+        return val
+
+    @staticmethod
+    def backward(ctx, g):
+        gx, gy = ctx.saved_tensors
+        return g[:, None, None] * gx, g[:, None, None] * gy, None, None
+
+
+class _DILATE(torch.autograd.Function):
+    """Test-only autograd wrapper of DILATE's fused terms, combined with ``alpha``."""
+
+    @staticmethod
+    def forward(ctx, x, y, gamma, bands, alpha):
+        shape, temporal, gxs, gys, gxt, gyt = TritonEngine.dilate_value_grad(
+            x, y, gamma, bands, True
+        )
+        ctx.save_for_backward(alpha * gxs + (1 - alpha) * gxt, alpha * gys + (1 - alpha) * gyt)
+        return alpha * shape + (1 - alpha) * temporal
+
+    @staticmethod
+    def backward(ctx, g):
+        gx, gy = ctx.saved_tensors
+        return g[:, None, None] * gx, g[:, None, None] * gy, None, None, None
+
+
+def _gradcheck_inputs(seed):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(3, 5, 2, generator=g, dtype=torch.float64).to(DEVICE).requires_grad_(True)
+    y = torch.randn(3, 4, 2, generator=g, dtype=torch.float64).to(DEVICE).requires_grad_(True)
+    # unequal and ragged lengths (padding masks) and a Sakoe-Chiba band
+    bands = make_bands([5, 3, 4], [4, 4, 2], 5, CONSTRAINT_CODES["sakoe_chiba"], 1)
+    return x, y, bands
+
+
+def test_gradcheck_sqeuclidean_value_grad():
+    x, y, bands = _gradcheck_inputs(8)
+    assert torch.autograd.gradcheck(
+        lambda a, b: _SoftDTWSqEuclidean.apply(a, b, 0.3, bands), (x, y), fast_mode=True
+    )
+    # full Jacobians on a smaller batch
+    x2 = x[:2, :3, :1].detach().requires_grad_(True)
+    y2 = y[:2, :3, :1].detach().requires_grad_(True)
+    b2 = full_bands(2, 3, 3)
+    assert torch.autograd.gradcheck(lambda a, b: _SoftDTWSqEuclidean.apply(a, b, 0.3, b2), (x2, y2))
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.5, 1.0])
+def test_gradcheck_dilate(alpha):
+    x, y, bands = _gradcheck_inputs(9)
+    assert torch.autograd.gradcheck(
+        lambda a, b: _DILATE.apply(a, b, 0.2, bands, alpha), (x, y), fast_mode=True
+    )
+
+
+def test_available():
+    assert available(torch.zeros(1, device=DEVICE))
+    assert not available(torch.zeros(1, device="meta"))
