@@ -24,6 +24,7 @@ second one (the tangent); values alone store no table.  Every call also takes a 
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from dataclasses import dataclass
 
@@ -41,14 +42,22 @@ def _kernels():
     return _triton_kernels
 
 
-def _interpreting() -> bool:
-    """Whether Triton runs kernels in its interpreter (``TRITON_INTERPRET=1``): as read
-    when the kernels were defined, or, before that, as it would be read now."""
-    if _KERNELS in sys.modules:
-        return sys.modules[_KERNELS].INTERPRET
+def interpret_flag() -> bool:
+    """``TRITON_INTERPRET`` as Triton reads it now (it does when kernels are defined)."""
     import triton
 
-    return bool(triton.knobs.runtime.interpret)
+    knobs = getattr(triton, "knobs", None)  # Triton >= 3.4
+    if knobs is not None:
+        return bool(knobs.runtime.interpret)
+    return os.environ.get("TRITON_INTERPRET", "0").lower() in ("1", "true", "on", "yes")
+
+
+def _interpreting() -> bool:
+    """Whether the kernels run in Triton's interpreter: as read when they were defined,
+    or, before that, as it would be read now."""
+    if _KERNELS in sys.modules:
+        return sys.modules[_KERNELS].INTERPRET
+    return interpret_flag()
 
 
 def available(x: torch.Tensor) -> bool:

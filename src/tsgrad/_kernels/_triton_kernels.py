@@ -44,7 +44,9 @@ from __future__ import annotations
 import triton
 import triton.language as tl
 
-INTERPRET = bool(triton.knobs.runtime.interpret)
+from ._triton_engine import interpret_flag
+
+INTERPRET = interpret_flag()
 
 
 @triton.jit
