@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from losses._reference import BANDS, B, M, N, dilate_reference, ragged_batch
-from tsgrad._kernels import CONSTRAINT_CODES, full_bands, make_bands
+from tsgrad._kernels import CONSTRAINT_CODES, make_bands
 from tsgrad._kernels import _numba_diag as nd
 from tsgrad._kernels import _numba_dp as nb
 from tsgrad._kernels._triton_engine import TritonEngine, available
@@ -53,11 +53,16 @@ def _args(bands):
     return bands.lx, bands.ly, bands.lo, bands.hi
 
 
+# Features of the series per band layout: d = 1 takes the kernels' univariate route
+# (x and its gradient in registers), d > 1 the loop over features.
+FEATURES = {"full": 1, "lengths": 2, "sakoe-chiba": 1, "itakura-with-infeasible": 3}
+
+
 @DTYPES
 @pytest.mark.parametrize("band", list(BANDS))
 def test_sqeuclidean_value_grad_matches_numba(band, dtype):
     bands = BANDS[band]()
-    X, Y, Xn, Yn = _series(bands, N, M, 2, dtype)
+    X, Y, Xn, Yn = _series(bands, N, M, FEATURES[band], dtype)
     val, gx, gy = TritonEngine.sqeuclidean_value_grad(X, Y, 0.5, bands, True)
     ref = nd.softdtw_sqeuclidean_value_grad(Xn, Yn, 0.5, *_args(bands))
     for got, r in zip((val, gx, gy), ref, strict=True):
@@ -128,7 +133,7 @@ DILATE_GAMMA = {torch.float64: 0.1, torch.float32: 1.0}
 def test_dilate_matches_numba(band, dtype):
     bands = BANDS[band]()
     gamma = DILATE_GAMMA[dtype]
-    X, Y, Xn, Yn = _series(bands, N, M, 2, dtype, seed=4)
+    X, Y, Xn, Yn = _series(bands, N, M, FEATURES[band], dtype, seed=4)
     got = TritonEngine.dilate_value_grad(X, Y, gamma, bands, True)
     ref = nd.dilate_value_grad(Xn, Yn, gamma, *_args(bands), True)
     for g, r in zip(got, ref, strict=True):
@@ -182,8 +187,8 @@ def test_dilate_small_gamma_finite_and_accurate(scale, dtype):
 
 def test_longer_series_many_lanes():
     """Rows beyond one warp's lanes, unequal lengths and a band (values, gradients)."""
-    n, m = 70, 45
-    bands = make_bands([70, 52], [45, 40], n, CONSTRAINT_CODES["sakoe_chiba"], 6)
+    n, m = 40, 30
+    bands = make_bands([40, 33], [30, 26], n, CONSTRAINT_CODES["sakoe_chiba"], 5)
     X, Y, Xn, Yn = _series(bands, n, m, 1, torch.float64, seed=7)
     got = TritonEngine.sqeuclidean_value_grad(X, Y, 0.3, bands, True)
     ref = nd.softdtw_sqeuclidean_value_grad(Xn, Yn, 0.3, *_args(bands))
@@ -237,14 +242,9 @@ def test_gradcheck_sqeuclidean_value_grad():
     assert torch.autograd.gradcheck(
         lambda a, b: _SoftDTWSqEuclidean.apply(a, b, 0.3, bands), (x, y), fast_mode=True
     )
-    # full Jacobians on a smaller batch
-    x2 = x[:2, :3, :1].detach().requires_grad_(True)
-    y2 = y[:2, :3, :1].detach().requires_grad_(True)
-    b2 = full_bands(2, 3, 3)
-    assert torch.autograd.gradcheck(lambda a, b: _SoftDTWSqEuclidean.apply(a, b, 0.3, b2), (x2, y2))
 
 
-@pytest.mark.parametrize("alpha", [0.0, 0.5, 1.0])
+@pytest.mark.parametrize("alpha", [0.0, 1.0], ids=["temporal", "shape"])
 def test_gradcheck_dilate(alpha):
     x, y, bands = _gradcheck_inputs(9)
     assert torch.autograd.gradcheck(

@@ -171,7 +171,7 @@ def _launch_forward(
             val, tval, R, Rd, scratch,
             B, n, m, X.shape[2] if cost else 1,
             P=P, BLOCK=block, COST=cost, HARD=gamma is None, STORE=store, ZMODE=zmode,
-            num_warps=warps, num_stages=1,
+            UNIVARIATE=bool(cost) and X.shape[2] == 1, num_warps=warps, num_stages=1,
         )  # fmt: skip
     return (
         val,
@@ -229,7 +229,7 @@ def _launch_reverse(
             R, Rd, outs[0], outs[1], *es,
             *outs[2:], scratch,
             B, n, m, d,
-            P=P, BLOCK=block, COST=cost, ZMODE=zmode,
+            P=P, BLOCK=block, COST=cost, ZMODE=zmode, UNIVARIATE=bool(cost) and d == 1,
             num_warps=warps, num_stages=1,
         )  # fmt: skip
     if cost == 0:

@@ -76,6 +76,7 @@ def forward_kernel(
     HARD: tl.constexpr,
     STORE: tl.constexpr,
     ZMODE: tl.constexpr,
+    UNIVARIATE: tl.constexpr,
 ):  # fmt: skip
     """Forward DP of the problems ``P * program_id + (0 .. P - 1)``.
 
@@ -86,7 +87,7 @@ def forward_kernel(
     (and the tangent to ``RDT`` with ``ZMODE``).  ``ZMODE`` 1 or 2 also runs the forward
     tangent ``Rd = Z + sum_pred w Rd_pred`` for ``Z`` the tensor ``Z`` ``(B, n, m)`` (1)
     or DILATE's ``(I - J)^2 / ly^2`` (2), and writes its end value ``<E, Z>`` to ``TVAL``
-    (zero on entry).
+    (zero on entry).  ``UNIVARIATE`` (``COST == 1``, ``d == 1``): ``x`` stays in registers.
     """
     INF = float("inf")
     dt = VAL.dtype.element_ty
@@ -114,6 +115,8 @@ def forward_kernel(
     scr = SCR + tl.program_id(0).to(tl.int64) * (8 * P * BLOCK) + tile
     xp = X + prob * sxb + (I - 1) * sxn
     zp = Z + prob * szb + (I - 1) * szi
+    if UNIVARIATE:
+        x1 = tl.load(xp, mask=row, other=0.0).to(dt)
     # R of the previous diagonal at this lane (LEFT) and at the lane before (UP), and of
     # the diagonal before at the lane before (DIAG); (0, 0) is the DIAG of (1, 1).
     left = tl.full([P, BLOCK], INF, dt)
@@ -127,6 +130,9 @@ def forward_kernel(
         ok = row & (J >= 1) & (J <= ly) & (J - 1 >= lo) & (J - 1 < hi)
         if COST == 0:
             cost = tl.load(xp + (J - 1) * sxd, mask=ok, other=0.0).to(dt)
+        elif UNIVARIATE:
+            diff = x1 - tl.load(Y + prob * syb + (J - 1) * syn, mask=ok, other=0.0).to(dt)
+            cost = diff * diff
         else:
             cost = tl.zeros([P, BLOCK], dt)
             yp = Y + prob * syb + (J - 1) * syn
@@ -197,6 +203,7 @@ def reverse_kernel(
     BLOCK: tl.constexpr,
     COST: tl.constexpr,
     ZMODE: tl.constexpr,
+    UNIVARIATE: tl.constexpr,
 ):  # fmt: skip
     """Reverse DP of the problems ``P * program_id + (0 .. P - 1)`` over their stored
     tables ``R`` (``RT``), costs as in :func:`forward_kernel`.
@@ -208,7 +215,8 @@ def reverse_kernel(
     outputs ``E``, ``ED`` (zero on entry).  ``COST == 1``: they are chained through the
     squared Euclidean cost into ``GX`` ``(B, n, d)``, ``GY`` ``(B, m, d)`` (and ``GXT``,
     ``GYT``), contiguous, zero on entry: ``dx_i += 2 E_ij (x_i - y_j)``, ``dy_j -=`` the
-    same.
+    same.  ``UNIVARIATE`` (``COST == 1``, ``d == 1``): ``x`` and the rows of ``GX``
+    (``GXT``) stay in registers.
     """
     INF = float("inf")
     dt = GAMMA.dtype.element_ty
@@ -231,6 +239,10 @@ def reverse_kernel(
     zp = Z + prob * szb + (I - 1) * szi
     gxp = GX + (prob * n + I - 1) * d
     gxtp = GXT + (prob * n + I - 1) * d
+    if UNIVARIATE:
+        x1 = tl.load(xp, mask=I <= lx, other=0.0).to(dt)
+        gx1 = tl.zeros([P, BLOCK], dt)
+        gxt1 = tl.zeros([P, BLOCK], dt)
     # Successors of cell (I, J): LEFT (I, J + 1) at this lane of the next diagonal,
     # UP (I + 1, J) at the next lane of the next diagonal, DIAG (I + 1, J + 1) at the
     # next lane two diagonals on.  Each carries E and Q = R - D (-inf if inadmissible);
@@ -278,6 +290,18 @@ def reverse_kernel(
             tl.store(E + out, e, mask=grid)
             if ZMODE != 0:
                 tl.store(ED + out, ed, mask=grid)
+        elif UNIVARIATE:
+            gyp = GY + prob * m + J - 1
+            diff = x1 - tl.load(Y + prob * syb + (J - 1) * syn, mask=ok, other=0.0).to(dt)
+            cost = diff * diff
+            g = 2.0 * e * diff
+            gx1 += g
+            tl.store(gyp, tl.load(gyp, mask=ok, other=0.0) - g, mask=ok)
+            if ZMODE != 0:
+                gytp = GYT + prob * m + J - 1
+                g = 2.0 * ed * diff
+                gxt1 += g
+                tl.store(gytp, tl.load(gytp, mask=ok, other=0.0) - g, mask=ok)
         else:
             cost = tl.zeros([P, BLOCK], dt)
             yp = Y + prob * syb + (J - 1) * syn
@@ -316,6 +340,11 @@ def reverse_kernel(
             a_u = tl.load(slot + 3 * P * BLOCK + 1, mask=nxt, other=0.0)
             ed_l = ed
             a_l = a
+    if UNIVARIATE:
+        rows = (I <= n) & (prob < B)
+        tl.store(gxp, gx1, mask=rows)
+        if ZMODE != 0:
+            tl.store(gxtp, gxt1, mask=rows)
 
 
 @triton.jit
