@@ -18,6 +18,7 @@ from losses._reference import BANDS, B, M, N, dilate_reference, ragged_batch
 from tsgrad._kernels import CONSTRAINT_CODES, make_bands
 from tsgrad._kernels import _numba_diag as nd
 from tsgrad._kernels import _numba_dp as nb
+from tsgrad._kernels import _triton_engine as triton_engine
 from tsgrad._kernels._triton_engine import TritonEngine, available
 
 pytest.importorskip("triton")
@@ -194,6 +195,34 @@ def test_longer_series_many_lanes():
     ref = nd.softdtw_sqeuclidean_value_grad(Xn, Yn, 0.3, *_args(bands))
     for g, r in zip(got, ref, strict=True):
         assert_close(g, r, 1e-12)
+
+
+@pytest.mark.parametrize("exchange", ["gather", "scratch"])
+@pytest.mark.parametrize("problems", [1, 2])
+def test_launch_shapes_and_exchanges(problems, exchange, monkeypatch):
+    """The launch shapes of the GPU (one problem a program for long series, two for short
+    ones; the interpreter otherwise runs the whole batch in one program), with either
+    exchange of a diagonal between lanes (the other tests take one or the other by their
+    batch size)."""
+    monkeypatch.setattr(triton_engine, "INTERPRETER_PROBLEMS", problems)
+    monkeypatch.setattr(triton_engine, "EXCHANGE", exchange)
+    bands = BANDS["itakura-with-infeasible"]()
+    X, Y, Xn, Yn = _series(bands, N, M, 1, torch.float64, seed=10)
+    got = TritonEngine.dilate_value_grad(X, Y, 0.3, bands, True)
+    ref = nd.dilate_value_grad(Xn, Yn, 0.3, *_args(bands), True)
+    for g, r in zip(got, ref, strict=True):
+        assert_close(g, r, 1e-12)
+    # cost matrices: the HVP's forward tangent and reverse, hard DTW
+    D = np.nan_to_num(((Xn[:, :, None, :] - Yn[:, None, :, :]) ** 2).sum(-1), nan=0.0)
+    Z = np.arange(B * N * M, dtype=np.float64).reshape(B, N, M) % 5
+    S, _, DS = nd.softdtw_forward(D, 0.3, *_args(bands))
+    E = nd.softdtw_backward(DS, S, 0.3, bands.lx, bands.ly, N, M)
+    H = nd.softdtw_hvp(DS, S, E, Z, 0.3, bands.lx, bands.ly)[0]
+    Dc, db = TritonEngine.prepare(torch.from_numpy(D).to(DEVICE), bands)
+    R, _ = TritonEngine.softdtw_forward(Dc, 0.3, db)
+    Zt = torch.from_numpy(Z).to(DEVICE)
+    assert_close(TritonEngine.softdtw_hvp(Dc, R, None, Zt, 0.3, db), H, 1e-12)
+    assert_close(TritonEngine.dtw_values(Dc, db), nb.dtw_forward(D, *_args(bands))[1], 1e-12)
 
 
 class _SoftDTWSqEuclidean(torch.autograd.Function):

@@ -83,20 +83,31 @@ def _block(n: int) -> int:
 
 
 # Short series run several problems a program, LANES_PER_PROGRAM lanes in all (to be tuned
-# on a GPU); the interpreter runs a whole test batch in one program (up to 64 problems),
-# since its cost is per operation, whatever the size of the tiles.
+# on a GPU).  The interpreter runs up to INTERPRETER_PROBLEMS problems a program (a whole
+# test batch), since its cost is per operation, whatever the size of the tiles.
 LANES_PER_PROGRAM = 64
+INTERPRETER_PROBLEMS = 64
+# How lanes exchange a diagonal: "gather" (tl.gather: warp shuffles, no barrier) for
+# one-warp programs, "scratch" (global scratch and a barrier) otherwise; the kernels'
+# tl.gather on several warps goes through shared memory with generic code, far slower
+# than a shift needs.  "gather" / "scratch" force one (tests, tuning).
+EXCHANGE = "auto"
+
+
+def _gather(warps: int) -> bool:
+    return EXCHANGE == "gather" or (EXCHANGE == "auto" and warps == 1)
 
 
 def _launch_shape(B: int, n: int) -> tuple[int, int, int, int]:
     """``(problems a program P, lanes a problem BLOCK, programs, warps)``."""
     block = _block(n)
     if _kernels().INTERPRET:
-        P = min(64, 1 << max(0, B - 1).bit_length())
+        P = min(INTERPRETER_PROBLEMS, 1 << max(0, B - 1).bit_length())
     else:
         P = max(1, LANES_PER_PROGRAM // block)
-    # about two lanes a thread, up to 32 warps (4096 rows)
-    warps = min(32, max(1, P * block // 64))
+    # About two lanes a thread, at most 16 warps: at 32 warps (1024 threads) a thread may
+    # hold only 64 registers, and the float64 kernels spill (ptxas for sm_90).
+    warps = min(16, max(1, P * block // 64))
     return P, block, -(-B // P), warps
 
 
@@ -171,7 +182,8 @@ def _launch_forward(
             val, tval, R, Rd, scratch,
             B, n, m, X.shape[2] if cost else 1,
             P=P, BLOCK=block, COST=cost, HARD=gamma is None, STORE=store, ZMODE=zmode,
-            UNIVARIATE=bool(cost) and X.shape[2] == 1, num_warps=warps, num_stages=1,
+            UNIVARIATE=bool(cost) and X.shape[2] == 1, GATHER=_gather(warps),
+            num_warps=warps, num_stages=1,
         )  # fmt: skip
     return (
         val,
@@ -230,7 +242,7 @@ def _launch_reverse(
             *outs[2:], scratch,
             B, n, m, d,
             P=P, BLOCK=block, COST=cost, ZMODE=zmode, UNIVARIATE=bool(cost) and d == 1,
-            num_warps=warps, num_stages=1,
+            GATHER=_gather(warps), num_warps=warps, num_stages=1,
         )  # fmt: skip
     if cost == 0:
         return outs[0], (outs[1] if zmode else None)

@@ -77,6 +77,7 @@ def forward_kernel(
     STORE: tl.constexpr,
     ZMODE: tl.constexpr,
     UNIVARIATE: tl.constexpr,
+    GATHER: tl.constexpr,
 ):  # fmt: skip
     """Forward DP of the problems ``P * program_id + (0 .. P - 1)``.
 
@@ -125,6 +126,7 @@ def forward_kernel(
     rd_left = tl.zeros([P, BLOCK], dt)
     rd_up = tl.zeros([P, BLOCK], dt)
     rd_dg = tl.zeros([P, BLOCK], dt)
+    before = tl.maximum(lane - 1, 0) + tl.zeros([P, BLOCK], tl.int32)
     for t in range(2, t_max + 1):
         J = t - I
         ok = row & (J >= 1) & (J <= ly) & (J - 1 >= lo) & (J - 1 < hi)
@@ -170,24 +172,32 @@ def forward_kernel(
                 rd = tl.where(cur < INF, rd, 0.0)
         end = (I == lx) & (t == T)
         tl.store(VAL + prob + 0 * I, cur, mask=end)
-        slot = scr + (t % 2) * (4 * P * BLOCK)
-        tl.store(slot, cur)
         if ZMODE != 0:
             tl.store(TVAL + prob + 0 * I, rd, mask=end)
-            tl.store(slot + P * BLOCK, rd)
         if STORE:
             pos = prob * n * m + _diag_offset(t, n, m) + (I - tl.maximum(1, t - m))
             grid = (I <= n) & (J >= 1) & (J <= m) & (prob < B)
             tl.store(RT + pos, cur, mask=grid)
             if ZMODE != 0:
                 tl.store(RDT + pos, rd, mask=grid)
-        tl.debug_barrier()
+        # the exchange: this diagonal at the lane before
         dg = up
-        up = tl.load(slot - 1, mask=lane >= 1, other=INF)
         left = cur
+        if GATHER:
+            up = tl.where(lane >= 1, tl.gather(cur, before, 1), INF)
+        else:
+            slot = scr + (t % 2) * (4 * P * BLOCK)
+            tl.store(slot, cur)
+            if ZMODE != 0:
+                tl.store(slot + P * BLOCK, rd)
+            tl.debug_barrier()
+            up = tl.load(slot - 1, mask=lane >= 1, other=INF)
         if ZMODE != 0:
             rd_dg = rd_up
-            rd_up = tl.load(slot + P * BLOCK - 1, mask=lane >= 1, other=0.0)
+            if GATHER:
+                rd_up = tl.where(lane >= 1, tl.gather(rd, before, 1), 0.0)
+            else:
+                rd_up = tl.load(slot + P * BLOCK - 1, mask=lane >= 1, other=0.0)
             rd_left = rd
 
 
@@ -204,6 +214,7 @@ def reverse_kernel(
     COST: tl.constexpr,
     ZMODE: tl.constexpr,
     UNIVARIATE: tl.constexpr,
+    GATHER: tl.constexpr,
 ):  # fmt: skip
     """Reverse DP of the problems ``P * program_id + (0 .. P - 1)`` over their stored
     tables ``R`` (``RT``), costs as in :func:`forward_kernel`.
@@ -259,6 +270,8 @@ def reverse_kernel(
     a_l = tl.zeros([P, BLOCK], dt)
     a_u = tl.zeros([P, BLOCK], dt)
     a_d = tl.zeros([P, BLOCK], dt)
+    nxt = lane + 1 < BLOCK
+    after = tl.minimum(lane + 1, BLOCK - 1) + tl.zeros([P, BLOCK], tl.int32)
     for k in range(0, t_max - 1):
         t = t_max - k
         J = t - I
@@ -319,25 +332,33 @@ def reverse_kernel(
                     tl.store(gxtp + f, tl.load(gxtp + f, mask=ok, other=0.0) + g, mask=ok)
                     tl.store(gytp + f, tl.load(gytp + f, mask=ok, other=0.0) - g, mask=ok)
         q = tl.where(ok, r - cost, -INF)
-        slot = scr + (k % 2) * (4 * P * BLOCK)
-        tl.store(slot, e)
-        tl.store(slot + P * BLOCK, q)
-        if ZMODE != 0:
-            tl.store(slot + 2 * P * BLOCK, ed)
-            tl.store(slot + 3 * P * BLOCK, a)
-        tl.debug_barrier()
-        nxt = lane + 1 < BLOCK
+        # the exchange: this diagonal at the next lane
         e_d = e_u
         q_d = q_u
-        e_u = tl.load(slot + 1, mask=nxt, other=0.0)
-        q_u = tl.load(slot + P * BLOCK + 1, mask=nxt, other=-INF)
+        if GATHER:
+            e_u = tl.where(nxt, tl.gather(e, after, 1), 0.0)
+            q_u = tl.where(nxt, tl.gather(q, after, 1), -INF)
+        else:
+            slot = scr + (k % 2) * (4 * P * BLOCK)
+            tl.store(slot, e)
+            tl.store(slot + P * BLOCK, q)
+            if ZMODE != 0:
+                tl.store(slot + 2 * P * BLOCK, ed)
+                tl.store(slot + 3 * P * BLOCK, a)
+            tl.debug_barrier()
+            e_u = tl.load(slot + 1, mask=nxt, other=0.0)
+            q_u = tl.load(slot + P * BLOCK + 1, mask=nxt, other=-INF)
         e_l = e
         q_l = q
         if ZMODE != 0:
             ed_d = ed_u
             a_d = a_u
-            ed_u = tl.load(slot + 2 * P * BLOCK + 1, mask=nxt, other=0.0)
-            a_u = tl.load(slot + 3 * P * BLOCK + 1, mask=nxt, other=0.0)
+            if GATHER:
+                ed_u = tl.where(nxt, tl.gather(ed, after, 1), 0.0)
+                a_u = tl.where(nxt, tl.gather(a, after, 1), 0.0)
+            else:
+                ed_u = tl.load(slot + 2 * P * BLOCK + 1, mask=nxt, other=0.0)
+                a_u = tl.load(slot + 3 * P * BLOCK + 1, mask=nxt, other=0.0)
             ed_l = ed
             a_l = a
     if UNIVARIATE:
