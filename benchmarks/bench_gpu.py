@@ -378,11 +378,67 @@ def bench_epoch(device, reps, smoke):
     ]
 
 
+# ------------------------------------------------------------------------- accuracy
+def accuracy(device):
+    """DILATE at gamma = 0.01 against the numba kernels (float64 arithmetic), float32 and
+    float64 inputs: the largest error of each output over the largest shape gradient (the
+    temporal gradients are exponentially small where the alignment is nearly hard)."""
+    from tsgrad._kernels import CONSTRAINT_CODES, make_bands
+    from tsgrad._kernels import _numba_diag as nd
+    from tsgrad._kernels._triton_engine import TritonEngine
+
+    B, n, m, d = 5, 7, 6, 2
+    layouts = {
+        "full": make_bands([n] * B, [m] * B, n),
+        "ragged": make_bands([7, 3, 5, 1, 7], [6, 6, 2, 4, 1], n),
+        "sakoe-chiba 1": make_bands([7, 6, 5, 7, 4], [6, 6, 6, 3, 4], n, 1, 1),
+        "itakura 2": make_bands(
+            [7, 6, 5, 7, 7], [6, 6, 6, 3, 6], n, CONSTRAINT_CODES["itakura"], 2.0
+        ),
+    }
+    rows = []
+    for scale in (1.0, 10.0):
+        for name, bands in layouts.items():
+            g = torch.Generator().manual_seed(0)
+            X = scale * torch.randn(B, n, d, generator=g, dtype=torch.float64)
+            Y = scale * torch.randn(B, m, d, generator=g, dtype=torch.float64)
+            ref = nd.dilate_value_grad(
+                X.numpy(), Y.numpy(), 0.01, bands.lx, bands.ly, bands.lo, bands.hi, True
+            )
+            finite = np.isfinite(ref[0])
+            r_max = np.abs(ref[0][finite]).max()
+            gscale = max(np.abs(ref[2]).max(), np.abs(ref[3]).max())
+            out = [f"x {scale:g}, {name}", f"{r_max:.0f}"]
+            for dtype in (torch.float32, torch.float64):
+                got = TritonEngine.dilate_value_grad(
+                    X.to(device, dtype), Y.to(device, dtype), 0.01, bands, True
+                )
+                got = [t.double().cpu().numpy() for t in got]
+                if dtype == torch.float32:  # numba on the float32-rounded series
+                    ref32 = nd.dilate_value_grad(
+                        X.float().double().numpy(), Y.float().double().numpy(), 0.01,
+                        bands.lx, bands.ly, bands.lo, bands.hi, True,
+                    )  # fmt: skip
+                    r, sc = ref32, max(np.abs(ref32[2]).max(), np.abs(ref32[3]).max())
+                else:
+                    r, sc = ref, gscale
+                shape_err = max(np.abs(got[k] - r[k]).max() for k in (2, 3)) / sc
+                temp_err = max(np.abs(got[k] - r[k]).max() for k in (4, 5)) / sc
+                fin = all(np.isfinite(t).all() for t in got[2:])
+                out += [f"{shape_err:.1e}", f"{temp_err:.1e}" + ("" if fin else " NON-FINITE")]
+            rows.append(tuple(out))
+    return rows
+
+
 # ------------------------------------------------------------------------- main
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--reps", type=int, default=10, help="timed repetitions (default 10)")
-    p.add_argument("--only", default="sdtw,dilate,epoch", help="subset of sdtw,dilate,epoch")
+    p.add_argument(
+        "--only",
+        default="accuracy,sdtw,dilate,epoch",
+        help="subset of accuracy,sdtw,dilate,epoch (default: all)",
+    )
     p.add_argument("--wavefront", action="store_true", help="also time the torch wavefront")
     p.add_argument(
         "--tslearn-max-cells",
@@ -397,9 +453,9 @@ def main(argv=None) -> int:
     )
     args = p.parse_args(argv)
     parts = [s.strip() for s in args.only.split(",") if s.strip()]
-    unknown = set(parts) - {"sdtw", "dilate", "epoch"}
+    unknown = set(parts) - {"accuracy", "sdtw", "dilate", "epoch"}
     if unknown:
-        p.error(f"--only: unknown part(s) {sorted(unknown)}; expected some of sdtw,dilate,epoch")
+        p.error(f"--only: unknown part(s) {sorted(unknown)}; expected accuracy,sdtw,dilate,epoch")
     cuda = torch.cuda.is_available()
     if not cuda and not args.smoke:
         print(
@@ -432,6 +488,13 @@ def main(argv=None) -> int:
         f"tsgrad route: {route}; {reps} interleaved repetitions, medians",
         flush=True,
     )
+    from _timing import table
+
+    if "accuracy" in parts:
+        print("\nDILATE gamma 0.01, B=5 n=7 m=6 d=2: error / largest shape gradient vs numba")
+        heads = ("series, bands", "largest R", "f32 shape grad", "f32 temporal grad")
+        heads += ("f64 shape grad", "f64 temporal grad")
+        print(table(accuracy(device), heads), flush=True)
     rows = []
     if "sdtw" in parts:
         rows += bench_sdtw(SMOKE_SDTW if args.smoke else SDTW_CASES, device, reps, args)
@@ -439,15 +502,15 @@ def main(argv=None) -> int:
         rows += bench_dilate(SMOKE_DILATE if args.smoke else DILATE_CASES, device, reps)
     if "epoch" in parts:
         rows += bench_epoch(device, max(1, reps // 3), args.smoke)
-    from _timing import table
 
-    print()
-    print(
-        table(
-            rows,
-            ("case", "contender", "ms", "tsgrad / it", "peak MiB", "target", "check vs CPU"),
+    if rows:
+        print()
+        print(
+            table(
+                rows,
+                ("case", "contender", "ms", "tsgrad / it", "peak MiB", "target", "check vs CPU"),
+            )
         )
-    )
     return 0
 
 
