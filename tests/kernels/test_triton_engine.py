@@ -225,6 +225,19 @@ def test_launch_shapes_and_exchanges(problems, exchange, monkeypatch):
     assert_close(TritonEngine.dtw_values(Dc, db), nb.dtw_forward(D, *_args(bands))[1], 1e-12)
 
 
+def test_full_device_bands_from_length_tensors():
+    """Bands built on the device from length tensors, as ``make_bands`` builds them."""
+    lx, ly = [7, 3, 5], [6, 6, 2]
+    bands = make_bands(lx, ly, N)
+    X, Y, Xn, Yn = _series(bands, N, M, 2, torch.float64, seed=11)
+    lengths = (torch.tensor(lx, device=DEVICE), torch.tensor(ly, device=DEVICE))
+    db = triton_engine.full_device_bands(*lengths, N, M)
+    got = TritonEngine.sqeuclidean_value_grad(X, Y, 0.5, db, True)
+    ref = nd.softdtw_sqeuclidean_value_grad(Xn, Yn, 0.5, *_args(bands))
+    for g, r in zip(got, ref, strict=True):
+        assert_close(g, r, 1e-12)
+
+
 class _SoftDTWSqEuclidean(torch.autograd.Function):
     """Test-only autograd wrapper of the fused value + gradient."""
 

@@ -129,22 +129,43 @@ class DeviceBands:
 
 
 def device_bands(bands: Bands | DeviceBands, m: int, device: torch.device) -> DeviceBands:
-    """``bands`` (of problems with ``m`` padded columns) on ``device``."""
+    """``bands`` (of problems with ``m`` padded columns) on ``device``, in one copy."""
     if isinstance(bands, DeviceBands):
         return bands
-
-    def put(a):
-        return torch.from_numpy(np.ascontiguousarray(a, dtype=np.int32)).to(device)
-
+    B, n = bands.lo.shape
+    host = np.empty((B, 2 * n + 3), dtype=np.int32)
+    host[:, :n] = bands.lo
+    host[:, n : 2 * n] = bands.hi
+    host[:, 2 * n] = bands.lx
+    host[:, 2 * n + 1] = bands.ly
+    host[:, 2 * n + 2] = bands.feasible
+    dev = torch.from_numpy(host).to(device)
     return DeviceBands(
-        n=int(bands.lo.shape[1]),
+        n=int(n),
         m=int(m),
-        lx=put(bands.lx),
-        ly=put(bands.ly),
-        lo=put(bands.lo),
-        hi=put(bands.hi),
-        feasible=put(bands.feasible),
+        lx=dev[:, 2 * n].contiguous(),
+        ly=dev[:, 2 * n + 1].contiguous(),
+        lo=dev[:, :n].contiguous(),
+        hi=dev[:, n : 2 * n].contiguous(),
+        feasible=dev[:, 2 * n + 2].contiguous(),
     )
+
+
+def full_device_bands(lx: torch.Tensor, ly: torch.Tensor, n: int, m: int) -> DeviceBands:
+    """Unconstrained :class:`DeviceBands` of problems of lengths ``lx``, ``ly`` (integer
+    tensors ``(B,)`` on the device, ``<= n``, ``<= m``), built on the device: no host
+    round trip (padding masks give the lengths as ``mask.sum(1)``)."""
+    lx = lx.to(torch.int32)
+    ly = ly.to(torch.int32)
+    rows = torch.arange(n, device=lx.device, dtype=torch.int32)[None, :] < lx[:, None]
+    hi = torch.where(rows, ly[:, None], 0).to(torch.int32)
+    feasible = ((lx > 0) & (ly > 0)).to(torch.int32)
+    return DeviceBands(int(n), int(m), lx, ly, torch.zeros_like(hi), hi, feasible)
+
+
+def _scratch(lanes: int, warps: int, dt, device) -> torch.Tensor:
+    """The kernels' exchange buffer: 2 x 4 tiles of ``lanes``; unused by warp shuffles."""
+    return torch.empty(1 if _gather(warps) else 8 * lanes, dtype=dt, device=device)
 
 
 def _launch_forward(
@@ -165,12 +186,12 @@ def _launch_forward(
     tk = _kernels()
     B, n, m = db.batch, db.n, db.m
     P, block, programs, warps = _launch_shape(B, n)
-    val = torch.full((B,), float("inf"), dtype=dt, device=device)
-    tval = torch.zeros(B, dtype=dt, device=device) if zmode else val
+    val = torch.empty(B, dtype=dt, device=device)
+    tval = torch.empty(B, dtype=dt, device=device) if zmode else val
     R = torch.empty((B, n * m), dtype=dt, device=device) if store else val
     Rd = torch.empty((B, n * m), dtype=dt, device=device) if store and zmode else val
     g = torch.full((1,), 1.0 if gamma is None else float(gamma), dtype=dt, device=device)
-    scratch = torch.empty(programs * 8 * P * block, dtype=dt, device=device)
+    scratch = _scratch(programs * P * block, warps, dt, device)
     Y = X if Y is None else Y
     Zt = val if Z is None else Z
     zs = Z.stride() if Z is not None else (0, 0, 0)
@@ -214,7 +235,7 @@ def _launch_reverse(
     B, n, m = db.batch, db.n, db.m
     P, block, programs, warps = _launch_shape(B, n)
     g = torch.full((1,), float(gamma), dtype=dt, device=device)
-    scratch = torch.empty(programs * 8 * P * block, dtype=dt, device=device)
+    scratch = _scratch(programs * P * block, warps, dt, device)
     Y = X if Y is None else Y
     Zt = g if Z is None else Z
     zs = Z.stride() if Z is not None else (0, 0, 0)
@@ -227,9 +248,11 @@ def _launch_reverse(
         d = 1
     else:
         d = X.shape[2]
-        gx = torch.zeros((B, n, d), dtype=dt, device=device)
+        # the univariate kernels write every row of gx (their rows stay in registers)
+        new_gx = torch.empty if d == 1 else torch.zeros
+        gx = new_gx((B, n, d), dtype=dt, device=device)
         gy = torch.zeros((B, m, d), dtype=dt, device=device)
-        gxt = torch.zeros_like(gx) if zmode else gx
+        gxt = new_gx((B, n, d), dtype=dt, device=device) if zmode else gx
         gyt = torch.zeros_like(gy) if zmode else gy
         outs = (g, g, gx, gy, gxt, gyt)
         es = (0, 0, 0)

@@ -82,13 +82,13 @@ def forward_kernel(
     """Forward DP of the problems ``P * program_id + (0 .. P - 1)``.
 
     Costs: ``COST == 0``: ``X`` is ``D`` ``(B, n, m)``; ``COST == 1``: squared Euclidean
-    of ``X`` ``(B, n, d)``, ``Y`` ``(B, m, d)``.  Writes the values to ``VAL`` (which must
-    hold ``+inf`` on entry: problems without a path keep it).  ``HARD``: hard DTW
+    of ``X`` ``(B, n, d)``, ``Y`` ``(B, m, d)``.  Writes the values to ``VAL`` (``+inf``
+    without a path).  ``HARD``: hard DTW
     (minimum), else soft-DTW with ``GAMMA[0]``.  ``STORE``: write the table ``R`` to ``RT``
     (and the tangent to ``RDT`` with ``ZMODE``).  ``ZMODE`` 1 or 2 also runs the forward
     tangent ``Rd = Z + sum_pred w Rd_pred`` for ``Z`` the tensor ``Z`` ``(B, n, m)`` (1)
     or DILATE's ``(I - J)^2 / ly^2`` (2), and writes its end value ``<E, Z>`` to ``TVAL``
-    (zero on entry).  ``UNIVARIATE`` (``COST == 1``, ``d == 1``): ``x`` stays in registers.
+    (0 without a path).  ``UNIVARIATE`` (``COST == 1``, ``d == 1``): ``x`` stays in registers.
     """
     INF = float("inf")
     dt = VAL.dtype.element_ty
@@ -199,6 +199,11 @@ def forward_kernel(
             else:
                 rd_up = tl.load(slot + P * BLOCK - 1, mask=lane >= 1, other=0.0)
             rd_left = rd
+    # problems without a cell (an infeasible band, a length 0): no path
+    none = (pv < B) & (T_v < 2)
+    tl.store(VAL + pv, tl.full([P], INF, dt), mask=none)
+    if ZMODE != 0:
+        tl.store(TVAL + pv, tl.zeros([P], dt), mask=none)
 
 
 @triton.jit
@@ -225,9 +230,10 @@ def reverse_kernel(
     table ``RDT``.  ``COST == 0``: ``E`` (and ``Ed``) are written to the ``(B, n, m)``
     outputs ``E``, ``ED`` (zero on entry).  ``COST == 1``: they are chained through the
     squared Euclidean cost into ``GX`` ``(B, n, d)``, ``GY`` ``(B, m, d)`` (and ``GXT``,
-    ``GYT``), contiguous, zero on entry: ``dx_i += 2 E_ij (x_i - y_j)``, ``dy_j -=`` the
-    same.  ``UNIVARIATE`` (``COST == 1``, ``d == 1``): ``x`` and the rows of ``GX``
-    (``GXT``) stay in registers.
+    ``GYT``), contiguous, ``GY`` (``GYT``) zero on entry, and ``GX`` (``GXT``) too unless
+    ``UNIVARIATE``: ``dx_i += 2 E_ij (x_i - y_j)``, ``dy_j -=`` the same.
+    ``UNIVARIATE`` (``COST == 1``, ``d == 1``): ``x`` and the rows of ``GX`` (``GXT``)
+    stay in registers, and are written whole at the end.
     """
     INF = float("inf")
     dt = GAMMA.dtype.element_ty
