@@ -22,11 +22,13 @@ from triton.backends.compiler import GPUTarget
 from triton.compiler import ASTSource
 from tsgrad._kernels import _triton_kernels as tk
 
-def compile_(fn, dtype, warps, **consts):
-    # Pointers are the upper-case arguments, integers the lower-case ones and B.
+def compile_(fn, dtype, warps, ones=(), **consts):
+    # Pointers are the upper-case arguments, integers the lower-case ones and B.  Triton
+    # makes an integer argument equal to 1 a constant: `ones` compiles such a case.
     sig = {}
+    consts = {**consts, **{name: 1 for name in ones}}
     for p in fn.params:
-        if p.is_constexpr:
+        if p.is_constexpr or p.name in ones:
             sig[p.name] = "constexpr"
         elif p.name.isupper() and p.name != "B":
             sig[p.name] = "*i32" if p.name in ("LO", "HI", "LX", "LY", "FEAS") else dtype
@@ -55,6 +57,15 @@ for dtype, P, BLOCK, warps, gather in (
     compile_(tk.reverse_kernel, dtype, warps, **shape, COST=1, ZMODE=0, UNIVARIATE=0)
     compile_(tk.reverse_kernel, dtype, warps, **shape, COST=0, ZMODE=1, UNIVARIATE=0)
 compile_(tk.path_kernel, "*fp64", 1)
+# one problem, one step, one feature, unit strides
+ones = ("B", "n", "m", "d", "sxn", "sxd", "syn", "syd", "szi", "szj")
+shape = dict(P=1, BLOCK=16, GATHER=1)
+for flags in FORWARDS:
+    compile_(tk.forward_kernel, "*fp32", 1, ones, **shape, **flags)
+ones += ("sei", "sej")
+compile_(tk.reverse_kernel, "*fp32", 1, ones, **shape, COST=1, ZMODE=2, UNIVARIATE=1)
+compile_(tk.reverse_kernel, "*fp32", 1, ones, **shape, COST=0, ZMODE=1, UNIVARIATE=0)
+compile_(tk.path_kernel, "*fp32", 1, ("n", "m", "sai", "saj"))
 print("ok")
 """
 

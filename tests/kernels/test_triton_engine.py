@@ -225,6 +225,17 @@ def test_launch_shapes_and_exchanges(problems, exchange, monkeypatch):
     assert_close(TritonEngine.dtw_values(Dc, db), nb.dtw_forward(D, *_args(bands))[1], 1e-12)
 
 
+@pytest.mark.parametrize(("n", "m"), [(1, 3), (3, 1), (1, 1)])
+def test_single_step_series(n, m):
+    """A single row or column: one path, through the borders of the recursion."""
+    bands = make_bands([n, n], [m, m], n)
+    X, Y, Xn, Yn = _series(bands, n, m, 1, torch.float64, seed=12)
+    got = TritonEngine.dilate_value_grad(X, Y, 0.1, bands, True)
+    ref = nd.dilate_value_grad(Xn, Yn, 0.1, *_args(bands), True)
+    for g, r in zip(got, ref, strict=True):
+        assert_close(g, r, 1e-12)
+
+
 def test_full_device_bands_from_length_tensors():
     """Bands built on the device from length tensors, as ``make_bands`` builds them."""
     lx, ly = [7, 3, 5], [6, 6, 2]

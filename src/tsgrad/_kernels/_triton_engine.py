@@ -17,8 +17,8 @@ Memory (``B`` problems of ``n x m`` cells, ``s`` bytes per float of the compute 
 the forward of the cost-matrix route keeps the table ``R``, ``B n m s`` (the backward also
 needs the cost matrices, which the caller keeps: ``KEEPS_COST``); the fused
 squared-Euclidean value + gradient needs that table only inside the call, and DILATE a
-second one (the tangent); values alone store no table.  Every call also takes a scratch of
-``8 B BLOCK s`` (``BLOCK`` = ``n`` rounded up to a power of two).
+second one (the tangent); values alone store no table.  Programs of several warps also
+take a scratch of ``8 B BLOCK s`` (``BLOCK`` = ``n`` rounded up to a power of two).
 """
 
 from __future__ import annotations
