@@ -15,9 +15,13 @@ its band ``[lo, hi)``, its cell of the previous diagonal (the LEFT predecessor, 
 LEFT successor in the reverse pass) and its gradient rows stay with it.  The two other
 neighbours sit one lane over: ``(I - 1, J)`` on the previous diagonal, and
 ``(I - 1, J - 1)`` two diagonals back, which is the first one's value of the step before.
-So each diagonal exchanges one shifted tile between lanes, through a per-program scratch
-of ``2 x 4`` tiles in global memory (double buffered: one barrier per diagonal; it stays
-in the L1 cache): store, barrier, load at ``lane - 1`` (``lane + 1`` in the reverse pass).
+So each diagonal shifts one tile by one lane (``lane - 1`` to ``lane``; ``lane + 1`` to
+``lane`` in the reverse pass), two for the forward tangent and four for the reverse pass
+of the Hessian-vector product.  ``GATHER``: with ``tl.gather``, which Triton compiles to
+warp shuffles for one-warp programs (no barrier, no memory; on several warps it takes
+generic shared-memory code, far slower than a shift needs); otherwise through a
+per-program scratch of ``2 x 4`` tiles in global memory (double buffered: one barrier a
+diagonal; it stays in the L1 cache): store, barrier, load one lane over.
 
 The tables the reverse passes need (``R``, and the tangent ``Rd`` of the Hessian-vector
 product) are stored diagonal after diagonal, compactly: the ``n m`` cells of a problem,
@@ -35,8 +39,8 @@ reverse pass recomputes each soft-min weight as ``exp(min((R_s - D_s - R_p) / ga
 Inadmissible cells hold ``R = +inf`` and ``R_s - D_s = -inf``, so their weights are exactly
 0, without NaN, at any ``gamma``.
 
-The kernels call no helper functions in their loops (each call is expensive in Triton's
-interpreter, which the CPU tests run).
+The loops are written inline, with one helper call (:func:`_diag_offset`): each call is
+expensive in Triton's interpreter, which runs the CPU tests.
 """
 
 from __future__ import annotations
@@ -83,12 +87,12 @@ def forward_kernel(
 
     Costs: ``COST == 0``: ``X`` is ``D`` ``(B, n, m)``; ``COST == 1``: squared Euclidean
     of ``X`` ``(B, n, d)``, ``Y`` ``(B, m, d)``.  Writes the values to ``VAL`` (``+inf``
-    without a path).  ``HARD``: hard DTW
-    (minimum), else soft-DTW with ``GAMMA[0]``.  ``STORE``: write the table ``R`` to ``RT``
-    (and the tangent to ``RDT`` with ``ZMODE``).  ``ZMODE`` 1 or 2 also runs the forward
-    tangent ``Rd = Z + sum_pred w Rd_pred`` for ``Z`` the tensor ``Z`` ``(B, n, m)`` (1)
-    or DILATE's ``(I - J)^2 / ly^2`` (2), and writes its end value ``<E, Z>`` to ``TVAL``
-    (0 without a path).  ``UNIVARIATE`` (``COST == 1``, ``d == 1``): ``x`` stays in registers.
+    without a path).  ``HARD``: hard DTW (minimum), else soft-DTW with ``GAMMA[0]``.
+    ``STORE``: write the table ``R`` to ``RT`` (and the tangent to ``RDT`` with ``ZMODE``).
+    ``ZMODE`` 1 or 2 also runs the forward tangent ``Rd = Z + sum_pred w Rd_pred`` for
+    ``Z`` the tensor ``Z`` ``(B, n, m)`` (1) or DILATE's ``(I - J)^2 / ly^2`` (2), and
+    writes its end value ``<E, Z>`` to ``TVAL`` (0 without a path).  ``UNIVARIATE``
+    (``COST == 1``, ``d == 1``): ``x`` stays in registers.  ``GATHER``: see the module.
     """
     INF = float("inf")
     dt = VAL.dtype.element_ty
