@@ -1,8 +1,8 @@
 """The anti-diagonal table layout shared by the soft-DTW kernels (numba, CPU).
 
 The cells of an anti-diagonal ``i + j = t`` depend only on the two previous
-anti-diagonals, so the kernels of :mod:`._numba_diag` (log domain) and
-:mod:`._numba_scaled` (scaled probability domain) store their tables diagonal by diagonal:
+anti-diagonals, so the kernels of :mod:`._numba_softdtw` (log domain) and
+:mod:`._numba_softdtw_scaled` (scaled probability domain) store their tables diagonal by diagonal:
 every diagonal is one loop without dependencies, which LLVM vectorises.
 
 A problem with padded lengths ``(n, m)`` has a table of ``(n + 2) x (m + 2)`` cells
@@ -145,6 +145,8 @@ def _diag_sqeuclidean(xT, yrT, t, i0, K, c):
     # c[k] = ||x[i - 1] - y[j - 1]||^2 for the cells (i0 + k, t - i0 - k), in float64
     # whatever the dtype of the series.
     q0 = yrT.shape[1] - t + i0  # y[j - 1] = yr[q0 + k]
+    if xT.shape[0] == 0:  # no feature: every cost is 0 (the loop below would write nothing)
+        c[:K] = 0.0
     for f in range(xT.shape[0]):
         xa = xT[f, i0 - 1 : i0 - 1 + K]
         yb = yrT[f, q0 : q0 + K]

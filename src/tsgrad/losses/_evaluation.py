@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from .._kernels._autograd import dtw_batch as _dtw_kernel
-from . import _checks as ck
-from ._cost import sqeuclidean_cost
-from ._dilate import horizon, omega
-
-
-def _prepare(x, y, reduction, mask, names, func):
-    x, y = ck.check_pair(x, y, names, func)
-    reduction = ck.check_reduction(reduction, func)
-    xm, ym = ck.check_mask(mask, x, y, names, func)
-    x = ck.clean(x, xm, names[0], func)
-    y = ck.clean(y, ym, names[1], func)
-    B, n, m = x.shape[0], x.shape[1], y.shape[1]
-    return x, y, xm, ym, ck.bands_for(xm, ym, B, n, m), reduction
+from .. import _validation as v
+from .._kernels import SqEuclidean, temporal_distortion, values
+from . import _common as c
 
 
 def dtw_batch(x: torch.Tensor, y: torch.Tensor, *, reduction: str = "none", mask=None):
@@ -52,11 +41,12 @@ def dtw_batch(x: torch.Tensor, y: torch.Tensor, *, reduction: str = "none", mask
     tensor([1.])
     """
     func = "dtw_batch"
-    x, y, _, _, bands, reduction = _prepare(x, y, reduction, mask, ("x", "y"), func)
-    v = _dtw_kernel(sqeuclidean_cost(x, y), bands)
-    pos = v > 0
-    safe = torch.where(pos, v, torch.ones_like(v))
-    return ck.reduce(torch.where(pos, torch.sqrt(safe), torch.zeros_like(v)), reduction)
+    reduction = v.choice(reduction, "reduction", func, c.REDUCTIONS)
+    x, y, _, _, bands = c.prepare(x, y, mask, ("x", "y"), func)
+    acc = values(SqEuclidean(x, y), None, bands)
+    pos = acc > 0  # sqrt with a zero (not NaN) gradient at 0
+    dist = torch.where(pos, torch.sqrt(torch.where(pos, acc, torch.ones_like(acc))), 0.0)
+    return c.reduce(dist, reduction)
 
 
 def tdi(outputs: torch.Tensor, targets: torch.Tensor, *, reduction: str = "none", mask=None):
@@ -89,13 +79,7 @@ def tdi(outputs: torch.Tensor, targets: torch.Tensor, *, reduction: str = "none"
     tensor([0., 0., 0., 0.])
     """
     func = "tdi"
-    names = ("outputs", "targets")
-    x, y, _, ym, bands, reduction = _prepare(outputs, targets, reduction, mask, names, func)
-    B, n, m = x.shape[0], x.shape[1], y.shape[1]
-    with torch.enable_grad():
-        D = sqeuclidean_cost(x.detach(), y.detach()).requires_grad_(True)
-        # The gradient of hard DTW w.r.t. its cost matrix is the 0/1 optimal-path matrix.
-        (A,) = torch.autograd.grad(_dtw_kernel(D, bands).sum(), D)
-    k = horizon(ym, B, m, A)
-    v = (A * omega(n, m, A.dtype, A.device)).sum((1, 2)) / (k * k)
-    return ck.reduce(v, reduction)
+    reduction = v.choice(reduction, "reduction", func, c.REDUCTIONS)
+    x, y, _, _, bands = c.prepare(outputs, targets, mask, ("outputs", "targets"), func)
+    _, index = temporal_distortion(SqEuclidean(x.detach(), y.detach()), None, bands)
+    return c.reduce(index, reduction)

@@ -5,37 +5,28 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._kernels._autograd import fused_sqeuclidean, soft_dtw_batch, soft_dtw_sqeuclidean_batch
-from . import _checks as ck
-from ._cost import cost_matrix
+from .. import _validation as v
+from .._kernels import values
+from . import _common as c
 
 
-def _sdtw_values(x, y, xm, ym, gamma: float, cost, func: str) -> torch.Tensor:
-    """Soft-DTW values ``(B,)`` of cleaned (padding zeroed) ``x``, ``y``."""
+def _divergence(x, y, xm, ym, bands, gamma: float, cost, func: str) -> torch.Tensor:
+    """``sdtw(x, y) - (sdtw(x, x) + sdtw(y, y)) / 2`` ``(B,)`` of validated batches."""
     B, n, m = x.shape[0], x.shape[1], y.shape[1]
-    bands = ck.bands_for(xm, ym, B, n, m)
-    if cost == "sqeuclidean" and fused_sqeuclidean(x):
-        return soft_dtw_sqeuclidean_batch(x, y, gamma, bands)
-    D = ck.check_cost_matrix(cost_matrix(x, y, cost), B, n, m, func)
-    return soft_dtw_batch(D, gamma, bands)
-
-
-def _prepare(x, y, gamma, reduction, cost, mask, func):
-    x, y = ck.check_pair(x, y, ("x", "y"), func)
-    gamma = ck.check_gamma(gamma, func)
-    reduction = ck.check_reduction(reduction, func)
-    cost = ck.check_cost(cost, func)
-    xm, ym = ck.check_mask(mask, x, y, ("x", "y"), func)
-    x = ck.clean(x, xm, "x", func)
-    y = ck.clean(y, ym, "y", func)
-    return x, y, xm, ym, gamma, reduction, cost
-
-
-def _divergence_values(x, y, xm, ym, gamma, cost, func):
-    xy = _sdtw_values(x, y, xm, ym, gamma, cost, func)
-    xx = _sdtw_values(x, x, xm, xm, gamma, cost, func)
-    yy = _sdtw_values(y, y, ym, ym, gamma, cost, func)
+    xy = values(c.cost_of(x, y, cost, func), gamma, bands)
+    xx = values(c.cost_of(x, x, cost, func), gamma, c.bands_for(xm, xm, B, n, n))
+    yy = values(c.cost_of(y, y, cost, func), gamma, c.bands_for(ym, ym, B, m, m))
     return xy - 0.5 * (xx + yy)
+
+
+def soft_dtw_core(x, y, mask, gamma: float, normalize: bool, reduction: str, cost, func: str):
+    """:func:`soft_dtw_loss` on validated options (the loss modules call this)."""
+    x, y, xm, ym, bands = c.prepare(x, y, mask, ("x", "y"), func)
+    if normalize:
+        out = _divergence(x, y, xm, ym, bands, gamma, cost, func)
+    else:
+        out = values(c.cost_of(x, y, cost, func), gamma, bands)
+    return c.reduce(out, reduction)
 
 
 def soft_dtw_loss(
@@ -102,12 +93,11 @@ def soft_dtw_loss(
     True
     """
     func = "soft_dtw_loss"
-    x, y, xm, ym, gamma, reduction, cost = _prepare(x, y, gamma, reduction, cost, mask, func)
-    if normalize:
-        v = _divergence_values(x, y, xm, ym, gamma, cost, func)
-    else:
-        v = _sdtw_values(x, y, xm, ym, gamma, cost, func)
-    return ck.reduce(v, reduction)
+    gamma = v.gamma(gamma, func)
+    reduction = v.choice(reduction, "reduction", func, c.REDUCTIONS)
+    cost = c.check_cost(cost, func)
+    normalize = v.flag(normalize, "normalize", func)
+    return soft_dtw_core(x, y, mask, gamma, normalize, reduction, cost, func)
 
 
 def soft_dtw_divergence(
@@ -154,8 +144,10 @@ def soft_dtw_divergence(
     True
     """
     func = "soft_dtw_divergence"
-    x, y, xm, ym, gamma, reduction, cost = _prepare(x, y, gamma, reduction, cost, mask, func)
-    return ck.reduce(_divergence_values(x, y, xm, ym, gamma, cost, func), reduction)
+    gamma = v.gamma(gamma, func)
+    reduction = v.choice(reduction, "reduction", func, c.REDUCTIONS)
+    cost = c.check_cost(cost, func)
+    return soft_dtw_core(x, y, mask, gamma, True, reduction, cost, func)
 
 
 class SoftDTWLoss(nn.Module):
@@ -178,20 +170,15 @@ class SoftDTWLoss(nn.Module):
         cost="sqeuclidean",
     ):
         super().__init__()
-        self.gamma = ck.check_gamma(gamma, "SoftDTWLoss")
-        self.normalize = normalize
-        self.reduction = ck.check_reduction(reduction, "SoftDTWLoss")
-        self.cost = ck.check_cost(cost, "SoftDTWLoss")
+        func = "SoftDTWLoss"
+        self.gamma = v.gamma(gamma, func)
+        self.normalize = v.flag(normalize, "normalize", func)
+        self.reduction = v.choice(reduction, "reduction", func, c.REDUCTIONS)
+        self.cost = c.check_cost(cost, func)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor, mask=None) -> torch.Tensor:
-        return soft_dtw_loss(
-            x,
-            y,
-            self.gamma,
-            normalize=self.normalize,
-            reduction=self.reduction,
-            cost=self.cost,
-            mask=mask,
+        return soft_dtw_core(
+            x, y, mask, self.gamma, self.normalize, self.reduction, self.cost, "SoftDTWLoss"
         )
 
 
@@ -207,11 +194,11 @@ class SoftDTWDivergence(nn.Module):
 
     def __init__(self, gamma: float = 1.0, *, reduction: str = "mean", cost="sqeuclidean"):
         super().__init__()
-        self.gamma = ck.check_gamma(gamma, "SoftDTWDivergence")
-        self.reduction = ck.check_reduction(reduction, "SoftDTWDivergence")
-        self.cost = ck.check_cost(cost, "SoftDTWDivergence")
+        func = "SoftDTWDivergence"
+        self.gamma = v.gamma(gamma, func)
+        self.reduction = v.choice(reduction, "reduction", func, c.REDUCTIONS)
+        self.cost = c.check_cost(cost, func)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor, mask=None) -> torch.Tensor:
-        return soft_dtw_divergence(
-            x, y, self.gamma, reduction=self.reduction, cost=self.cost, mask=mask
-        )
+        func = "SoftDTWDivergence"
+        return soft_dtw_core(x, y, mask, self.gamma, True, self.reduction, self.cost, func)

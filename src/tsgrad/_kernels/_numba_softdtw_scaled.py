@@ -26,7 +26,7 @@ bounded (:func:`scaled_forward_sqeuclidean`, Notes), and the result is used only
 that bound is below ``exp(-45)`` of the total: the value is then off by less than
 ``3e-20 gamma`` and the expected alignment by less than ``3e-20``.  Otherwise (small
 ``gamma`` against the costs' spread, in practice), the forward gives up, early when it can
-tell, and the caller recomputes the problem in the log domain (:mod:`._numba_diag`).  The
+tell, and the caller recomputes the problem in the log domain (:mod:`._numba_softdtw`).  The
 bound needs costs ``>= 0``: this route is for the squared Euclidean cost only.
 Problems with a single admissible path (a length of 1, a band one cell wide) go to the
 log domain directly: their value is a plain sum of costs, which ``exp(-D / gamma)`` would
@@ -37,9 +37,9 @@ Per cell this route does one ``exp`` and a few multiply-adds where the log domai
 ``exp``, one ``log`` and a division; measured on one core, B=64 n=100: forward + backward
 + chain rule 5.3 ns a cell, against 10.6 ns in the log domain.
 
-Same layout (:mod:`._diag_layout`), band and length conventions as :mod:`._numba_diag`.
+Same layout (:mod:`._diag_layout`), band and length conventions as :mod:`._numba_softdtw`.
 Tested against the log domain, extended precision and brute force in
-``tests/losses/test_scaled_kernels.py``.
+``tests/kernels/test_scaled_kernels.py``.
 """
 
 from __future__ import annotations
