@@ -9,9 +9,7 @@ Forward + backward of the batch-mean loss, float32, soft-DTW at gamma 1 and DILA
 alpha 0.5, gamma 0.01, d = 1 unless stated; CUDA-synchronised medians of interleaved
 repetitions, the first call (compilation, caches) timed apart.  Contenders:
 
-* ``tsgrad``: the Triton engine.  Through the public losses under
-  ``tsgrad.use_engine("triton")`` when this tree has the kernel router, else through the
-  engine's fused entry points wrapped in a small autograd Function (the header says which).
+* ``tsgrad``: the public losses under ``tsgrad.use_engine("triton")``.
 * ``pysdtw`` (the numba-CUDA soft-DTW kernel, PyPI ``pysdtw``; its numba-cuda may need
   ``numpy <= 2.3``), if importable; it refuses series longer than 1024.
 * ``tslearn``: ``SoftDTWLossPyTorch`` (its kernels run on the host; skipped above
@@ -34,7 +32,6 @@ check the script before a GPU run.  On a GPU the whole run takes about 3-5 minut
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import statistics
 import sys
@@ -47,7 +44,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import tsgrad  # noqa: E402
-from tsgrad._kernels import full_bands  # noqa: E402
 from tsgrad.losses import dilate_loss, soft_dtw_loss  # noqa: E402
 
 # (B, n, d) and the target of tsgrad's time: a fraction of pysdtw's ("pysdtw") or of the
@@ -67,96 +63,22 @@ MEMORY_TARGET = 0.5  # tsgrad's peak GPU memory / pysdtw's
 
 
 # ------------------------------------------------------------------------- contenders
-def _router():
-    """``tsgrad.use_engine`` where this tree has the kernel router, else None."""
-    return getattr(tsgrad, "use_engine", None)
+def _on(engine, loss):
+    """``loss`` run under ``tsgrad.use_engine(engine)``."""
+
+    def run(x, y):
+        with tsgrad.use_engine(engine):
+            return loss(x, y)
+
+    return run
 
 
-def _engine(name):
-    use = _router()
-    return use(name) if use is not None else contextlib.nullcontext()
+def _sdtw(x, y):
+    return soft_dtw_loss(x, y, 1.0)
 
 
-class _FusedSoftDTW(torch.autograd.Function):
-    """The Triton engine's fused value + gradient (used when there is no router)."""
-
-    @staticmethod
-    def forward(ctx, x, y, bands):
-        from tsgrad._kernels._triton_engine import TritonEngine
-
-        val, gx, gy = TritonEngine.sqeuclidean_value_grad(x, y, 1.0, bands, True)
-        ctx.save_for_backward(gx)
-        return val.to(x.dtype)
-
-    @staticmethod
-    def backward(ctx, g):
-        (gx,) = ctx.saved_tensors
-        return (g[:, None, None] * gx).to(g.dtype), None, None
-
-
-class _FusedDILATE(torch.autograd.Function):
-    """The Triton engine's fused DILATE terms, alpha 0.5 (used when there is no router)."""
-
-    @staticmethod
-    def forward(ctx, x, y, gamma, bands):
-        from tsgrad._kernels._triton_engine import TritonEngine
-
-        shape, temporal, gxs, _, gxt, _ = TritonEngine.dilate_value_grad(x, y, gamma, bands, True)
-        ctx.save_for_backward(0.5 * (gxs + gxt))
-        return (0.5 * (shape + temporal)).to(x.dtype)
-
-    @staticmethod
-    def backward(ctx, g):
-        (gx,) = ctx.saved_tensors
-        return (g[:, None, None] * gx).to(g.dtype), None, None, None
-
-
-def ours_sdtw(B, n, device):
-    if _router() is not None:
-
-        def run(x, y):
-            with _engine("triton"):
-                return soft_dtw_loss(x, y, 1.0)
-
-        return run
-    from tsgrad._kernels._triton_engine import device_bands
-
-    bands = device_bands(full_bands(B, n, n), n, torch.device(device))
-    return lambda x, y: _FusedSoftDTW.apply(x, y, bands).mean()
-
-
-def ours_dilate(B, k, device):
-    if _router() is not None:
-
-        def run(x, y):
-            with _engine("triton"):
-                return dilate_loss(x, y, 0.5, 0.01)[0]
-
-        return run
-    from tsgrad._kernels._triton_engine import device_bands
-
-    bands = device_bands(full_bands(B, k, k), k, torch.device(device))
-    return lambda x, y: _FusedDILATE.apply(x, y, 0.01, bands).mean()
-
-
-def wavefront_sdtw(x, y):
-    with _engine("wavefront"):  # without a router, CUDA tensors take the wavefront
-        return soft_dtw_loss(x, y, 1.0)
-
-
-def wavefront_dilate(x, y):
-    with _engine("wavefront"):
-        return dilate_loss(x, y, 0.5, 0.01)[0]
-
-
-def numba_sdtw(x, y):
-    with _engine("numba"):
-        return soft_dtw_loss(x, y, 1.0)
-
-
-def numba_dilate(x, y):
-    with _engine("numba"):
-        return dilate_loss(x, y, 0.5, 0.01)[0]
+def _dilate(x, y):
+    return dilate_loss(x, y, 0.5, 0.01)[0]
 
 
 def pysdtw_sdtw(use_cuda):
@@ -276,7 +198,7 @@ def bench_sdtw(cases, device, reps, args):
     for (B, n, d), (target_name, target) in cases:
         x, y = _series(B, n, d, device)
         cpu = (x.cpu(), y.cpu())
-        ours = Contender("tsgrad", ours_sdtw(B, n, device), x, y)
+        ours = Contender("tsgrad", _on("triton", _sdtw), x, y)
         cs = [ours]
         try:
             cs.append(Contender("pysdtw", pysdtw_sdtw(device == "cuda"), x, y))
@@ -284,9 +206,9 @@ def bench_sdtw(cases, device, reps, args):
             pass
         if B * n * n <= args.tslearn_max_cells:
             cs.append(Contender("tslearn", tslearn_sdtw(), x, y))
-        cs.append(Contender("numba-cpu", numba_sdtw, *cpu))
+        cs.append(Contender("numba-cpu", _on("numba", _sdtw), *cpu))
         if args.wavefront and device == "cuda":
-            cs.append(Contender("wavefront", wavefront_sdtw, x, y))
+            cs.append(Contender("wavefront", _on("wavefront", _sdtw), x, y))
         for c in cs:
             c.warm()
         if ours.error:
@@ -309,14 +231,14 @@ def bench_dilate(cases, device, reps):
     for (B, k), target in cases:
         x, y = _series(B, k, 1, device, seed=1)
         cpu = (x.cpu(), y.cpu())
-        ours = Contender("tsgrad", ours_dilate(B, k, device), x, y)
+        ours = Contender("tsgrad", _on("triton", _dilate), x, y)
         cs = [
             ours,
             Contender("naive", naive_dilate, *cpu),
-            Contender("numba-cpu", numba_dilate, *cpu),
+            Contender("numba-cpu", _on("numba", _dilate), *cpu),
         ]
         if device == "cuda":
-            cs.append(Contender("wavefront", wavefront_dilate, x, y))
+            cs.append(Contender("wavefront", _on("wavefront", _dilate), x, y))
         for c in cs:
             c.warm()
         if ours.error:
@@ -349,7 +271,7 @@ def bench_epoch(device, reps, smoke):
         options = {"alpha": 0.5, "gamma": 0.01} if loss == "dilate" else None
 
         def run():
-            with _engine("triton"):
+            with tsgrad.use_engine("triton"):
                 fit(model, train, epochs=1, batch_size=batch, loss=loss, loss_options=options,
                     progress=False, num_threads=1, device=device)  # fmt: skip
             _sync()
@@ -360,7 +282,7 @@ def bench_epoch(device, reps, smoke):
     for f in fns.values():
         warm(f)
     t = interleaved(fns, repeats=reps)
-    engine = "triton, router" if _router() else f"default {device} route of this tree"
+    engine = "triton"
     ratio = t["dilate"] / t["mse"]
     case = f"epoch, Seq2Seq GRU, {count} series"
     verdict = "met" if ratio <= 1.15 else "MISSED"
@@ -384,8 +306,12 @@ def accuracy(device):
     float64 inputs: the largest error of each output over the largest shape gradient (the
     temporal gradients are exponentially small where the alignment is nearly hard)."""
     from tsgrad._kernels import CONSTRAINT_CODES, make_bands
-    from tsgrad._kernels import _numba_diag as nd
+    from tsgrad._kernels._numba_engine import FusedRoute, NumbaEngine
     from tsgrad._kernels._triton_engine import TritonEngine
+
+    def numba(X, Y, bands):  # the anti-diagonal route, log domain where gamma is small
+        route = FusedRoute(lanes=False, weights_max=1 << 21)
+        return NumbaEngine.sqeuclidean_dilate(X, Y, 0.01, bands, True, route)
 
     B, n, m, d = 5, 7, 6, 2
     layouts = {
@@ -402,30 +328,22 @@ def accuracy(device):
             g = torch.Generator().manual_seed(0)
             X = scale * torch.randn(B, n, d, generator=g, dtype=torch.float64)
             Y = scale * torch.randn(B, m, d, generator=g, dtype=torch.float64)
-            ref = nd.dilate_value_grad(
-                X.numpy(), Y.numpy(), 0.01, bands.lx, bands.ly, bands.lo, bands.hi, True
-            )
-            finite = np.isfinite(ref[0])
-            r_max = np.abs(ref[0][finite]).max()
-            gscale = max(np.abs(ref[2]).max(), np.abs(ref[3]).max())
-            out = [f"x {scale:g}, {name}", f"{r_max:.0f}"]
+            out = [f"x {scale:g}, {name}", ""]
             for dtype in (torch.float32, torch.float64):
-                got = TritonEngine.dilate_value_grad(
-                    X.to(device, dtype), Y.to(device, dtype), 0.01, bands, True
+                Xd, Yd = X.to(dtype), Y.to(dtype)
+                # numba on the same (rounded) series, in float64 arithmetic
+                ref = numba(Xd.double().numpy(), Yd.double().numpy(), bands)
+                got = TritonEngine.sqeuclidean_dilate(
+                    Xd.to(device), Yd.to(device), 0.01, bands, True
                 )
                 got = [t.double().cpu().numpy() for t in got]
-                if dtype == torch.float32:  # numba on the float32-rounded series
-                    ref32 = nd.dilate_value_grad(
-                        X.float().double().numpy(), Y.float().double().numpy(), 0.01,
-                        bands.lx, bands.ly, bands.lo, bands.hi, True,
-                    )  # fmt: skip
-                    r, sc = ref32, max(np.abs(ref32[2]).max(), np.abs(ref32[3]).max())
-                else:
-                    r, sc = ref, gscale
-                shape_err = max(np.abs(got[k] - r[k]).max() for k in (2, 3)) / sc
-                temp_err = max(np.abs(got[k] - r[k]).max() for k in (4, 5)) / sc
+                sc = max(np.abs(ref[2]).max(), np.abs(ref[3]).max())
+                shape_err = max(np.abs(got[k] - ref[k]).max() for k in (2, 3)) / sc
+                temp_err = max(np.abs(got[k] - ref[k]).max() for k in (4, 5)) / sc
                 fin = all(np.isfinite(t).all() for t in got[2:])
                 out += [f"{shape_err:.1e}", f"{temp_err:.1e}" + ("" if fin else " NON-FINITE")]
+                finite = np.isfinite(ref[0])
+                out[1] = f"{np.abs(ref[0][finite]).max():.0f}"
             rows.append(tuple(out))
     return rows
 
@@ -477,15 +395,10 @@ def main(argv=None) -> int:
     import numba
 
     gpu = torch.cuda.get_device_name() if cuda else "none (smoke run, Triton interpreter)"
-    route = (
-        "tsgrad.use_engine('triton') + public losses"
-        if _router()
-        else "TritonEngine fused entry points (no router in this tree)"
-    )
     print(
         f"GPU {gpu}; torch {torch.__version__}, numpy {np.__version__}, numba "
         f"{numba.__version__} ({numba.get_num_threads()} threads), {os.cpu_count()} CPUs; "
-        f"tsgrad route: {route}; {reps} interleaved repetitions, medians",
+        f"{reps} interleaved repetitions, medians",
         flush=True,
     )
     from _timing import table

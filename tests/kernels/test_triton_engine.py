@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 import torch
 
-from losses._reference import BANDS, B, M, N, dilate_reference, ragged_batch
 from tsgrad._kernels import CONSTRAINT_CODES, make_bands
-from tsgrad._kernels import _numba_diag as nd
-from tsgrad._kernels import _numba_dp as nb
 from tsgrad._kernels import _triton_engine as triton_engine
+from tsgrad._kernels._numba_engine import FusedRoute, NumbaEngine
 from tsgrad._kernels._triton_engine import TritonEngine, available
+
+from .._oracles import BANDS, B, M, N, dilate_reference, ragged_batch
 
 pytest.importorskip("triton")
 
@@ -50,8 +50,16 @@ def _series(bands, n, m, d, dtype, seed=0, scale=1.0):
     return X.to(DEVICE), Y.to(DEVICE), X.double().numpy(), Y.double().numpy()
 
 
-def _args(bands):
-    return bands.lx, bands.ly, bands.lo, bands.hi
+# The numba engine's anti-diagonal route (scaled domain where it vouches, else log domain).
+ROUTE = FusedRoute(lanes=False, weights_max=1 << 21)
+
+
+def numba_softdtw(Xn, Yn, gamma, bands, grad=True):
+    return NumbaEngine.sqeuclidean_softdtw(Xn, Yn, gamma, bands, grad, ROUTE)
+
+
+def numba_dilate(Xn, Yn, gamma, bands, grad=True):
+    return NumbaEngine.sqeuclidean_dilate(Xn, Yn, gamma, bands, grad, ROUTE)
 
 
 # Features of the series per band layout: d = 1 takes the kernels' univariate route
@@ -61,29 +69,27 @@ FEATURES = {"full": 1, "lengths": 2, "sakoe-chiba": 1, "itakura-with-infeasible"
 
 @DTYPES
 @pytest.mark.parametrize("band", list(BANDS))
-def test_sqeuclidean_value_grad_matches_numba(band, dtype):
+def test_sqeuclidean_softdtw_matches_numba(band, dtype):
     bands = BANDS[band]()
     X, Y, Xn, Yn = _series(bands, N, M, FEATURES[band], dtype)
-    val, gx, gy = TritonEngine.sqeuclidean_value_grad(X, Y, 0.5, bands, True)
-    ref = nd.softdtw_sqeuclidean_value_grad(Xn, Yn, 0.5, *_args(bands))
+    val, gx, gy = TritonEngine.sqeuclidean_softdtw(X, Y, 0.5, bands, True)
+    ref = numba_softdtw(Xn, Yn, 0.5, bands)
     for got, r in zip((val, gx, gy), ref, strict=True):
         assert got.dtype == dtype and got.device.type == DEVICE
         assert_close(got, r, TOL[dtype])
     bad = torch.as_tensor(~bands.feasible, device=DEVICE)
     assert torch.isinf(val[bad]).all() and not gx[bad].any() and not gy[bad].any()
-    values = TritonEngine.sqeuclidean_value_grad(X, Y, 0.5, bands, False)
+    values = TritonEngine.sqeuclidean_softdtw(X, Y, 0.5, bands, False)
     assert values[1] is None and values[2] is None
     assert_close(values[0], ref[0], TOL[dtype])
-    assert_close(TritonEngine.sqeuclidean_values(X, Y, 0.5, bands), ref[0], TOL[dtype])
 
 
 @pytest.mark.parametrize("band", list(BANDS))
 def test_sqeuclidean_hard_dtw_values_match_numba(band):
     bands = BANDS[band]()
     X, Y, Xn, Yn = _series(bands, N, M, 3, torch.float64, seed=1)
-    D = np.nan_to_num(((Xn[:, :, None, :] - Yn[:, None, :, :]) ** 2).sum(-1), nan=0.0)
-    ref = nb.dtw_forward(D, *_args(bands))[1]
-    assert_close(TritonEngine.sqeuclidean_values(X, Y, None, bands), ref, 1e-12)
+    ref = NumbaEngine.sqeuclidean_dtw(Xn, Yn, bands)
+    assert_close(TritonEngine.sqeuclidean_dtw(X, Y, bands), ref, 1e-12)
 
 
 @DTYPES
@@ -94,19 +100,17 @@ def test_cost_matrix_engine_matches_numba(band, dtype):
     D = (3 * torch.rand(B, N, M, generator=g, dtype=torch.float64)).to(dtype)
     Z = torch.randn(B, N, M, generator=g, dtype=torch.float64).to(dtype)
     Dn, Zn = D.double().numpy(), Z.double().numpy()
-    S, v, DS = nd.softdtw_forward(Dn, 0.5, *_args(bands))
-    E = nd.softdtw_backward(DS, S, 0.5, bands.lx, bands.ly, N, M)
-    H = nd.softdtw_hvp(DS, S, E, Zn, 0.5, bands.lx, bands.ly)[0]
+    state, v = NumbaEngine.softdtw_forward(Dn, 0.5, bands, True)
+    E = NumbaEngine.softdtw_backward(state)
+    H = NumbaEngine.softdtw_hvp(state, E, Zn)
     eng = TritonEngine
-    Dc, db = eng.prepare(D.to(DEVICE), bands)
-    R, val = eng.softdtw_forward(Dc, 0.5, db)
+    st, val = eng.softdtw_forward(D.to(DEVICE), 0.5, bands, True)
+    assert val.dtype == dtype and val.device.type == DEVICE
     assert_close(val, v, TOL[dtype])
-    assert_close(eng.softdtw_values(Dc, 0.5, db), v, TOL[dtype])
-    Et = eng.softdtw_backward(Dc, R, 0.5, db)
+    assert_close(eng.softdtw_values(D.to(DEVICE), 0.5, bands), v, TOL[dtype])
+    Et = eng.softdtw_backward(st)
     assert_close(Et, E, TOL[dtype])
-    assert_close(eng.softdtw_hvp(Dc, R, Et, Z.to(DEVICE), 0.5, db), H, TOL[dtype])
-    out = eng.to_torch(val, (torch.float16, torch.device(DEVICE)))
-    assert out.dtype == torch.float16
+    assert_close(eng.softdtw_hvp(st, Et, Z.to(DEVICE)), H, TOL[dtype])
 
 
 @pytest.mark.parametrize("band", list(BANDS))
@@ -114,13 +118,11 @@ def test_hard_dtw_and_paths_match_numba(band):
     bands = BANDS[band]()
     g = torch.Generator().manual_seed(3)
     D = 3 * torch.rand(B, N, M, generator=g, dtype=torch.float64)
-    R_ref, v = nb.dtw_forward(D.numpy(), *_args(bands))
-    A = nb.dtw_path_matrix(R_ref, bands.lx, bands.ly)
-    Dc, db = TritonEngine.prepare(D.to(DEVICE), bands)
-    R, val = TritonEngine.dtw_forward(Dc, db)
+    state, v = NumbaEngine.dtw_forward(D.numpy(), bands)
+    A = NumbaEngine.dtw_path_matrix(state)
+    st, val = TritonEngine.dtw_forward(D.to(DEVICE), bands)
     assert_close(val, v, 1e-12)
-    assert_close(TritonEngine.dtw_values(Dc, db), v, 1e-12)
-    np.testing.assert_array_equal(TritonEngine.dtw_path_matrix(R, db).cpu().numpy(), A)
+    np.testing.assert_array_equal(TritonEngine.dtw_path_matrix(st).cpu().numpy(), A)
 
 
 # DILATE's temporal gradient goes through the Hessian-vector product, whose float32
@@ -135,12 +137,12 @@ def test_dilate_matches_numba(band, dtype):
     bands = BANDS[band]()
     gamma = DILATE_GAMMA[dtype]
     X, Y, Xn, Yn = _series(bands, N, M, FEATURES[band], dtype, seed=4)
-    got = TritonEngine.dilate_value_grad(X, Y, gamma, bands, True)
-    ref = nd.dilate_value_grad(Xn, Yn, gamma, *_args(bands), True)
+    got = TritonEngine.sqeuclidean_dilate(X, Y, gamma, bands, True)
+    ref = numba_dilate(Xn, Yn, gamma, bands)
     for g, r in zip(got, ref, strict=True):
         assert g.dtype == dtype
         assert_close(g, r, TOL[dtype])
-    values = TritonEngine.dilate_value_grad(X, Y, gamma, bands, False)
+    values = TritonEngine.sqeuclidean_dilate(X, Y, gamma, bands, False)
     assert values[2:] == (None,) * 4
     assert_close(values[0], ref[0], TOL[dtype])
     assert_close(values[1], ref[1], TOL[dtype])
@@ -153,7 +155,7 @@ def test_dilate_loss_matches_first_principles(alpha):
     Xn, Yn, lx, ly = ragged_batch(3, 6, 5, 2, True, seed=5)
     bands = make_bands(lx, ly, 6)
     X, Y = torch.from_numpy(Xn).to(DEVICE), torch.from_numpy(Yn).to(DEVICE)
-    shape, temporal, gxs, gys, gxt, gyt = TritonEngine.dilate_value_grad(X, Y, 0.1, bands, True)
+    shape, temporal, gxs, gys, gxt, gyt = TritonEngine.sqeuclidean_dilate(X, Y, 0.1, bands, True)
     x = torch.from_numpy(np.nan_to_num(Xn)).requires_grad_(True)
     y = torch.from_numpy(np.nan_to_num(Yn)).requires_grad_(True)
     loss, _, _ = dilate_reference(x, y, alpha, 0.1, list(lx), list(ly))
@@ -171,8 +173,8 @@ def test_dilate_small_gamma_finite_and_accurate(scale, dtype):
     accumulated costs ``R`` is off by about ``ulp(R) / gamma`` relative."""
     bands = BANDS["sakoe-chiba"]()
     X, Y, Xn, Yn = _series(bands, N, M, 2, dtype, seed=6, scale=scale)
-    got = TritonEngine.dilate_value_grad(X, Y, 0.01, bands, True)
-    ref = nd.dilate_value_grad(Xn, Yn, 0.01, *_args(bands), True)
+    got = TritonEngine.sqeuclidean_dilate(X, Y, 0.01, bands, True)
+    ref = numba_dilate(Xn, Yn, 0.01, bands)
     assert all(bool(torch.isfinite(g).all()) for g in got)
     r_max = np.abs(ref[0]).max()
     rtol = 1e-10 if dtype == torch.float64 else 4 * np.finfo(np.float32).eps * r_max / 0.01
@@ -191,8 +193,8 @@ def test_longer_series_many_lanes():
     n, m = 40, 30
     bands = make_bands([40, 33], [30, 26], n, CONSTRAINT_CODES["sakoe_chiba"], 5)
     X, Y, Xn, Yn = _series(bands, n, m, 1, torch.float64, seed=7)
-    got = TritonEngine.sqeuclidean_value_grad(X, Y, 0.3, bands, True)
-    ref = nd.softdtw_sqeuclidean_value_grad(Xn, Yn, 0.3, *_args(bands))
+    got = TritonEngine.sqeuclidean_softdtw(X, Y, 0.3, bands, True)
+    ref = numba_softdtw(Xn, Yn, 0.3, bands)
     for g, r in zip(got, ref, strict=True):
         assert_close(g, r, 1e-12)
 
@@ -208,21 +210,20 @@ def test_launch_shapes_and_exchanges(problems, exchange, monkeypatch):
     monkeypatch.setattr(triton_engine, "EXCHANGE", exchange)
     bands = BANDS["itakura-with-infeasible"]()
     X, Y, Xn, Yn = _series(bands, N, M, 1, torch.float64, seed=10)
-    got = TritonEngine.dilate_value_grad(X, Y, 0.3, bands, True)
-    ref = nd.dilate_value_grad(Xn, Yn, 0.3, *_args(bands), True)
+    got = TritonEngine.sqeuclidean_dilate(X, Y, 0.3, bands, True)
+    ref = numba_dilate(Xn, Yn, 0.3, bands)
     for g, r in zip(got, ref, strict=True):
         assert_close(g, r, 1e-12)
     # cost matrices: the HVP's forward tangent and reverse, hard DTW
     D = np.nan_to_num(((Xn[:, :, None, :] - Yn[:, None, :, :]) ** 2).sum(-1), nan=0.0)
     Z = np.arange(B * N * M, dtype=np.float64).reshape(B, N, M) % 5
-    S, _, DS = nd.softdtw_forward(D, 0.3, *_args(bands))
-    E = nd.softdtw_backward(DS, S, 0.3, bands.lx, bands.ly, N, M)
-    H = nd.softdtw_hvp(DS, S, E, Z, 0.3, bands.lx, bands.ly)[0]
-    Dc, db = TritonEngine.prepare(torch.from_numpy(D).to(DEVICE), bands)
-    R, _ = TritonEngine.softdtw_forward(Dc, 0.3, db)
-    Zt = torch.from_numpy(Z).to(DEVICE)
-    assert_close(TritonEngine.softdtw_hvp(Dc, R, None, Zt, 0.3, db), H, 1e-12)
-    assert_close(TritonEngine.dtw_values(Dc, db), nb.dtw_forward(D, *_args(bands))[1], 1e-12)
+    state, _ = NumbaEngine.softdtw_forward(D, 0.3, bands, True)
+    H = NumbaEngine.softdtw_hvp(state, NumbaEngine.softdtw_backward(state), Z)
+    Dt, Zt = torch.from_numpy(D).to(DEVICE), torch.from_numpy(Z).to(DEVICE)
+    st, _ = TritonEngine.softdtw_forward(Dt, 0.3, bands)
+    assert_close(TritonEngine.softdtw_hvp(st, None, Zt), H, 1e-12)
+    hard = NumbaEngine.dtw_forward(D, bands)[1]
+    assert_close(TritonEngine.dtw_forward(Dt, bands)[1], hard, 1e-12)
 
 
 @pytest.mark.parametrize(("n", "m"), [(1, 3), (3, 1), (1, 1)])
@@ -230,8 +231,8 @@ def test_single_step_series(n, m):
     """A single row or column: one path, through the borders of the recursion."""
     bands = make_bands([n, n], [m, m], n)
     X, Y, Xn, Yn = _series(bands, n, m, 1, torch.float64, seed=12)
-    got = TritonEngine.dilate_value_grad(X, Y, 0.1, bands, True)
-    ref = nd.dilate_value_grad(Xn, Yn, 0.1, *_args(bands), True)
+    got = TritonEngine.sqeuclidean_dilate(X, Y, 0.1, bands, True)
+    ref = numba_dilate(Xn, Yn, 0.1, bands)
     for g, r in zip(got, ref, strict=True):
         assert_close(g, r, 1e-12)
 
@@ -243,8 +244,8 @@ def test_full_device_bands_from_length_tensors():
     X, Y, Xn, Yn = _series(bands, N, M, 2, torch.float64, seed=11)
     lengths = (torch.tensor(lx, device=DEVICE), torch.tensor(ly, device=DEVICE))
     db = triton_engine.full_device_bands(*lengths, N, M)
-    got = TritonEngine.sqeuclidean_value_grad(X, Y, 0.5, db, True)
-    ref = nd.softdtw_sqeuclidean_value_grad(Xn, Yn, 0.5, *_args(bands))
+    got = TritonEngine.sqeuclidean_softdtw(X, Y, 0.5, db, True)
+    ref = numba_softdtw(Xn, Yn, 0.5, bands)
     for g, r in zip(got, ref, strict=True):
         assert_close(g, r, 1e-12)
 
@@ -254,7 +255,7 @@ class _SoftDTWSqEuclidean(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, y, gamma, bands):
-        val, gx, gy = TritonEngine.sqeuclidean_value_grad(x, y, gamma, bands, True)
+        val, gx, gy = TritonEngine.sqeuclidean_softdtw(x, y, gamma, bands, True)
         ctx.save_for_backward(gx, gy)
         return val
 
@@ -269,7 +270,7 @@ class _DILATE(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, y, gamma, bands, alpha):
-        shape, temporal, gxs, gys, gxt, gyt = TritonEngine.dilate_value_grad(
+        shape, temporal, gxs, gys, gxt, gyt = TritonEngine.sqeuclidean_dilate(
             x, y, gamma, bands, True
         )
         ctx.save_for_backward(alpha * gxs + (1 - alpha) * gxt, alpha * gys + (1 - alpha) * gyt)
@@ -290,7 +291,7 @@ def _gradcheck_inputs(seed):
     return x, y, bands
 
 
-def test_gradcheck_sqeuclidean_value_grad():
+def test_gradcheck_sqeuclidean_softdtw():
     x, y, bands = _gradcheck_inputs(8)
     assert torch.autograd.gradcheck(
         lambda a, b: _SoftDTWSqEuclidean.apply(a, b, 0.3, bands), (x, y), fast_mode=True

@@ -1,6 +1,6 @@
-"""Triton engine of the alignment DPs: the interface of the numba and wavefront engines,
-plus fused squared-Euclidean entry points, for CUDA tensors (CPU tensors under
-``TRITON_INTERPRET=1``).
+"""Triton engine of the alignment DPs: the engine interface of :mod:`._numba_engine` (cost
+matrices, and squared-Euclidean costs made inside the kernels) for CUDA tensors (CPU
+tensors under ``TRITON_INTERPRET=1``).
 
 The kernels are in :mod:`._triton_kernels` (design, layout and numerics there); this
 module only allocates, launches and returns torch tensors on the input's device.  Triton
@@ -14,10 +14,10 @@ error is about ``ulp(R) / gamma`` (``R`` the accumulated cost), e.g. ``2e-4`` fo
 ``R ~ 20`` at DILATE's ``gamma = 0.01``; float64 inputs do not have this limit.
 
 Memory (``B`` problems of ``n x m`` cells, ``s`` bytes per float of the compute dtype):
-the forward of the cost-matrix route keeps the table ``R``, ``B n m s`` (the backward also
-needs the cost matrices, which the caller keeps: ``KEEPS_COST``); the fused
-squared-Euclidean value + gradient needs that table only inside the call, and DILATE a
-second one (the tangent); values alone store no table.  Programs of several warps also
+the forward state of the cost-matrix route keeps the table ``R``, ``B n m s``, and the
+cost matrices (a reference, unless they had to be cast); the fused squared-Euclidean
+value + gradient needs that table only inside the call, and DILATE a second one (the
+tangent); values alone store no table.  Programs of several warps also
 take a scratch of ``8 B BLOCK s`` (``BLOCK`` = ``n`` rounded up to a power of two).
 """
 
@@ -277,60 +277,81 @@ def _series(X: torch.Tensor, Y: torch.Tensor):
     return X.detach().to(dt), Y.detach().to(dt), dt
 
 
-class TritonEngine:
-    """The engine interface of :mod:`._autograd` (``prepare``, ``softdtw_forward``, ...)
-    on Triton kernels, and the fused squared-Euclidean entry points.
+def _matrix(D: torch.Tensor, bands):
+    """Cost matrices in the compute dtype and their bands on their device."""
+    return D.detach().to(compute_dtype(D.dtype)), device_bands(bands, D.shape[2], D.device)
 
-    The forward state is the table ``R`` ``(B, n m)`` in the compute dtype; the backward
-    passes recompute the soft-min weights from it and the costs (``KEEPS_COST``).
-    ``softdtw_hvp`` recomputes ``E`` with the Hessian-vector product (the same kernel
-    code as :meth:`softdtw_backward`), so its ``E`` argument is not read.
+
+@dataclass(frozen=True)
+class _State:
+    """What the reverse passes over cost matrices need: the forward's table and the costs
+    (the weights are recomputed from both)."""
+
+    R: torch.Tensor  # (B, n m) in the compute dtype
+    D: torch.Tensor  # (B, n, m) in the compute dtype
+    bands: DeviceBands
+    gamma: float | None  # None: hard DTW
+
+
+class TritonEngine:
+    """The engine interface of :mod:`._numba_engine` on Triton kernels: torch tensors in
+    (CUDA, or CPU under ``TRITON_INTERPRET=1``), tensors of the compute dtype out, on the
+    input's device.  ``bands`` are :class:`Bands` (copied to the device at each call) or
+    :class:`DeviceBands`.
+
+    The forward state over cost matrices holds the table ``R`` and the costs; the reverse
+    passes recompute the soft-min weights from both.  ``softdtw_hvp`` recomputes ``E``
+    with the Hessian-vector product (the same kernel code as :meth:`softdtw_backward`), so
+    its ``E`` argument is not read.  The numba routes (``store_weights``, ``route``) are
+    accepted and ignored: this engine stores no weights and has one route.
     """
 
-    KEEPS_COST = True
+    name = "triton"
 
+    # ---------------------------------------------------------------- cost matrices
     @staticmethod
-    def prepare(D: torch.Tensor, bands: Bands):
-        Dc = D.detach().to(compute_dtype(D.dtype))
-        return Dc, device_bands(bands, D.shape[2], D.device)
-
-    # ---------------------------------------------------------------------- soft-DTW
-    @staticmethod
-    def softdtw_forward(Dc: torch.Tensor, gamma: float, db: DeviceBands):
-        val, _, R, _ = _launch_forward(
-            db, Dc.dtype, Dc.device, cost=0, X=Dc, gamma=gamma, store=True
-        )
-        return R, val
-
-    @staticmethod
-    def softdtw_values(Dc: torch.Tensor, gamma: float, db: DeviceBands) -> torch.Tensor:
+    def softdtw_values(D: torch.Tensor, gamma: float, bands) -> torch.Tensor:
+        """Soft-DTW values ``(B,)`` of cost matrices ``D`` ``(B, n, m)`` (no table)."""
+        Dc, db = _matrix(D, bands)
         return _launch_forward(db, Dc.dtype, Dc.device, cost=0, X=Dc, gamma=gamma)[0]
 
     @staticmethod
-    def softdtw_backward(Dc: torch.Tensor, R: torch.Tensor, gamma: float, db: DeviceBands):
-        return _launch_reverse(db, Dc.device, gamma, R, cost=0, X=Dc)[0]
-
-    @staticmethod
-    def softdtw_hvp(Dc, R, E, Z, gamma: float, db: DeviceBands) -> torch.Tensor:
-        Zc = Z.detach().to(dtype=Dc.dtype, device=Dc.device)
-        _, _, R2, Rd = _launch_forward(
-            db, Dc.dtype, Dc.device, cost=0, X=Dc, gamma=gamma, store=True, zmode=1, Z=Zc
+    def softdtw_forward(D: torch.Tensor, gamma: float, bands, store_weights: bool = False):
+        """``(state, values (B,))``."""
+        Dc, db = _matrix(D, bands)
+        val, _, R, _ = _launch_forward(
+            db, Dc.dtype, Dc.device, cost=0, X=Dc, gamma=gamma, store=True
         )
-        return _launch_reverse(db, Dc.device, gamma, R2, cost=0, X=Dc, zmode=1, Z=Zc, Rd=Rd)[1]
+        return _State(R, Dc, db, gamma), val
 
-    # ---------------------------------------------------------------------- hard DTW
     @staticmethod
-    def dtw_forward(Dc: torch.Tensor, db: DeviceBands):
+    def softdtw_backward(state: _State) -> torch.Tensor:
+        """The expected alignments ``E`` ``(B, n, m)``."""
+        return _launch_reverse(
+            state.bands, state.D.device, state.gamma, state.R, cost=0, X=state.D
+        )[0]
+
+    @staticmethod
+    def softdtw_hvp(state: _State, E, Z: torch.Tensor) -> torch.Tensor:
+        """The Hessian-vector products ``(d^2 V / dD^2) Z`` ``(B, n, m)``."""
+        Dc, db, g = state.D, state.bands, state.gamma
+        Zc = Z.detach().to(dtype=Dc.dtype, device=Dc.device)
+        _, _, R, Rd = _launch_forward(
+            db, Dc.dtype, Dc.device, cost=0, X=Dc, gamma=g, store=True, zmode=1, Z=Zc
+        )
+        return _launch_reverse(db, Dc.device, g, R, cost=0, X=Dc, zmode=1, Z=Zc, Rd=Rd)[1]
+
+    @staticmethod
+    def dtw_forward(D: torch.Tensor, bands):
+        """``(state, hard-DTW values (B,))``."""
+        Dc, db = _matrix(D, bands)
         val, _, R, _ = _launch_forward(db, Dc.dtype, Dc.device, cost=0, X=Dc, store=True)
-        return R, val
+        return _State(R, Dc, db, None), val
 
     @staticmethod
-    def dtw_values(Dc: torch.Tensor, db: DeviceBands) -> torch.Tensor:
-        return _launch_forward(db, Dc.dtype, Dc.device, cost=0, X=Dc)[0]
-
-    @staticmethod
-    def dtw_path_matrix(R: torch.Tensor, db: DeviceBands) -> torch.Tensor:
+    def dtw_path_matrix(state: _State) -> torch.Tensor:
         """0/1 matrices ``(B, n, m)`` of the optimal paths (ties: diagonal, up, left)."""
+        R, db = state.R, state.bands
         B, n, m = db.batch, db.n, db.m
         A = torch.zeros((B, n, m), dtype=R.dtype, device=R.device)
         if B:
@@ -339,25 +360,12 @@ class TritonEngine:
             )
         return A
 
+    # ---------------------------------------------------------------- series
     @staticmethod
-    def to_torch(x: torch.Tensor, meta) -> torch.Tensor:
-        return x.to(dtype=meta[0], device=meta[1])
-
-    # -------------------------------------------------------- squared Euclidean, fused
-    @staticmethod
-    def sqeuclidean_values(X, Y, gamma: float | None, bands) -> torch.Tensor:
+    def sqeuclidean_softdtw(X, Y, gamma: float, bands, grad: bool, route=None):
         """Soft-DTW values ``(B,)`` of the squared Euclidean costs of ``X`` ``(B, n, d)``,
-        ``Y`` ``(B, m, d)`` (hard DTW when ``gamma`` is None), no table stored."""
-        Xc, Yc, dt = _series(X, Y)
-        db = device_bands(bands, Y.shape[1], X.device)
-        return _launch_forward(db, dt, X.device, cost=1, X=Xc, Y=Yc, gamma=gamma)[0]
-
-    @staticmethod
-    def sqeuclidean_value_grad(X, Y, gamma: float, bands, grad: bool = True):
-        """Soft-DTW values ``(B,)`` of the squared Euclidean costs of ``X`` ``(B, n, d)``,
-        ``Y`` ``(B, m, d)`` and, when ``grad``, their gradients ``(B, n, d)``,
-        ``(B, m, d)`` (else None): the semantics of
-        :func:`._numba_diag.softdtw_sqeuclidean_value_grad`, in the compute dtype."""
+        ``Y`` ``(B, m, d)`` and, with ``grad``, their gradients ``(B, n, d)``,
+        ``(B, m, d)`` (else None); values alone store no table."""
         Xc, Yc, dt = _series(X, Y)
         db = device_bands(bands, Y.shape[1], X.device)
         val, _, R, _ = _launch_forward(
@@ -369,13 +377,12 @@ class TritonEngine:
         return val, gx, gy
 
     @staticmethod
-    def dilate_value_grad(X, Y, gamma: float, bands, grad: bool = True):
+    def sqeuclidean_dilate(X, Y, gamma: float, bands, grad: bool, route=None):
         """DILATE's shape ``(B,)`` and temporal ``(B,)`` terms of outputs ``X``
         ``(B, n, d)`` and targets ``Y`` ``(B, m, d)`` (temporal ``<E, Omega> / k^2``,
-        ``k = ly``) and, when ``grad``, the gradients of each w.r.t. ``X`` and ``Y``
-        (``gxs, gys, gxt, gyt``; else None): the semantics of
-        :func:`._numba_diag.dilate_value_grad`.  Values alone run the forward and its
-        tangent only (the temporal term is the tangent's end value)."""
+        ``k = ly``) and, with ``grad``, the gradients of each w.r.t. ``X`` and ``Y``
+        (``gxs, gys, gxt, gyt``; else None).  Values alone run the forward and its tangent
+        only (the temporal term is the tangent's end value)."""
         Xc, Yc, dt = _series(X, Y)
         db = device_bands(bands, Y.shape[1], X.device)
         shape, temporal, R, Rd = _launch_forward(
@@ -385,3 +392,10 @@ class TritonEngine:
             return shape, temporal, None, None, None, None
         grads = _launch_reverse(db, X.device, gamma, R, cost=1, X=Xc, Y=Yc, zmode=2, Rd=Rd)
         return (shape, temporal, *grads)
+
+    @staticmethod
+    def sqeuclidean_dtw(X, Y, bands) -> torch.Tensor:
+        """Hard-DTW values ``(B,)`` of the squared Euclidean costs (no table)."""
+        Xc, Yc, dt = _series(X, Y)
+        db = device_bands(bands, Y.shape[1], X.device)
+        return _launch_forward(db, dt, X.device, cost=1, X=Xc, Y=Yc)[0]
