@@ -168,24 +168,28 @@ def test_dilate_loss_matches_first_principles(alpha):
 @DTYPES
 @pytest.mark.parametrize("scale", [1.0, 10.0], ids=["costs~1", "costs~100"])
 def test_dilate_small_gamma_finite_and_accurate(scale, dtype):
-    """gamma = 0.01 with costs up to 1e4 gamma: finite everywhere; float64 as numba, and
-    float32 within its predicted error: a soft-min weight recomputed from float32
-    accumulated costs ``R`` is off by about ``ulp(R) / gamma`` relative."""
+    """gamma = 0.01 with costs up to 1e4 gamma: finite everywhere.  float64 as numba to
+    1e-12.  float32: a weight that mixes two soft-min terms is off by up to
+    ``ulp(R) / gamma`` (the rounding of the stored soft minimum, ``R`` the accumulated
+    cost), which bounds the shape gradients' error; the temporal gradients, measured
+    against the shape gradients' scale (they are exponentially small where the alignment
+    is nearly hard), carry the Hessian-vector product's ``1 / gamma``: within 20 units of
+    ``eps / gamma``."""
     bands = BANDS["sakoe-chiba"]()
     X, Y, Xn, Yn = _series(bands, N, M, 2, dtype, seed=6, scale=scale)
     got = TritonEngine.sqeuclidean_dilate(X, Y, 0.01, bands, True)
     ref = numba_dilate(Xn, Yn, 0.01, bands)
     assert all(bool(torch.isfinite(g).all()) for g in got)
-    r_max = np.abs(ref[0]).max()
-    rtol = 1e-10 if dtype == torch.float64 else 4 * np.finfo(np.float32).eps * r_max / 0.01
     assert_close(got[0], ref[0], TOL[dtype])
     assert_close(got[1], ref[1], TOL[dtype])
-    # the temporal gradients are exponentially small where the alignment is nearly hard:
-    # all gradients are measured against the shape gradients' scale
     scale_grad = max(np.abs(ref[2]).max(), np.abs(ref[3]).max())
-    for g, r in zip(got[2:], ref[2:], strict=True):
-        err = np.abs(g.cpu().double().numpy() - r).max()
-        assert err <= rtol * scale_grad, (err / scale_grad, rtol)
+    eps = np.finfo(np.float32).eps
+    shape_tol, temporal_tol = TOL[dtype], TOL[dtype]
+    if dtype == torch.float32:
+        shape_tol, temporal_tol = eps * np.abs(ref[0]).max() / 0.01, 20 * eps / 0.01
+    for k, tol in ((2, shape_tol), (3, shape_tol), (4, temporal_tol), (5, temporal_tol)):
+        err = np.abs(got[k].cpu().double().numpy() - ref[k]).max() / scale_grad
+        assert err <= tol, (k, err, tol)
 
 
 def test_longer_series_many_lanes():

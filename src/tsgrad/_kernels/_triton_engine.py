@@ -8,10 +8,10 @@ is imported on first use, never when tsgrad is imported: :func:`available` tells
 the engine can run a tensor.
 
 Precision: float64 inputs are computed in float64, every other floating dtype in float32
-(float32 tables, as the inputs' precision).  In float32 a soft-min weight is
-``exp((R_s - D_s - R_p) / gamma)`` of accumulated costs rounded to float32: its relative
-error is about ``ulp(R) / gamma`` (``R`` the accumulated cost), e.g. ``2e-4`` for
-``R ~ 20`` at DILATE's ``gamma = 0.01``; float64 inputs do not have this limit.
+(float32 tables, as the inputs' precision).  In float32 a weight that mixes soft-min terms
+of comparable size is off by up to ``ulp(V) / gamma`` relative (``V`` the stored soft
+minimum, about the accumulated cost); DILATE's temporal gradients carry about
+``eps / gamma`` (docs/gpu.md measures both).
 
 Memory (``B`` problems of ``n x m`` cells, ``s`` bytes per float of the compute dtype):
 the forward state of the cost-matrix route keeps the table ``R``, ``B n m s``, and the

@@ -23,7 +23,8 @@ generic shared-memory code, far slower than a shift needs); otherwise through a
 per-program scratch of ``2 x 4`` tiles in global memory (double buffered: one barrier a
 diagonal; it stays in the L1 cache): store, barrier, load one lane over.
 
-The tables the reverse passes need (``R``, and the tangent ``Rd`` of the Hessian-vector
+The tables the reverse passes need (the soft minimum ``V`` of each cell's predecessors,
+``R = D + V``, or ``R`` itself for hard DTW, and the tangent ``Rd`` of the Hessian-vector
 product) are stored diagonal after diagonal, compactly: the ``n m`` cells of a problem,
 diagonal ``t`` from :func:`_diag_offset`, row ``I`` at ``I - max(1, t - m)`` in it, so that
 a diagonal's stores are contiguous.  Costs are never stored: the squared-Euclidean kernels
@@ -33,11 +34,13 @@ Numerics
 --------
 Log domain, in the dtype of the output pointers (float32 or float64).  The forward's soft
 minimum evaluates the exponentials of the median and the maximum only (the minimum's is 1)
-and one logarithm of a sum in ``[1, 3]``, as :func:`._fastmath.softmin_weights`; the
-reverse pass recomputes each soft-min weight as ``exp(min((R_s - D_s - R_p) / gamma, 0))``
-(``R_s - D_s`` of the successor travels through the exchange), three per cell.
-Inadmissible cells hold ``R = +inf`` and ``R_s - D_s = -inf``, so their weights are exactly
-0, without NaN, at any ``gamma``.
+and one logarithm of a sum in ``[1, 3]``, as :func:`._fastmath.softmin_weights`.  The
+reverse pass recomputes ``R_p = D_p + V_p`` as the forward rounded it and each soft-min
+weight as ``exp(min((V_s - R_p) / gamma, 0))`` (``V_s`` of the successor travels through
+the exchange), three per cell: from ``V_s``, not ``R_s - D_s``, whose rounding
+(``ulp(R)``) over ``gamma`` would be a large error when ``R`` is large against ``gamma``.
+Inadmissible cells hold ``V = +inf`` and send ``-inf``, so their weights are exactly 0,
+without NaN, at any ``gamma``.
 
 The loops are written inline, with one helper call (:func:`_diag_offset`): each call is
 expensive in Triton's interpreter, which runs the CPU tests.
@@ -148,6 +151,7 @@ def forward_kernel(
                 cost += diff * diff
         if HARD:
             cur = tl.where(ok, cost + tl.minimum(tl.minimum(dg, up), left), INF)
+            soft = cur  # the table of hard DTW holds R
         else:
             # soft minimum of (DIAG, UP, LEFT) and its weights
             lo2 = tl.minimum(dg, up)
@@ -160,7 +164,8 @@ def forward_kernel(
             e_md = tl.exp((mn0 - md) * inv_gamma)
             e_mx = tl.exp((mn0 - mx) * inv_gamma)
             s = 1.0 + e_md + e_mx
-            cur = tl.where(ok & reach, cost + (mn - gamma * tl.log(s)), INF)
+            soft = tl.where(ok & reach, mn - gamma * tl.log(s), INF)
+            cur = cost + soft
             if ZMODE != 0:
                 inv_s = 1.0 / s
                 w_dg = tl.where(dg == mn, 1.0, tl.where(dg == md, e_md, e_mx)) * inv_s
@@ -181,7 +186,7 @@ def forward_kernel(
         if STORE:
             pos = prob * n * m + _diag_offset(t, n, m) + (I - tl.maximum(1, t - m))
             grid = (I <= n) & (J >= 1) & (J <= m) & (prob < B)
-            tl.store(RT + pos, cur, mask=grid)
+            tl.store(RT + pos, soft, mask=grid)
             if ZMODE != 0:
                 tl.store(RDT + pos, rd, mask=grid)
         # the exchange: this diagonal at the lane before
@@ -287,8 +292,23 @@ def reverse_kernel(
         J = t - I
         grid = (I <= n) & (J >= 1) & (J <= m) & (t <= T)
         pos = prob * n * m + _diag_offset(t, n, m) + (I - tl.maximum(1, t - m))
-        r = tl.load(RT + pos, mask=grid, other=INF)
-        ok = r < INF
+        # the soft minimum V of the cell's predecessors (+inf if inadmissible), its cost,
+        # and R = D + V as the forward rounded it
+        v = tl.load(RT + pos, mask=grid, other=INF)
+        ok = v < INF
+        if COST == 0:
+            cost = tl.load(xp + (J - 1) * sxd, mask=ok, other=0.0).to(dt)
+        elif UNIVARIATE:
+            diff = x1 - tl.load(Y + prob * syb + (J - 1) * syn, mask=ok, other=0.0).to(dt)
+            cost = diff * diff
+        else:
+            cost = tl.zeros([P, BLOCK], dt)
+            yp = Y + prob * syb + (J - 1) * syn
+            for f in range(d):
+                x = tl.load(xp + f * sxd, mask=ok, other=0.0).to(dt)
+                diff = x - tl.load(yp + f * syd, mask=ok, other=0.0).to(dt)
+                cost += diff * diff
+        r = cost + v
         w_l = tl.exp(tl.minimum((q_l - r) * inv_gamma, 0.0))
         w_u = tl.exp(tl.minimum((q_u - r) * inv_gamma, 0.0))
         w_d = tl.exp(tl.minimum((q_d - r) * inv_gamma, 0.0))
@@ -308,15 +328,12 @@ def reverse_kernel(
                 z = gap * gap * (1.0 / (lyf * lyf))
             a = tl.where(ok, rd - z, 0.0)
         if COST == 0:
-            cost = tl.load(xp + (J - 1) * sxd, mask=ok, other=0.0).to(dt)
             out = prob * seb + (I - 1) * sei + (J - 1) * sej
             tl.store(E + out, e, mask=grid)
             if ZMODE != 0:
                 tl.store(ED + out, ed, mask=grid)
         elif UNIVARIATE:
             gyp = GY + prob * m + J - 1
-            diff = x1 - tl.load(Y + prob * syb + (J - 1) * syn, mask=ok, other=0.0).to(dt)
-            cost = diff * diff
             g = 2.0 * e * diff
             gx1 += g
             tl.store(gyp, tl.load(gyp, mask=ok, other=0.0) - g, mask=ok)
@@ -325,15 +342,12 @@ def reverse_kernel(
                 g = 2.0 * ed * diff
                 gxt1 += g
                 tl.store(gytp, tl.load(gytp, mask=ok, other=0.0) - g, mask=ok)
-        else:
-            cost = tl.zeros([P, BLOCK], dt)
-            yp = Y + prob * syb + (J - 1) * syn
+        else:  # the chain rule, a second pass over the features
             gyp = GY + (prob * m + J - 1) * d
             gytp = GYT + (prob * m + J - 1) * d
             for f in range(d):
                 x = tl.load(xp + f * sxd, mask=ok, other=0.0).to(dt)
                 diff = x - tl.load(yp + f * syd, mask=ok, other=0.0).to(dt)
-                cost += diff * diff
                 g = 2.0 * e * diff
                 tl.store(gxp + f, tl.load(gxp + f, mask=ok, other=0.0) + g, mask=ok)
                 tl.store(gyp + f, tl.load(gyp + f, mask=ok, other=0.0) - g, mask=ok)
@@ -341,7 +355,9 @@ def reverse_kernel(
                     g = 2.0 * ed * diff
                     tl.store(gxtp + f, tl.load(gxtp + f, mask=ok, other=0.0) + g, mask=ok)
                     tl.store(gytp + f, tl.load(gytp + f, mask=ok, other=0.0) - g, mask=ok)
-        q = tl.where(ok, r - cost, -INF)
+        # successors' weights use V, not R - D: that difference would lose the digits a
+        # weight needs when R is large against gamma
+        q = tl.where(ok, v, -INF)
         # the exchange: this diagonal at the next lane
         e_d = e_u
         q_d = q_u
