@@ -241,6 +241,14 @@ def test_single_step_series(n, m):
         assert_close(g, r, 1e-12)
 
 
+def test_empty_batch():
+    bands = make_bands(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 3)
+    x, y = torch.zeros(0, 3, 1, device=DEVICE), torch.zeros(0, 4, 1, device=DEVICE)
+    val, gx, gy = TritonEngine.sqeuclidean_softdtw(x, y, 1.0, bands, True)
+    assert val.shape == (0,) and gx.shape == (0, 3, 1) and gy.shape == (0, 4, 1)
+    assert TritonEngine.sqeuclidean_dilate(x, y, 1.0, bands, True)[5].shape == (0, 4, 1)
+
+
 def test_full_device_bands_from_length_tensors():
     """Bands built on the device from length tensors, as ``make_bands`` builds them."""
     lx, ly = [7, 3, 5], [6, 6, 2]

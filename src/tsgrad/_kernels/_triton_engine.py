@@ -163,6 +163,23 @@ def full_device_bands(lx: torch.Tensor, ly: torch.Tensor, n: int, m: int) -> Dev
     return DeviceBands(int(n), int(m), lx, ly, torch.zeros_like(hi), hi, feasible)
 
 
+class _on:
+    """Launch on ``device``: Triton launches on the current CUDA device, which need not be
+    the tensors' (``cuda:1`` while ``cuda:0`` is current)."""
+
+    def __init__(self, device):
+        device = torch.device(device)
+        self.guard = torch.cuda.device(device) if device.type == "cuda" else None
+
+    def __enter__(self):
+        if self.guard is not None:
+            self.guard.__enter__()
+
+    def __exit__(self, *exc):
+        if self.guard is not None:
+            self.guard.__exit__(*exc)
+
+
 def _scratch(lanes: int, warps: int, dt, device) -> torch.Tensor:
     """The kernels' exchange buffer: 2 x 4 tiles of ``lanes``; unused by warp shuffles."""
     return torch.empty(1 if _gather(warps) else 8 * lanes, dtype=dt, device=device)
@@ -196,16 +213,17 @@ def _launch_forward(
     Zt = val if Z is None else Z
     zs = Z.stride() if Z is not None else (0, 0, 0)
     if B:
-        tk.forward_kernel[(programs,)](
-            X, Y, *X.stride(), *Y.stride(),
-            Zt, *zs,
-            db.lo, db.hi, db.lx, db.ly, db.feasible, g,
-            val, tval, R, Rd, scratch,
-            B, n, m, X.shape[2] if cost else 1,
-            P=P, BLOCK=block, COST=cost, HARD=gamma is None, STORE=store, ZMODE=zmode,
-            UNIVARIATE=bool(cost) and X.shape[2] == 1, GATHER=_gather(warps),
-            num_warps=warps, num_stages=1,
-        )  # fmt: skip
+        with _on(device):
+            tk.forward_kernel[(programs,)](
+                X, Y, *X.stride(), *Y.stride(),
+                Zt, *zs,
+                db.lo, db.hi, db.lx, db.ly, db.feasible, g,
+                val, tval, R, Rd, scratch,
+                B, n, m, X.shape[2] if cost else 1,
+                P=P, BLOCK=block, COST=cost, HARD=gamma is None, STORE=store, ZMODE=zmode,
+                UNIVARIATE=bool(cost) and X.shape[2] == 1, GATHER=_gather(warps),
+                num_warps=warps, num_stages=1,
+            )  # fmt: skip
     return (
         val,
         tval if zmode else None,
@@ -257,16 +275,17 @@ def _launch_reverse(
         outs = (g, g, gx, gy, gxt, gyt)
         es = (0, 0, 0)
     if B:
-        tk.reverse_kernel[(programs,)](
-            X, Y, *X.stride(), *Y.stride(),
-            Zt, *zs,
-            db.lx, db.ly, db.feasible, g,
-            R, Rd, outs[0], outs[1], *es,
-            *outs[2:], scratch,
-            B, n, m, d,
-            P=P, BLOCK=block, COST=cost, ZMODE=zmode, UNIVARIATE=bool(cost) and d == 1,
-            GATHER=_gather(warps), num_warps=warps, num_stages=1,
-        )  # fmt: skip
+        with _on(device):
+            tk.reverse_kernel[(programs,)](
+                X, Y, *X.stride(), *Y.stride(),
+                Zt, *zs,
+                db.lx, db.ly, db.feasible, g,
+                R, Rd, outs[0], outs[1], *es,
+                *outs[2:], scratch,
+                B, n, m, d,
+                P=P, BLOCK=block, COST=cost, ZMODE=zmode, UNIVARIATE=bool(cost) and d == 1,
+                GATHER=_gather(warps), num_warps=warps, num_stages=1,
+            )  # fmt: skip
     if cost == 0:
         return outs[0], (outs[1] if zmode else None)
     return outs[2], outs[3], (outs[4] if zmode else None), (outs[5] if zmode else None)
@@ -355,9 +374,10 @@ class TritonEngine:
         B, n, m = db.batch, db.n, db.m
         A = torch.zeros((B, n, m), dtype=R.dtype, device=R.device)
         if B:
-            _kernels().path_kernel[(B,)](
-                R, A, *A.stride(), db.lx, db.ly, db.feasible, n, m, num_warps=1, num_stages=1
-            )
+            with _on(R.device):
+                _kernels().path_kernel[(B,)](
+                    R, A, *A.stride(), db.lx, db.ly, db.feasible, n, m, num_warps=1, num_stages=1
+                )
         return A
 
     # ---------------------------------------------------------------- series
