@@ -135,6 +135,8 @@ class Contender:
         return time.perf_counter() - t
 
     def warm(self):
+        if self.error:
+            return
         try:
             self.first = self.timed()
             self.run()
@@ -154,6 +156,21 @@ class Contender:
     @property
     def median(self):
         return statistics.median(self.times) if self.times else float("nan")
+
+
+def _peer(name, make, x, y):
+    """A peer's contender, or one that says why it could not be made (not installed; on
+    the lent H200, pysdtw's numba-cuda may refuse its numpy)."""
+    try:
+        return Contender(name, make(), x, y)
+    except Exception as exc:
+        c = Contender(name, None, x, y)
+        c.error = (
+            f"{type(exc).__name__}: {str(exc).splitlines()[0][:60]}"
+            if str(exc)
+            else type(exc).__name__
+        )
+        return c
 
 
 def measure(contenders, reps):
@@ -201,12 +218,9 @@ def bench_sdtw(cases, device, reps, args):
         cpu = (x.cpu(), y.cpu())
         ours = Contender("tsgrad", _on("triton", _sdtw), x, y)
         cs = [ours]
-        try:
-            cs.append(Contender("pysdtw", pysdtw_sdtw(device == "cuda"), x, y))
-        except ImportError:
-            pass
+        cs.append(_peer("pysdtw", lambda: pysdtw_sdtw(device == "cuda"), x, y))
         if B * n * n <= args.tslearn_max_cells:
-            cs.append(Contender("tslearn", tslearn_sdtw(), x, y))
+            cs.append(_peer("tslearn", tslearn_sdtw, x, y))
         cs.append(Contender("numba-cpu", _on("numba", _sdtw), *cpu))
         if args.wavefront and device == "cuda":
             cs.append(Contender("wavefront", _on("wavefront", _sdtw), x, y))
