@@ -32,6 +32,7 @@ check the script before a GPU run.  On a GPU the whole run takes about 3-5 minut
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import os
 import statistics
@@ -360,6 +361,62 @@ def accuracy(device):
     return rows
 
 
+# ------------------------------------------------------------------------- tuning
+TUNE_CASES = [("soft-DTW", 64, 100, 1), ("soft-DTW", 1024, 512, 1), ("soft-DTW", 16, 2048, 1)]
+TUNE_CASES += [("DILATE", 100, 20, 1), ("DILATE", 1024, 100, 1)]
+SMOKE_TUNE = [("soft-DTW", 4, 9, 1), ("DILATE", 4, 6, 1)]
+
+
+def tune(device, reps, smoke):
+    """The fused value + gradient kernels alone (no autograd) over the engine's launch
+    settings: problems a program (lanes in all), warps, and the exchange."""
+    from tsgrad._kernels import _triton_engine as te
+    from tsgrad._kernels import full_bands
+
+    rows = []
+    saved = (te.LANES_PER_PROGRAM, te.WARPS, te.EXCHANGE)
+    try:
+        for kind, B, n, d in SMOKE_TUNE if smoke else TUNE_CASES:
+            x, y = _series(B, n, d, device, seed=2)
+            bands = te.device_bands(full_bands(B, n, n), n, torch.device(device))
+            if kind == "DILATE":
+                call = functools.partial(
+                    te.TritonEngine.sqeuclidean_dilate, x, y, 0.01, bands, True
+                )
+            else:
+                call = functools.partial(
+                    te.TritonEngine.sqeuclidean_softdtw, x, y, 1.0, bands, True
+                )
+            block = te._block(n)
+            settings = []
+            for lanes in (block, 2 * block, 4 * block) if block < 128 else (block,):
+                for warps in (1, 2, 4, 8, 16):
+                    if warps * 32 > 4 * lanes or warps * 32 * 16 < lanes:
+                        continue  # fewer than a quarter of the threads busy, or > 16 lanes each
+                    for exchange in ("gather", "scratch") if warps == 1 else ("scratch",):
+                        settings.append((lanes, warps, exchange))
+            for lanes, warps, exchange in settings:
+                te.LANES_PER_PROGRAM, te.WARPS, te.EXCHANGE = lanes, warps, exchange
+                times = []
+                try:
+                    call()
+                    for _ in range(reps):
+                        _sync()
+                        t = time.perf_counter()
+                        call()
+                        _sync()
+                        times.append(time.perf_counter() - t)
+                    ms = f"{statistics.median(times) * 1e3:.3f}"
+                except Exception as exc:  # a setting the compiler refuses
+                    ms = f"{type(exc).__name__}"
+                case = f"{kind} B={B} n={n} d={d}"
+                rows.append((case, str(lanes // block), str(warps), exchange, ms))
+            print(f"  tuned {kind} B={B} n={n}", flush=True)
+    finally:
+        te.LANES_PER_PROGRAM, te.WARPS, te.EXCHANGE = saved
+    return rows
+
+
 # ------------------------------------------------------------------------- main
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -370,6 +427,11 @@ def main(argv=None) -> int:
         help="subset of accuracy,sdtw,dilate,epoch (default: all)",
     )
     p.add_argument("--wavefront", action="store_true", help="also time the torch wavefront")
+    p.add_argument(
+        "--tune",
+        action="store_true",
+        help="also time the kernels over the engine's launch settings (a minute more)",
+    )
     p.add_argument(
         "--tslearn-max-cells",
         type=int,
@@ -428,6 +490,10 @@ def main(argv=None) -> int:
     if "epoch" in parts:
         rows += bench_epoch(device, max(1, reps // 3), args.smoke)
 
+    if args.tune:
+        print("\nfused value + gradient kernels, ms (medians), by launch setting")
+        heads = ("case", "problems a program", "warps", "exchange", "ms")
+        print(table(tune(device, reps, args.smoke), heads), flush=True)
     if rows:
         print()
         print(

@@ -92,6 +92,8 @@ INTERPRETER_PROBLEMS = 64
 # tl.gather on several warps goes through shared memory with generic code, far slower
 # than a shift needs.  "gather" / "scratch" force one (tests, tuning).
 EXCHANGE = "auto"
+# Warps a program, when set (tuning: benchmarks/bench_gpu.py --tune); None: the rule below.
+WARPS: int | None = None
 
 
 def _gather(warps: int) -> bool:
@@ -107,7 +109,7 @@ def _launch_shape(B: int, n: int) -> tuple[int, int, int, int]:
         P = max(1, LANES_PER_PROGRAM // block)
     # About two lanes a thread, at most 16 warps: at 32 warps (1024 threads) a thread may
     # hold only 64 registers, and the float64 kernels spill (ptxas for sm_90).
-    warps = min(16, max(1, P * block // 64))
+    warps = min(16, max(1, P * block // 64)) if WARPS is None else WARPS
     return P, block, -(-B // P), warps
 
 
