@@ -18,8 +18,9 @@ neighbours sit one lane over: ``(I - 1, J)`` on the previous diagonal, and
 So each diagonal shifts one tile by one lane (``lane - 1`` to ``lane``; ``lane + 1`` to
 ``lane`` in the reverse pass), two for the forward tangent and four for the reverse pass
 of the Hessian-vector product.  ``GATHER``: with ``tl.gather``, which Triton compiles to
-warp shuffles for one-warp programs (no barrier, no memory; on several warps it takes
-generic shared-memory code, far slower than a shift needs); otherwise through a
+warp shuffles for one-warp programs (no memory; on several warps it takes generic
+shared-memory code, far slower than a shift needs); a barrier then only orders the
+column-gradient updates of the squared-Euclidean reverse pass; otherwise through a
 per-program scratch of ``2 x 4`` tiles in global memory (double buffered: one barrier a
 diagonal; it stays in the L1 cache): store, barrier, load one lane over.
 
@@ -364,6 +365,10 @@ def reverse_kernel(
         if GATHER:
             e_u = tl.where(nxt, tl.gather(e, after, 1), 0.0)
             q_u = tl.where(nxt, tl.gather(q, after, 1), -INF)
+            if COST == 1:
+                # column j's gradient is updated by lane t - j: another lane (thread) on
+                # the next diagonal, which must see this one's write
+                tl.debug_barrier()
         else:
             slot = scr + (k % 2) * (4 * P * BLOCK)
             tl.store(slot, e)
