@@ -391,8 +391,8 @@ def tune(device, reps, smoke):
             settings = []
             for lanes in (block, 2 * block, 4 * block) if block < 128 else (block,):
                 for warps in (1, 2, 4, 8, 16):
-                    if warps * 32 > 4 * lanes or warps * 32 * 16 < lanes:
-                        continue  # fewer than a quarter of the threads busy, or > 16 lanes each
+                    if warps * 32 > lanes or warps * 32 * 16 < lanes:
+                        continue  # threads without a lane of their own, or > 16 lanes each
                     for exchange in ("gather", "scratch") if warps == 1 else ("scratch",):
                         settings.append((lanes, warps, exchange))
             for lanes, warps, exchange in settings:

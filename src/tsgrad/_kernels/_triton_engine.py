@@ -93,6 +93,8 @@ INTERPRETER_PROBLEMS = 64
 # than a shift needs.  "gather" / "scratch" force one (tests, tuning).
 EXCHANGE = "auto"
 # Warps a program, when set (tuning: benchmarks/bench_gpu.py --tune); None: the rule below.
+# At most one warp per 32 lanes: lanes held by several threads of different warps would
+# update a column's gradient twice.
 WARPS: int | None = None
 
 
