@@ -119,3 +119,23 @@ def test_pruned_gradients_pass_gradcheck():
         lambda a, b: temporal_distortion(SqEuclidean(a, b), 0.5, bands), (x, y)
     )
     assert torch.autograd.gradcheck(lambda a, b: values(SqEuclidean(a, b), 0.5, bands), (x, y))
+
+
+def test_infeasible_problems_read_no_garbage():
+    # An infeasible Itakura band has empty, out-of-order rows; its problem gets no cell at
+    # all (value inf, zero gradients), so nothing reads the uninitialised tables, whatever
+    # the heap held before (here: freed arrays full of NaN).
+    X, Y, bands = _case("itakura-2", B=5, seed=3)
+    bands = make_bands(
+        [12, 12, 4, 12, 12], [10, 3, 10, 10, 10], 12, CONSTRAINT_CODES["itakura"], 2.0
+    )
+    assert not bands.feasible.all() and bands.feasible.any()
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        for junk in [np.empty(rng.integers(10, 5000)) for _ in range(20)]:
+            junk[:] = np.nan
+        x = torch.from_numpy(X).requires_grad_(True)
+        shape, temporal = temporal_distortion(SqEuclidean(x, torch.from_numpy(Y)), 0.01, bands)
+        (g,) = torch.autograd.grad((shape[bands.feasible].sum() + temporal.sum()), x)
+        assert torch.isinf(shape[~torch.from_numpy(bands.feasible)]).all()
+        assert torch.isfinite(temporal).all() and torch.isfinite(g).all()

@@ -20,7 +20,8 @@ picks the engine and its route.  Engine files are named by engine and algorithm:
 ``_bands``                  lengths + global constraints of a batch (:class:`Bands`).
 ``_torch_autograd``         torch autograd Functions over any engine; imports torch.
 ``_torch_wavefront``        pure-torch anti-diagonal engine (any device); imports torch.
-``_triton_engine``          Triton engine (CUDA); imports triton.
+``_triton_engine``          Triton engine (CUDA tensors; CPU ones under TRITON_INTERPRET=1).
+``_triton_kernels``         its Triton kernels; both import torch and triton on first use only.
 
 This package imports no torch at import time.
 """

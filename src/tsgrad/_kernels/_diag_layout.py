@@ -162,10 +162,14 @@ def diag_cells(lo, hi, lx, ly):
     most one row from a diagonal to the next.  The cells a diagonal reads (predecessors,
     successors) outside the intervals are therefore the rows just before and just after
     them, where the kernels write sentinels (``+inf`` costs, zero weights, zero
-    alignments): a band of radius ``r`` costs ``O((lx + ly) r)``, not ``O(lx ly)``.
+    alignments): a band of radius ``r`` costs ``O((lx + ly) r)``, not ``O(lx ly)``.  A band
+    that admits no path has no cell (``K = 0`` everywhere).
     """
     T = lx + ly
     cells = np.zeros((T + 1, 2), dtype=np.int64)
+    cells[:, 0] = 1
+    if not _admits_a_path(lo, hi, lx, ly):
+        return cells  # no cell anywhere: value inf, zero alignment and gradients
     a = 0  # the first row r whose band reaches column s - r (r + hi[r] > s)
     b = -1  # the last row r whose band starts at or before column s - r (r + lo[r] <= s)
     for t in range(2, T + 1):
@@ -179,6 +183,21 @@ def diag_cells(lo, hi, lx, ly):
         cells[t, 0] = r0 + 1
         cells[t, 1] = max(0, r1 - r0 + 1)
     return cells
+
+
+@njit(**JIT)
+def _admits_a_path(lo, hi, lx, ly):
+    """Whether the band rows admit a monotone path from ``(0, 0)`` to ``(lx-1, ly-1)``
+    (then they are monotone too): the rows of an infeasible constraint may be empty or
+    out of order, and :func:`diag_cells` needs monotone rows."""
+    if lx < 1 or ly < 1 or lo[0] != 0 or hi[lx - 1] != ly:
+        return False
+    for i in range(lx):
+        if hi[i] <= lo[i]:
+            return False
+        if i > 0 and (lo[i] < lo[i - 1] or hi[i] < hi[i - 1] or lo[i] > hi[i - 1]):
+            return False
+    return True
 
 
 @njit(inline="always", **JIT)

@@ -354,7 +354,7 @@ def values(cost, gamma: float | None, bands: Bands):
         return ta.SqEuclideanSoftDTWFunction.apply(x, y, gamma, bands, engine, route)
     if x.ndim == 2:
         return values(_as_batch(cost), gamma, bands)[0]
-    if gamma is None and not grad and engine is NumbaEngine:
+    if gamma is None and not grad and hasattr(engine, "sqeuclidean_dtw"):
         v = engine.sqeuclidean_dtw(_native(engine, x), _native(engine, y), bands)
         return _as_output(v, x)
     if gamma is not None and _fused(engine):

@@ -26,6 +26,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -132,10 +133,23 @@ class DeviceBands:
         return self.lx.shape[0]
 
 
+_ON_DEVICE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def device_bands(bands: Bands | DeviceBands, m: int, device: torch.device) -> DeviceBands:
-    """``bands`` (of problems with ``m`` padded columns) on ``device``, in one copy."""
+    """``bands`` (of problems with ``m`` padded columns) on ``device``, in one copy, kept
+    with the :class:`Bands` object: the losses reuse one per batch shape (a training
+    loop's steps copy nothing)."""
     if isinstance(bands, DeviceBands):
         return bands
+    copies = _ON_DEVICE.setdefault(bands, {})
+    key = (torch.device(device), int(m))
+    if key not in copies:
+        copies[key] = _copy_to_device(bands, int(m), torch.device(device))
+    return copies[key]
+
+
+def _copy_to_device(bands: Bands, m: int, device: torch.device) -> DeviceBands:
     B, n = bands.lo.shape
     host = np.empty((B, 2 * n + 3), dtype=np.int32)
     host[:, :n] = bands.lo
