@@ -235,6 +235,13 @@ class SqEuclideanPairs:
     jj: np.ndarray
 
 
+def _autograd():
+    """The autograd Functions; importing them imports torch, which only tensors need."""
+    from . import _torch_autograd
+
+    return _torch_autograd
+
+
 def _needs_grad(*xs) -> bool:
     if not is_torch_tensor(xs[0]):
         return False
@@ -327,8 +334,6 @@ def values(cost, gamma: float | None, bands: Bands):
 
     Infeasible problems (no admissible path) have value ``inf``.
     """
-    from . import _torch_autograd as ta
-
     if isinstance(cost, SqEuclideanPairs):
         engine = engine_for(cost.X)
         if engine is NumbaEngine and not _needs_grad(cost.X, cost.Y):
@@ -341,17 +346,17 @@ def values(cost, gamma: float | None, bands: Bands):
         engine = engine_for(D)
         if gamma is None:
             if _needs_grad(D):
-                return ta.DTWFunction.apply(D, bands, engine, False)
+                return _autograd().DTWFunction.apply(D, bands, engine, False)
             return _as_output(engine.dtw_forward(_native(engine, D), bands)[1], D)
         if _needs_grad(D):
-            return ta.SoftDTWFunction.apply(D, gamma, bands, engine, _store_weights(D))
+            return _autograd().SoftDTWFunction.apply(D, gamma, bands, engine, _store_weights(D))
         return _as_output(engine.softdtw_values(_native(engine, D), gamma, bands), D)
     x, y = cost.x, cost.y
     engine = engine_for(x)
     grad = _needs_grad(x, y)
     if gamma is not None and _fused(engine) and grad:  # pairs stay 2-D: no view nodes
         route = _route(x, y, dilate=False)
-        return ta.SqEuclideanSoftDTWFunction.apply(x, y, gamma, bands, engine, route)
+        return _autograd().SqEuclideanSoftDTWFunction.apply(x, y, gamma, bands, engine, route)
     if x.ndim == 2:
         return values(_as_batch(cost), gamma, bands)[0]
     if gamma is None and not grad and hasattr(engine, "sqeuclidean_dtw"):
@@ -405,16 +410,15 @@ def alignment(cost, gamma: float | None, bands: Bands):
     of soft-DTW (differentiable for tensors: its backward is the Hessian-vector product),
     or the 0/1 optimal path of hard DTW (``gamma=None``; ties prefer the diagonal, then the
     cell above; not differentiable, the values are)."""
-    from . import _torch_autograd as ta
-
     if _is_pair(cost):
         return tuple(out[0] for out in alignment(_as_batch(cost), gamma, bands))
     D = _matrix(cost).D
     engine = engine_for(D)
     if is_torch_tensor(D):
         if gamma is None:
-            return ta.DTWFunction.apply(D, bands, engine, True)
-        return ta.SoftDTWAlignmentFunction.apply(D, gamma, bands, engine, _store_weights(D))
+            return _autograd().DTWFunction.apply(D, bands, engine, True)
+        store = _store_weights(D)
+        return _autograd().SoftDTWAlignmentFunction.apply(D, gamma, bands, engine, store)
     if gamma is None:
         state, v = engine.dtw_forward(D, bands)
         return v, engine.dtw_path_matrix(state)
@@ -448,8 +452,6 @@ def temporal_distortion(cost, gamma: float | None, bands: Bands):
     (both differentiable for tensors; the latter's gradient is the Hessian-vector product
     of soft-DTW with ``Omega / k^2``), with ``gamma=None`` hard DTW and the Temporal
     Distortion Index (piecewise constant: no gradient)."""
-    from . import _torch_autograd as ta
-
     if _is_pair(cost):
         return tuple(out[0] for out in temporal_distortion(_as_batch(cost), gamma, bands))
     if gamma is not None and isinstance(cost, SqEuclidean):
@@ -458,7 +460,8 @@ def temporal_distortion(cost, gamma: float | None, bands: Bands):
         if _fused(engine):
             route = _route(x, y, dilate=True)
             if _needs_grad(x, y):
-                return ta.SqEuclideanDILATEFunction.apply(x, y, gamma, bands, engine, route)
+                dilate = _autograd().SqEuclideanDILATEFunction
+                return dilate.apply(x, y, gamma, bands, engine, route)
             xe, ye = _native(engine, x), _native(engine, y)
             shape, temporal, *_ = engine.sqeuclidean_dilate(xe, ye, gamma, bands, False, route)
             return _as_output(shape, x), _as_output(temporal, x)
