@@ -22,6 +22,7 @@ import math
 import torch
 
 from ._control import rms_norm
+from ._errors import NonFiniteStateError
 from ._options import gradient_params, parse_options
 from ._solve import available_methods, integrate, method_kind, prepare
 
@@ -86,6 +87,21 @@ class _Augmented:
         return tuple(out)
 
 
+def _check_cotangent(grad_ys: torch.Tensor, prob) -> None:
+    """A NaN / inf gradient would make the backward solve fail step after step: name it."""
+    finite = torch.isfinite(grad_ys.reshape(grad_ys.shape[0], -1)).all(dim=1)
+    if not bool(finite.all()):
+        row = int((~finite).nonzero()[0])
+        raise NonFiniteStateError(
+            f"The gradient flowing into the output of odeint_adjoint holds NaN or inf (at "
+            f"output {row})",
+            t=prob.user_time(prob.t_out[row]),
+            step=None,
+            hint="The loss or the layers after the solve produce it; "
+            "torch.autograd.set_detect_anomaly(True) shows which.",
+        )
+
+
 class _AdjointFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, prob, adj, y0, t, *params):
@@ -116,6 +132,7 @@ class _AdjointFunction(torch.autograd.Function):
 
         t, ys, *params = ctx.saved_tensors
         prob, adj = ctx.prob, ctx.adj
+        _check_cotangent(grad_ys, prob)
         params = tuple(params)
         aug = _Augmented(prob.tensor_func, params, prob.user_func)
         t_out = prob.t_out
@@ -271,7 +288,7 @@ def odeint_adjoint(
         options=adj_options,
     )
     ys = _AdjointFunction.apply(prob, adj, prob.y0, prob.t, *params)
-    return prob.unflatten(ys)
+    return prob.to_user(ys)
 
 
 def _adjoint_event(func, y0, t, event_fn, kwargs):

@@ -17,7 +17,7 @@ import math
 
 import torch
 
-from ._errors import MaxStepsExceededError, StepSizeUnderflowError
+from ._errors import MaxStepsExceededError, NonFiniteStateError, StepSizeUnderflowError
 from ._tableaus import TABLEAUS
 
 __all__ = ["check_batched", "integrate_per_sample"]
@@ -84,6 +84,9 @@ def integrate_per_sample(prob):
         return torch.linalg.vector_norm(x, dim=1) / math.sqrt(x.shape[1])
 
     rtol, atol = prob.rtol, prob.atol
+    floor = 0.0
+    if float(atol.min() if isinstance(atol, torch.Tensor) else atol) == 0:
+        floor = torch.finfo(real).tiny
     if isinstance(rtol, torch.Tensor) and rtol.dim() > 0:
         rtol = rtol.movedim(d, 0)
     if isinstance(atol, torch.Tensor) and atol.dim() > 0:
@@ -106,6 +109,13 @@ def integrate_per_sample(prob):
     t = torch.full((batch,), prob.t_out[0], dtype=torch.float64, device=dev)
     y = y0
     k0 = f(t, y)
+    if not bool(torch.isfinite(k0).all()):
+        raise NonFiniteStateError(
+            "func(t0, y0) is NaN or inf",
+            t=prob.user_time(prob.t_out[0]),
+            step=0,
+            hint="Check func at the initial state (a division by zero, a log of 0, ...).",
+        )
     if opts["first_step"] is not None:
         h0 = opts["first_step"]
     else:
@@ -117,6 +127,7 @@ def integrate_per_sample(prob):
             norm=rms_norm,
             error_order=tab.error_order,
             max_step=max_step,
+            floor=floor,
         )
         h0 = ctrl.initial_step(
             lambda s, yy: f(torch.full((batch,), s, dtype=torch.float64, device=dev), yy),
@@ -145,6 +156,8 @@ def integrate_per_sample(prob):
         with torch.no_grad():
             err = bcast(h_eff) * sum(ks[j].detach() * w for j, w in e)
             scale = atol + rtol * torch.maximum(y.detach().abs(), y1.detach().abs())
+            if floor:
+                scale = scale.clamp_min(floor)
             ratio = rms(err / scale).to(torch.float64)
             finite = torch.isfinite(ratio)
             accept = active & finite & ((ratio <= 1.0) | (h_eff <= min_step))
@@ -188,23 +201,27 @@ def integrate_per_sample(prob):
                     (t < t_end).any().to(torch.float64),
                     torch.where(t < t_end, h, torch.full_like(h, math.inf)).min(),
                     n_acc.max().to(torch.float64),
+                    (n_acc + n_rej).max().to(torch.float64),
+                    (active & ~finite).any().to(torch.float64),
                 ]
             ).tolist()
         next_out = max(next_out, done_upto)
         if not status[0]:
             break
         s_min = float(t.min())
-        if status[1] < 8 * math.ulp(max(abs(s_min), 1.0)):
+        # "not >=" so that a NaN step size is caught too
+        if not status[1] >= 8 * math.ulp(max(abs(s_min), 1.0)):
+            where = dict(t=prob.user_time(s_min), step=int(status[2]))
+            if status[4]:
+                raise NonFiniteStateError("The ODE state of a sample became non-finite", **where)
             raise StepSizeUnderflowError(
-                f"The step size of a sample fell to {status[1]:.3g}",
+                f"The step size of a sample fell to {status[1]:.3g}", **where
+            )
+        if status[3] >= max_num_steps:
+            raise MaxStepsExceededError(
+                f"max_num_steps={max_num_steps} reached for a sample (accepted and rejected steps)",
                 t=prob.user_time(s_min),
                 step=int(status[2]),
-            )
-        if status[2] > max_num_steps:
-            raise MaxStepsExceededError(
-                f"max_num_steps={max_num_steps} reached for a sample",
-                t=prob.user_time(s_min),
-                step=int(status[2]) - 1,
             )
     ys = buf.movedim(1, d + 1)
     stats = opts.get("stats")

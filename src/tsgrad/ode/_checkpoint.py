@@ -171,4 +171,4 @@ def odeint_checkpoint(
     require_joint_rk(prob, where)
     y0_in, finish = attach_time_gradients(prob, prob.y0)
     ys = _CheckpointFunction.apply(prob, y0_in, *params)
-    return prob.unflatten(finish(ys))
+    return prob.to_user(finish(ys))

@@ -49,10 +49,12 @@ class StepSizeController:
     dfactor: float = 0.2
     min_step: float = 0.0
     max_step: float = math.inf
+    floor: float = 0.0  # > 0 where atol may be 0: keeps 0 / 0 out of the error ratio
 
     def scale(self, y0: torch.Tensor, y1: torch.Tensor | None = None) -> torch.Tensor:
         mag = y0.abs() if y1 is None else torch.maximum(y0.abs(), y1.abs())
-        return self.atol + self.rtol * mag
+        scale = self.atol + self.rtol * mag
+        return scale.clamp_min(self.floor) if self.floor else scale
 
     def error_ratio(self, err: torch.Tensor, y0: torch.Tensor, y1: torch.Tensor) -> float:
         """The accept/reject quantity; the single host synchronisation of a step."""
@@ -80,14 +82,19 @@ class StepSizeController:
             return self._initial_step(evaluate, t0, y0.detach(), f0.detach())
 
     def _initial_step(self, evaluate, t0, y0, f0):
+        # y0 and f0 are finite (checked by the caller), so are d0 and d1.
         scale = self.scale(y0)
         d0 = float(self.norm(y0 / scale))
         d1 = float(self.norm(f0 / scale))
         h0 = 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
         h0 = min(h0, self.max_step)
+        if not h0 > 0:  # |f0| so large that the guess underflows: let the loop report it
+            return self.clamp(h0)
         f1 = evaluate(t0 + h0, y0 + h0 * f0)
         d2 = float(self.norm((f1 - f0) / scale)) / h0
-        if d1 <= 1e-15 and d2 <= 1e-15:
+        if not math.isfinite(d2):  # func blows up within h0: start small, the loop shrinks
+            h1 = h0 * 1e-3
+        elif d1 <= 1e-15 and d2 <= 1e-15:
             h1 = max(1e-6, h0 * 1e-3)
         else:
             h1 = (0.01 / max(d1, d2)) ** (1.0 / (self.error_order + 1))

@@ -59,7 +59,7 @@ class DenseSolution:
             for j, i in enumerate(idx):
                 out[i] = ys[j]
         ys = torch.stack(out) if out else prob.y0.new_zeros((0, *prob.y0.shape))
-        res = prob.unflatten(ys)
+        res = prob.to_user(ys)
         if scalar:
             return tuple(r[0] for r in res) if isinstance(res, tuple) else res[0]
         return res

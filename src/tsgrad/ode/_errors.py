@@ -22,18 +22,26 @@ class ODESolverError(RuntimeError):
     ----------
     t : float
         The (user-facing) time at which the solver stopped.
-    step : int
-        The number of accepted steps taken before the failure.
+    step : int or None
+        The number of accepted steps taken before the failure (None where the solver does
+        not report it: ``scipy_solver``, the initial state).
+
+    The message ends with a hint of what to try: the class's ``hint``, or the ``hint``
+    passed to the constructor when the cause is known more precisely.
     """
 
     hint = ""
 
-    def __init__(self, message: str, *, t: float, step: int):
+    def __init__(self, message: str, *, t: float, step: int | None, hint: str | None = None):
         self.t = float(t)
-        self.step = int(step)
-        text = f"{message} (at t={self.t:.17g}, after {self.step} accepted steps)."
-        if self.hint:
-            text += " " + self.hint
+        self.step = None if step is None else int(step)
+        where = f"at t={self.t:.17g}"
+        if self.step is not None:
+            where += f", after {self.step} accepted steps"
+        text = f"{message} ({where})."
+        hint = self.hint if hint is None else hint
+        if hint:
+            text += " " + hint
         super().__init__(text)
 
 

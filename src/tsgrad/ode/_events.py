@@ -44,6 +44,12 @@ class EventLocator:
             )
         return float(v)
 
+    def at_zero(self, g0: float) -> bool:
+        """An event function that is 0 at the initial time: the event is at ``t0`` (as in
+        torchdiffeq). With a ``direction``, a zero at ``t0`` is no crossing in that
+        direction, and the solve looks for the next one (as scipy does)."""
+        return g0 == 0.0 and self.direction == 0
+
     def crossed(self, g0: float, g1: float) -> bool:
         if g0 == 0.0:
             return False

@@ -81,6 +81,11 @@ class GridSchedule:
         self.k = 0
         self.h = step_size if step_size is not None else math.inf
 
+    @property
+    def n_steps(self) -> float:
+        """Steps of the whole grid (inf for an unbounded one)."""
+        return self.n_uniform if self.grid is None else len(self.grid) - 1
+
     def start(self, t, y, f0, stepper) -> None:
         pass
 

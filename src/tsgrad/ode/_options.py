@@ -37,6 +37,7 @@ _DEFAULTS_ADAPTIVE = {
     "batch_dim": None,
 }
 _DEFAULTS_FIXED = {
+    "max_num_steps": 2**31 - 1,
     "step_size": None,
     "grid_constructor": None,
     "interp": "linear",
@@ -49,6 +50,7 @@ _DEFAULTS_SCIPY = {
     "first_step": None,
     "min_step": 0.0,  # used by LSODA only (as in solve_ivp)
     "max_step": math.inf,
+    "max_num_steps": 2**31 - 1,  # bounds the function evaluations (steps are not reported)
     "stats": None,
 }
 

@@ -15,7 +15,12 @@ __all__ = ["solve_scipy"]
 
 def solve_scipy(prob):
     """Solve ``prob`` (a :class:`~tsgrad.ode._solve.Problem`) with solve_ivp."""
-    from ._errors import ODESolverError
+    from ._errors import (
+        MaxStepsExceededError,
+        NonFiniteStateError,
+        ODESolverError,
+        StepSizeUnderflowError,
+    )
     from ._solve import Outcome
 
     opts = prob.options
@@ -28,12 +33,32 @@ def solve_scipy(prob):
     np_dtype = np.complex128 if y0.is_complex() else np.float64
     work_dtype = torch.complex128 if y0.is_complex() else torch.float64
 
+    max_nfe = opts["max_num_steps"]
+
+    last_s = [t_out[0]]
+
     def rhs(s, y):
+        # solve_ivp carries on with NaN / inf (LSODA even loops on them): stop it here.
         nfe[0] += 1
+        last_s[0] = float(s)
+        if nfe[0] > max_nfe:
+            raise MaxStepsExceededError(
+                f"max_num_steps={max_nfe} function evaluations reached in solve_ivp",
+                t=prob.user_time(float(s)),
+                step=None,
+            )
         with torch.no_grad():
             yy = torch.as_tensor(y, dtype=work_dtype).reshape(shape).to(dtype=dtype, device=device)
             out = prob.func(float(s), yy)
-        return out.detach().to("cpu", work_dtype).reshape(-1).numpy()
+        out = out.detach().to("cpu", work_dtype).reshape(-1).numpy()
+        if not (np.isfinite(y).all() and np.isfinite(out).all()):
+            raise NonFiniteStateError(
+                f"The ODE state or func(t, y) became non-finite in solve_ivp after {nfe[0]} "
+                "function evaluations",
+                t=prob.user_time(float(s)),
+                step=None,
+            )
+        return out
 
     def tol(x):
         return x.detach().cpu().double().reshape(-1).numpy() if isinstance(x, torch.Tensor) else x
@@ -74,16 +99,23 @@ def solve_scipy(prob):
         **kwargs,
     )
     if not sol.success:
-        raise ODESolverError(
+        error = StepSizeUnderflowError if "step size" in sol.message else ODESolverError
+        raise error(
             f"scipy.integrate.solve_ivp failed: {sol.message}",
-            t=prob.user_time(float(sol.t[-1]) if sol.t.size else t_out[0]),
-            step=int(getattr(sol, "nfev", 0)),
+            t=prob.user_time(last_s[0]),
+            step=None,
         )
     if prob.event is not None:
         if not sol.t_events[0].size:
-            raise ODESolverError("solve_ivp stopped before the event", t=float(sol.t[-1]), step=0)
+            raise ODESolverError(
+                "solve_ivp stopped before the event", t=prob.user_time(float(sol.t[-1])), step=None
+            )
         y_event = torch.as_tensor(sol.y_events[0][0]).to(device=device, dtype=dtype)
         ys = torch.stack([y0, y_event.reshape(shape)])
         return Outcome(ys=ys, event_t=float(sol.t_events[0][0]), nfe=nfe[0])
+    if not np.isfinite(sol.y).all():
+        raise NonFiniteStateError(
+            "solve_ivp returned a non-finite state", t=prob.user_time(float(sol.t[-1])), step=None
+        )
     ys = torch.as_tensor(sol.y.T.copy()).to(device=device, dtype=dtype)
     return Outcome(ys=ys.reshape(len(t_out), *shape), nfe=nfe[0])

@@ -21,7 +21,12 @@ import torch
 
 from ._adams import AdamsStepper
 from ._control import StepSizeController, rms_norm
-from ._errors import MaxStepsExceededError, NonFiniteStateError, StepSizeUnderflowError
+from ._errors import (
+    MaxStepsExceededError,
+    NonFiniteStateError,
+    ODESolverError,
+    StepSizeUnderflowError,
+)
 from ._events import EventLocator
 from ._fixed import GridSchedule, build_grid
 from ._options import parse_options, validate_callable
@@ -67,6 +72,13 @@ class Problem:
     event: EventLocator | None = None
     tensor_func: Callable | None = None  # f_int(s: tensor, y)
     extras: dict = field(default_factory=dict)
+    user_dtype: torch.dtype | None = None  # set when a low-precision state is widened
+
+    def to_user(self, ys: torch.Tensor):
+        """Solver output (lead, n) -> the user's dtype and tuple structure."""
+        if self.user_dtype is not None:
+            ys = ys.to(self.user_dtype)
+        return self.unflatten(ys)
 
     def nudge(self, s: float, toward: float) -> float:
         """The next time after ``s`` towards ``toward`` that the time dtype can represent."""
@@ -130,8 +142,23 @@ def check_time(t, where: str, *, name: str = "t", min_len: int = 1) -> torch.Ten
     return t
 
 
-def _check_tol(value, name: str, where: str):
+def _check_tol(value, name: str, where: str, state_shape: torch.Size):
     if isinstance(value, torch.Tensor):
+        if value.is_complex() or not (value.is_floating_point() or value.dtype == torch.int64):
+            raise TypeError(
+                f"The {name!r} parameter of {where} must be a non-negative float or real tensor. "
+                f"Got a tensor of dtype {value.dtype} instead."
+            )
+        try:
+            fits = torch.broadcast_shapes(value.shape, state_shape) == state_shape
+        except RuntimeError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"The {name!r} parameter of {where} must be a float or a tensor broadcastable to "
+                f"the state's shape {tuple(state_shape)}. Got a tensor of shape "
+                f"{tuple(value.shape)} instead."
+            )
         bad = bool((value < 0).any()) or not bool(torch.isfinite(value).all())
     elif isinstance(value, int | float) and not isinstance(value, bool):
         bad = not (value >= 0 and math.isfinite(value))
@@ -141,8 +168,28 @@ def _check_tol(value, name: str, where: str):
             f"Got {type(value).__name__} instead."
         )
     if bad:
-        raise ValueError(f"The {name!r} parameter of {where} must be >= 0. Got {value} instead.")
+        raise ValueError(
+            f"The {name!r} parameter of {where} must be finite and >= 0. Got {value} instead."
+        )
     return value
+
+
+def _tol_min(value) -> float:
+    return float(value.min()) if isinstance(value, torch.Tensor) else float(value)
+
+
+def _check_error_test(rtol, atol, shape, where: str) -> None:
+    """An error test ``atol + rtol * |y|`` that can be 0 is refused: no step could pass it."""
+    both_zero = (torch.as_tensor(rtol, dtype=torch.float64) == 0) & (
+        torch.as_tensor(atol, dtype=torch.float64) == 0
+    )
+    if bool(both_zero.broadcast_to(shape).any() if both_zero.dim() else both_zero):
+        raise ValueError(
+            f"The 'rtol' and 'atol' parameters of {where} must not both be 0 (for any component) "
+            "with an adaptive method: the error test atol + rtol * |y| would accept no step. "
+            f"Got rtol={rtol} and atol={atol} instead; use e.g. atol=1e-12 for a purely "
+            "relative test."
+        )
 
 
 def _mixed_norm(slices):
@@ -150,6 +197,146 @@ def _mixed_norm(slices):
         return torch.stack([rms_norm(x[a:b]) for a, b in slices]).max()
 
     return norm
+
+
+# Low-precision states are integrated in a wider dtype: float16 cannot hold a useful error
+# test (its epsilon is 1e-3) and the step-size control would stall on rounding.
+_WORK_DTYPE = {
+    torch.float16: torch.float32,
+    torch.bfloat16: torch.float32,
+    torch.complex32: torch.complex64,
+}
+
+
+def _describe(value) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"a tensor of shape {tuple(value.shape)}"
+    if isinstance(value, tuple | list):
+        return f"a {type(value).__name__} of {len(value)}"
+    return type(value).__name__
+
+
+def _non_finite_where(y0, shapes) -> str:
+    """Where the first non-finite entry of the user's initial state is."""
+    parts = list(y0) if shapes is not None else [y0]
+    total = sum(int((~torch.isfinite(p.detach())).sum()) for p in parts)
+    for k, p in enumerate(parts):
+        bad = (~torch.isfinite(p.detach())).nonzero()
+        if bad.numel():
+            index = tuple(int(i) for i in bad[0])
+            part = f"component {k}, " if shapes is not None else ""
+            size = sum(q.numel() for q in parts)
+            return f"{total} of {size} entries; the first at {part}index {index}"
+    return "no entry"  # not reached: the caller saw a non-finite entry
+
+
+class _Rhs:
+    """The user's ``func`` in internal coordinates: flat state, increasing time ``s``.
+
+    ``func(t, y)`` is called with the user's time ``t = -s`` (decreasing time) and state
+    structure; its output is flattened and negated to match. The first output is checked
+    (a tensor, or tuple of tensors, of the state's shapes, on its device, of a floating
+    dtype), so a broadcast or a dtype slip is an error naming ``func`` instead of another
+    ODE being solved; a floating dtype other than the state's is cast, as torchdiffeq does.
+    """
+
+    def __init__(self, func, *, shapes, reverse, work_dtype, user_dtype, where, name="func"):
+        self.func = func
+        self.shapes = shapes
+        self.reverse = reverse
+        self.work_dtype = work_dtype
+        self.user_dtype = user_dtype  # set when the state is integrated in a wider dtype
+        self.where = where
+        self.name = name
+        self.checked = False
+        self.cast = None
+
+    def unflat(self, y):
+        if self.shapes is None:
+            return y
+        out, start = [], 0
+        for shape in self.shapes:
+            n = math.prod(shape)
+            out.append(y[start : start + n].view(shape))
+            start += n
+        return tuple(out)
+
+    def __call__(self, s: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        yy = y if self.user_dtype is None else y.to(self.user_dtype)
+        out = self.func(-s if self.reverse else s, self.unflat(yy))
+        if self.shapes is not None:
+            if not self.checked:
+                self._check(out, yy)
+            out = _flatten(out)
+        elif not self.checked:
+            self._check(out, yy)
+        if not self.checked:
+            self.checked = True
+            if out.dtype != self.work_dtype:
+                self.cast = self.work_dtype
+        if self.cast is not None:
+            out = out.to(self.cast)
+        return -out if self.reverse else out
+
+    def _fail(self, error, expected: str, got: str):
+        return error(
+            f"The {self.name!r} parameter of {self.where} must return {expected}. "
+            f"Got {got} instead."
+        )
+
+    def _check(self, out, y) -> None:
+        if self.shapes is not None:
+            n = len(self.shapes)
+            if not isinstance(out, tuple | list) or len(out) != n:
+                raise self._fail(TypeError, f"a tuple of {n} tensors, like y0", _describe(out))
+            parts, shapes = list(out), self.shapes
+        else:
+            if not isinstance(out, torch.Tensor):
+                raise self._fail(TypeError, "a tensor shaped like y", _describe(out))
+            parts, shapes = [out], [y.shape]
+        for part, shape in zip(parts, shapes, strict=True):
+            label = "tensors" if self.shapes is not None else "a tensor"
+            if not isinstance(part, torch.Tensor):
+                raise self._fail(TypeError, f"{label} shaped like y", _describe(part))
+            if part.shape != shape:
+                raise self._fail(
+                    ValueError,
+                    f"{label} of the state's shape {tuple(shape)} (it is not broadcast)",
+                    f"shape {tuple(part.shape)}",
+                )
+            if part.device != y.device:
+                raise self._fail(
+                    ValueError, f"{label} on the state's device {y.device}", f"device {part.device}"
+                )
+            if not (part.is_floating_point() or part.is_complex()):
+                raise self._fail(TypeError, f"{label} of a floating dtype", f"dtype {part.dtype}")
+            if part.is_complex() and not self.work_dtype.is_complex:
+                raise self._fail(
+                    TypeError, f"{label} of a real dtype for a real state", f"dtype {part.dtype}"
+                )
+
+
+class _Norm:
+    """The error norm, with its first result checked to be a finite-or-not scalar."""
+
+    def __init__(self, norm, unflat, where):
+        self.norm, self.unflat, self.where = norm, unflat, where
+        self.checked = False
+
+    def __call__(self, x):
+        out = self.norm(self.unflat(x))
+        if not self.checked:
+            if isinstance(out, torch.Tensor):
+                ok = out.numel() == 1 and not out.is_complex()
+            else:
+                ok = isinstance(out, int | float) and not isinstance(out, bool)
+            if not ok:
+                raise ValueError(
+                    f"The 'norm' option of {self.where} must return a real scalar (a tensor "
+                    f"with one element). Got {_describe(out)} instead."
+                )
+            self.checked = True
+        return out
 
 
 def prepare(func, y0, t, *, rtol, atol, method, options, event_fn=None, where="odeint"):
@@ -167,8 +354,6 @@ def prepare(func, y0, t, *, rtol, atol, method, options, event_fn=None, where="o
     kind = method_kind(method)
     opts = parse_options(kind, options, method, where)
     warn_unsupported_callbacks(kind, method, func)
-    rtol = _check_tol(rtol, "rtol", where)
-    atol = _check_tol(atol, "atol", where)
 
     shapes = None
     if isinstance(y0, tuple | list):
@@ -176,6 +361,10 @@ def prepare(func, y0, t, *, rtol, atol, method, options, event_fn=None, where="o
         y0_flat = _flatten(y0)
     else:
         y0_flat = y0
+    rtol = _check_tol(rtol, "rtol", where, y0_flat.shape)
+    atol = _check_tol(atol, "atol", where, y0_flat.shape)
+    if kind == "adaptive":
+        _check_error_test(rtol, atol, y0_flat.shape, where)
     if t.device != y0_flat.device:
         t = t.to(y0_flat.device)
 
@@ -189,6 +378,13 @@ def prepare(func, y0, t, *, rtol, atol, method, options, event_fn=None, where="o
             f"The 't' parameter of {where} must be strictly increasing or strictly "
             f"decreasing. Got {t} instead."
         )
+    if not bool(torch.isfinite(y0_flat.detach()).all()):
+        raise NonFiniteStateError(
+            f"The initial state y0 holds NaN or inf ({_non_finite_where(y0, shapes)})",
+            t=tv[0],
+            step=None,
+            hint="Check what produces y0 (e.g. a NaN in the data fed to an encoder).",
+        )
     t_int = -t if reverse else t
     t_out = [-x for x in tv] if reverse else tv
     if event_fn is not None:
@@ -197,29 +393,26 @@ def prepare(func, y0, t, *, rtol, atol, method, options, event_fn=None, where="o
 
     time_dtype = t.dtype
     device = y0_flat.device
-
-    def unflat(y):
-        if shapes is None:
-            return y
-        out, start = [], 0
-        for shape in shapes:
-            n = math.prod(shape)
-            out.append(y[start : start + n].view(shape))
-            start += n
-        return tuple(out)
-
-    def tensor_func(s: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        out = func(-s if reverse else s, unflat(y))
-        if shapes is not None:
-            out = _flatten(out)
-        return -out if reverse else out
+    user_dtype = y0_flat.dtype
+    work_dtype = _WORK_DTYPE.get(user_dtype, user_dtype)
+    if work_dtype != user_dtype:
+        y0_flat = y0_flat.to(work_dtype)
+    tensor_func = _Rhs(
+        func,
+        shapes=shapes,
+        reverse=reverse,
+        work_dtype=work_dtype,
+        user_dtype=None if work_dtype == user_dtype else user_dtype,
+        where=where,
+    )
+    unflat = tensor_func.unflat
 
     def f_int(s: float, y: torch.Tensor) -> torch.Tensor:
         return tensor_func(torch.tensor(s, dtype=time_dtype, device=device), y)
 
     user_norm = opts.get("norm")
     if user_norm is not None:
-        norm = lambda x: user_norm(unflat(x))  # noqa: E731
+        norm = _Norm(user_norm, unflat, where)
     elif shapes is not None and len(shapes) > 1:
         bounds = [0]
         for shape in shapes:
@@ -266,6 +459,7 @@ def prepare(func, y0, t, *, rtol, atol, method, options, event_fn=None, where="o
         event=event,
         tensor_func=tensor_func,
         extras={"user_y0": y0, "user_t": t},
+        user_dtype=None if work_dtype == user_dtype else user_dtype,
     )
 
 
@@ -280,6 +474,7 @@ class AdaptiveSchedule:
         self.jumps = set(jump_t or ())
         self.barriers = sorted({*(step_t or ()), *self.jumps, t_stop})
         self.h = math.nan
+        self.ratio = 0.0
 
     def start(self, t, y, f0, stepper) -> None:
         self.barriers = [b for b in self.barriers if b > t]
@@ -298,9 +493,18 @@ class AdaptiveSchedule:
         return t1, False
 
     def judge(self, st: Step) -> bool:
-        ratio = self.controller.error_ratio(st.err, st.y0, st.y1)
-        accepted, self.h = self.controller.propose(st.h, ratio)
+        self.ratio = self.controller.error_ratio(st.err, st.y0, st.y1)
+        accepted, self.h = self.controller.propose(st.h, self.ratio)
         return accepted
+
+
+def _scale_floor(prob: Problem) -> float:
+    """The smallest error scale: > 0 only where ``atol`` has zeros (a purely relative test
+    meets y = 0), so that ``0 / 0`` never enters the error ratio."""
+    if _tol_min(prob.atol) > 0:
+        return 0.0
+    y = prob.y0
+    return torch.finfo(y.real.dtype if y.is_complex() else y.dtype).tiny
 
 
 def make_stepper(prob: Problem):
@@ -343,6 +547,7 @@ def make_stepper(prob: Problem):
             dfactor=opts["dfactor"],
             min_step=opts["min_step"],
             max_step=opts["max_step"],
+            floor=_scale_floor(prob),
         )
         t_stop = prob.t_out[-1] if prob.event is None else math.inf
         schedule = AdaptiveSchedule(
@@ -371,6 +576,15 @@ def make_stepper(prob: Problem):
                 prob.reverse,
             )
             schedule = GridSchedule(grid, prob.t_out[0], opts["step_size"], prob.t_out[-1])
+            if schedule.n_steps > opts["max_num_steps"]:
+                raise MaxStepsExceededError(
+                    f"The grid has {schedule.n_steps} steps from t={prob.user_time(prob.t_out[0])}"
+                    f" to t={prob.user_time(prob.t_out[-1])}, more than max_num_steps="
+                    f"{opts['max_num_steps']}",
+                    t=prob.user_time(prob.t_out[0]),
+                    step=0,
+                    hint="Try a larger 'step_size' (or raise options['max_num_steps']).",
+                )
     return stepper, schedule
 
 
@@ -406,19 +620,25 @@ def integrate(
     schedule=None,
     record: bool = False,
     recorder=None,
+    check_steps: bool = False,
 ) -> Outcome:
     """Run the stepping loop from ``prob.t_out[0]`` over all output times (or to an event).
 
     ``record=True`` keeps every accepted :class:`Step` (with its stages, for dense output);
     a ``recorder`` gets ``recorder.add(step, n_outputs)`` for each accepted step instead
-    and keeps what it needs.
+    and keeps what it needs. ``check_steps=True`` checks every accepted state for NaN / inf
+    (one host synchronisation per step): the fixed-grid methods replay a failed solve so.
+
+    Every run ends: ``max_num_steps`` bounds the attempted steps (accepted and rejected), a
+    step that cannot advance the time raises, and a non-finite ``func`` value ends in a
+    named error.
     """
     if stepper is None:
         stepper, schedule = make_stepper(prob)
     opts = prob.options
-    max_num_steps = opts.get("max_num_steps", 2**62)
+    max_num_steps = opts["max_num_steps"]
     t_out, n_out, event = prob.t_out, len(prob.t_out), prob.event
-    callbacks = _callbacks(prob)
+    callbacks = None if check_steps else _callbacks(prob)
     outs = [y0.unsqueeze(0)]
     per_step: list[int] = [] if record else None
     steps: list[Step] = [] if record else None
@@ -427,17 +647,39 @@ def integrate(
     n_acc = n_rej = 0
     g0 = event.value(t, y) if event is not None else None
     event_t = None
-    while event is not None or idx < n_out:
+    if event is not None and event.at_zero(g0):  # torchdiffeq: an event at t0 is the event
+        event_t = t
+        outs.append(y0.unsqueeze(0))
+    while event_t is None and (event is not None or idx < n_out):
         if f0 is None:
             f0_t = stepper.nudge(t, math.inf) if (after_jump or stepper.perturb) else t
             f0 = stepper.eval(f0_t, y)
         if not started:
+            _check_start(prob, f0, t)
             schedule.start(t, y, f0, stepper)
+            _check_first_step(prob, schedule.h, t)
             started = True
         proposal = schedule.propose(t)
         if proposal is None:
             break
+        where = dict(t=prob.user_time(t), step=n_acc)
+        if n_acc + n_rej >= max_num_steps:
+            raise MaxStepsExceededError(
+                f"max_num_steps={max_num_steps} reached ({n_acc} accepted and {n_rej} "
+                "rejected steps)",
+                **where,
+            )
         t1, end_jump = proposal
+        if not t1 > t:  # a step the time cannot resolve (or a NaN step size)
+            raise StepSizeUnderflowError(
+                f"The step size fell to {t1 - t:.3g}, below what t can resolve", **where
+            )
+        if t1 == math.inf:
+            raise NonFiniteStateError(
+                "The time became infinite",
+                **where,
+                hint="The event function never crossed zero: check event_fn and its sign.",
+            )
         h = t1 - t
         if callbacks:
             callbacks.step(t, y, h)
@@ -447,8 +689,9 @@ def integrate(
             n_rej += 1
             if callbacks:
                 callbacks.reject(t, y, h)
+            if not math.isfinite(schedule.ratio):
+                _explain_non_finite_ratio(prob, st, schedule.ratio, where)
             if schedule.h < 8 * math.ulp(max(abs(t), 1.0)):
-                where = dict(t=prob.user_time(t), step=n_acc)
                 if not bool(torch.isfinite(st.y1).all()):
                     raise NonFiniteStateError("The ODE state became non-finite", **where)
                 raise StepSizeUnderflowError(
@@ -458,9 +701,11 @@ def integrate(
         n_acc += 1
         if callbacks:
             callbacks.accept(t, y, h)
-        if n_acc > max_num_steps:
-            raise MaxStepsExceededError(
-                f"max_num_steps={max_num_steps} reached", t=prob.user_time(t), step=n_acc - 1
+        if check_steps and not bool(torch.isfinite(st.y1).all()):
+            raise NonFiniteStateError(
+                f"The ODE state became non-finite in the step from t={prob.user_time(t):.17g} "
+                f"to t={prob.user_time(t1):.17g}",
+                **where,
             )
         if event is not None:
             g1 = event.value(t1, st.y1)
@@ -493,11 +738,8 @@ def integrate(
         f0_t = t
     ys = torch.cat(outs) if len(outs) > 1 else outs[0]
     if not schedule.adaptive and not bool(torch.isfinite(ys).all()):
-        bad = int((~torch.isfinite(ys.reshape(ys.shape[0], -1))).any(dim=1).nonzero()[0])
-        t_bad = t_out[bad] if event is None else t
-        raise NonFiniteStateError(
-            "The ODE state became non-finite", t=prob.user_time(t_bad), step=n_acc
-        )
+        t_bad = t if event is not None else None
+        _raise_fixed_grid_non_finite(prob, y0, ys, t_bad, n_acc, replay=not check_steps)
     return Outcome(
         ys=ys,
         event_t=event_t,
@@ -506,6 +748,64 @@ def integrate(
         n_accepted=n_acc,
         n_rejected=n_rej,
         nfe=stepper.nfe,
+    )
+
+
+def _check_start(prob: Problem, f0: torch.Tensor, t: float) -> None:
+    """``f(t0, y0)`` must be finite: the step-size heuristic and every step use it."""
+    if not bool(torch.isfinite(f0).all()):
+        raise NonFiniteStateError(
+            "func(t0, y0) is NaN or inf",
+            t=prob.user_time(t),
+            step=0,
+            hint="Check func at the initial state (a division by zero, a log of 0, ...).",
+        )
+
+
+def _check_first_step(prob: Problem, h: float, t: float) -> None:
+    """The initial step from finite ``y0`` and ``f0`` is NaN only through the error norm."""
+    if math.isnan(h):
+        raise NonFiniteStateError(
+            "The initial step size is nan (the error norm of the finite y0 and f0 is not finite)",
+            t=prob.user_time(t),
+            step=0,
+            hint="Check the 'norm' option: it must return a finite, non-negative scalar.",
+        )
+
+
+def _explain_non_finite_ratio(prob: Problem, st: Step, ratio: float, where: dict) -> None:
+    """A NaN / inf error ratio of a finite step can only come from the norm: say so."""
+    with torch.no_grad():
+        finite = all(bool(torch.isfinite(x).all()) for x in (st.y1, st.err) if x is not None)
+    if finite and math.isnan(ratio):
+        raise NonFiniteStateError(
+            f"The error norm is {ratio} for a finite error estimate",
+            **where,
+            hint="Check the 'norm' option: it must return a finite, non-negative scalar.",
+        )
+
+
+def _raise_fixed_grid_non_finite(prob, y0, ys, t_event, n_acc, replay: bool) -> None:
+    """Name the step where a fixed-grid solve became non-finite.
+
+    The loop does not synchronise per step to look; a failed solve is replayed once,
+    without autograd or callbacks, checking every step (fixed grids are deterministic).
+    Should the replay not see it (a NaN only in an interpolated output), the first
+    non-finite output time is named.
+    """
+    if replay:
+        with torch.no_grad():
+            try:
+                integrate(prob, y0.detach(), check_steps=True)
+            except NonFiniteStateError:
+                raise
+            except ODESolverError:
+                pass
+    rows = (~torch.isfinite(ys.reshape(ys.shape[0], -1))).any(dim=1)
+    bad = int(rows.nonzero()[0])
+    t_bad = prob.t_out[bad] if t_event is None else t_event
+    raise NonFiniteStateError(
+        "The ODE state became non-finite", t=prob.user_time(t_bad), step=n_acc
     )
 
 
@@ -653,7 +953,7 @@ def run(prob: Problem, *, record: bool = False) -> Outcome:
 
 def finish_output(prob: Problem, out: Outcome):
     """The user-facing return value of odeint (tuple unflattening, event time)."""
-    sol = prob.unflatten(out.ys)
+    sol = prob.to_user(out.ys)
     if prob.event is None:
         return sol
     te = prob.user_time(out.event_t)
