@@ -19,17 +19,15 @@ ODESolverError     Base class of StepSizeUnderflowError, MaxStepsExceededError,
                    NonFiniteStateError.
 """
 
-from ._adjoint import odeint_adjoint
-from ._checkpoint import odeint_checkpoint
-from ._dense import DenseSolution, odeint_dense
+from ._api import odeint, odeint_adjoint, odeint_checkpoint, odeint_dense, odeint_event
+from ._dense import DenseSolution
 from ._errors import (
     MaxStepsExceededError,
     NonFiniteStateError,
     ODESolverError,
     StepSizeUnderflowError,
 )
-from ._events import odeint_event
-from ._solve import available_methods, odeint
+from ._methods import available_methods
 from ._stats import SolverStats
 from ._tableaus import ButcherTableau, register_tableau
 

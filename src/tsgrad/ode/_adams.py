@@ -14,7 +14,8 @@ import numpy as np
 import torch
 
 from ._control import rms_norm
-from ._rk import RKStepper, Step
+from ._rk import RKStepper
+from ._step import Step
 from ._tableaus import get_tableau
 
 __all__ = ["AdamsStepper", "adams_weights"]
@@ -77,6 +78,20 @@ class AdamsStepper:
         self.nudge = self._rk.nudge
         self._interp = interp
         self.history: list[tuple[float, torch.Tensor]] = []
+
+    def fresh(self) -> AdamsStepper:
+        """A new stepper with an empty history (for a replay)."""
+        return AdamsStepper(
+            self.func,
+            implicit=self.implicit,
+            max_order=self.max_order,
+            max_iters=self.max_iters,
+            rtol=self.rtol,
+            atol=self.atol,
+            interp=self._interp,
+            perturb=self.perturb,
+            nudge=self.nudge,
+        )
 
     @property
     def nfe(self) -> int:

@@ -10,19 +10,20 @@ import numpy as np
 import torch
 from scipy.integrate import solve_ivp
 
+from ._errors import (
+    MaxStepsExceededError,
+    NonFiniteStateError,
+    ODESolverError,
+    StepSizeUnderflowError,
+)
+from ._loop import Outcome
+from ._problem import Problem
+
 __all__ = ["solve_scipy"]
 
 
-def solve_scipy(prob):
-    """Solve ``prob`` (a :class:`~tsgrad.ode._solve.Problem`) with solve_ivp."""
-    from ._errors import (
-        MaxStepsExceededError,
-        NonFiniteStateError,
-        ODESolverError,
-        StepSizeUnderflowError,
-    )
-    from ._solve import Outcome
-
+def solve_scipy(prob: Problem) -> Outcome:
+    """Solve ``prob`` with ``solve_ivp`` (float64 NumPy, no autograd)."""
     opts = prob.options
     y0 = prob.y0.detach()
     shape, dtype, device = y0.shape, y0.dtype, y0.device
@@ -33,7 +34,7 @@ def solve_scipy(prob):
     np_dtype = np.complex128 if y0.is_complex() else np.float64
     work_dtype = torch.complex128 if y0.is_complex() else torch.float64
 
-    max_nfe = opts["max_num_steps"]
+    max_nfe = opts.max_num_steps
 
     last_s = [t_out[0]]
 
@@ -64,16 +65,16 @@ def solve_scipy(prob):
         return x.detach().cpu().double().reshape(-1).numpy() if isinstance(x, torch.Tensor) else x
 
     kwargs = {}
-    if opts["min_step"] > 0:
-        if opts["solver"] != "LSODA":
+    if opts.min_step > 0:
+        if opts.solver != "LSODA":
             raise ValueError(
                 f"The 'min_step' option of odeint with method='scipy_solver' is used by "
                 f"solver='LSODA' only (solve_ivp ignores it otherwise). Got "
-                f"min_step={opts['min_step']!r} with solver={opts['solver']!r}."
+                f"min_step={opts.min_step!r} with solver={opts.solver!r}."
             )
-        kwargs["min_step"] = opts["min_step"]
-    if opts["first_step"] is not None:
-        kwargs["first_step"] = opts["first_step"]
+        kwargs["min_step"] = opts.min_step
+    if opts.first_step is not None:
+        kwargs["first_step"] = opts.first_step
     y_start = y0.to("cpu", work_dtype).reshape(-1).numpy().astype(np_dtype)
     span = (t_out[0], t_out[-1])
     if prob.event is not None:
@@ -91,11 +92,11 @@ def solve_scipy(prob):
         rhs,
         span,
         y_start,
-        method=opts["solver"],
+        method=opts.solver,
         t_eval=None if prob.event else t_out,
         rtol=tol(prob.rtol),
         atol=tol(prob.atol),
-        max_step=opts["max_step"],
+        max_step=opts.max_step,
         **kwargs,
     )
     if not sol.success:
