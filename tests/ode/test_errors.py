@@ -108,8 +108,8 @@ def test_gradient_parameters_are_checked_alike(solve):
 def test_event_and_dense_argument_errors():
     with pytest.raises(ValueError, match="'step_size' option"):
         odeint(decay, Y0, T, method="rk4", event_fn=lambda t, y: y.sum() - 1.0)
-    with pytest.raises(ValueError, match="one-element tensor"):
-        odeint(decay, Y0, T, event_fn=lambda t, y: y - 0.5)
+    with pytest.raises(ValueError, match="real tensor with at least one element"):
+        odeint(decay, Y0, T, event_fn=lambda t, y: None)
     with pytest.raises(ValueError, match="'t0' parameter of odeint_event"):
         odeint_event(decay, Y0, torch.tensor([0.0, 1.0]), event_fn=lambda t, y: y.sum())
     with pytest.raises(ValueError, match="must differ"):

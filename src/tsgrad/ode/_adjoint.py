@@ -29,6 +29,7 @@ import torch
 from ._control import rms_norm
 from ._dispatch import solve
 from ._errors import NonFiniteStateError
+from ._jacobian import BlockJacobian, FuncJacobian, Part
 from ._methods import check_method, method_kind
 from ._options import FAMILY_KEYS, Options, parse_options
 from ._problem import CALLBACK_NAMES, Callbacks, Problem
@@ -110,7 +111,7 @@ def adjoint_spec(
             )
         raw = dict(options)
     norm = raw.pop("norm", None)
-    adaptive = kind == "adaptive"
+    adaptive = kind in ("adaptive", "stiff")
     typed = parse_options(kind, raw, adj_method, where=f"{where} (adjoint_options)")
     exposed = dict(raw)
     if norm is not None and not adaptive:
@@ -175,6 +176,36 @@ class _Augmented:
         return torch.cat(parts)
 
 
+class _AugmentedJacobian:
+    """The Jacobian of the backward problem for the implicit methods' simplified Newton:
+    ``-J`` on ``y`` and ``J^T`` on ``a`` (in the backward time ``sigma = -s``), zero on the
+    quadratures ``a_t`` and ``a_theta``. The true Jacobian adds a block coupling ``a`` to
+    ``y`` (below the diagonal), so Newton with this one converges, a little slower.
+    ``J`` is the forward ``func``'s, per-sample blocks if the forward solve had them."""
+
+    def __init__(self, prob: Problem, aug: _Augmented):
+        device = prob.y0.device
+
+        def func(s: float, y):  # float64 time, like the augmented dynamics
+            return prob.rhs(torch.tensor(s, dtype=torch.float64, device=device), y)
+
+        self.forward = FuncJacobian(func, aug.y_shape, prob.batch_dim)
+        self.aug = aug
+        self.n = aug.n
+        self.total = 1 + 2 * aug.n + sum(aug.param_sizes)
+
+    @property
+    def njev(self) -> int:
+        return self.forward.njev
+
+    def __call__(self, sigma, z: torch.Tensor) -> BlockJacobian:
+        _, y, _, _ = self.aug.split(z)
+        j = self.forward.blocks(-sigma, y)
+        n, shape, bd = self.n, tuple(self.aug.y_shape), self.forward.batch_dim
+        parts = [Part(1, 1 + n, shape, bd, -j), Part(1 + n, 1 + 2 * n, shape, bd, j.mT)]
+        return BlockJacobian(parts, self.total)
+
+
 def _augmented_problem(prob: Problem, spec: AdjointSpec, aug: _Augmented) -> Problem:
     """The backward problem, built once per backward pass; its "user" time is the forward
     problem's internal time ``s``, integrated downwards (internal ``sigma = -s``)."""
@@ -218,6 +249,7 @@ def _augmented_problem(prob: Problem, spec: AdjointSpec, aug: _Augmented) -> Pro
         jump_t=flip(spec.options.jump_t),
         callbacks=callbacks if callbacks else None,
         grid_args=None,
+        jacobian=_AugmentedJacobian(prob, aug),
     )
 
 

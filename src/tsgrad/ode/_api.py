@@ -61,9 +61,9 @@ def odeint(func, y0, t, *, rtol=1e-7, atol=1e-9, method=None, options=None, even
         Method options with torchdiffeq's names (see ``docs/ode.md``); unknown keys raise
         ``ValueError``. ``{"stats": SolverStats()}`` collects solver statistics.
     event_fn : callable, optional
-        ``event_fn(t, y) -> scalar tensor``. Integrate from ``t[0]`` (in the direction of
-        ``t[1]``) until it changes sign; an optional attribute ``event_fn.direction`` (+1 / -1)
-        only accepts upward / downward crossings.
+        ``event_fn(t, y) -> tensor`` (one or more values). Integrate from ``t[0]`` (in the
+        direction of ``t[1]``) until one of its values changes sign; an optional attribute
+        ``event_fn.direction`` (+1 / -1) only accepts upward / downward crossings.
 
     Returns
     -------
@@ -190,18 +190,29 @@ def odeint_adjoint(
     return prob.to_user(adjoint_solve(prob, spec, params))
 
 
+def _event_solution(func, event_fn, event_t, solution):
+    """``(event_t, [y(t0), y(t_e)])`` with the last row and ``event_t`` rerouted through
+    the event condition (torchdiffeq's return value)."""
+    if isinstance(solution, tuple):
+        event_t, state = reroute_event_gradient(
+            func, event_fn, event_t, tuple(s[-1] for s in solution)
+        )
+        return event_t, tuple(torch.stack([s[0], e]) for s, e in zip(solution, state, strict=True))
+    event_t, state = reroute_event_gradient(func, event_fn, event_t, solution[-1])
+    return event_t, torch.stack([solution[0], state])
+
+
 def _adjoint_event(func, y0, t, event_fn, kwargs):
     """Event with the adjoint: locate the event without a graph, then solve to it."""
     forward = {k: kwargs[k] for k in ("rtol", "atol", "method", "options")}
     with torch.no_grad():
         event_t, _ = odeint(func, y0, t, event_fn=event_fn, **forward)
-    span = torch.stack([t[0], event_t.to(t.dtype)])
-    sol = odeint_adjoint(func, y0, span, **kwargs)
-    if isinstance(sol, tuple):
-        event_t, state = reroute_event_gradient(func, event_fn, event_t, tuple(s[-1] for s in sol))
-        return event_t, tuple(torch.stack([s[0], e]) for s, e in zip(sol, state, strict=True))
-    event_t, state = reroute_event_gradient(func, event_fn, event_t, sol[-1])
-    return event_t, torch.stack([sol[0], state])
+    if float(event_t) == float(t[0].detach()):  # the event is at t0: nothing to integrate
+        sol = tuple(torch.stack([x, x]) for x in y0) if isinstance(y0, tuple | list) else None
+        sol = torch.stack([y0, y0]) if sol is None else sol
+    else:
+        sol = odeint_adjoint(func, y0, torch.stack([t[0], event_t.to(t.dtype)]), **kwargs)
+    return _event_solution(func, event_fn, event_t, sol)
 
 
 def odeint_checkpoint(
@@ -266,8 +277,10 @@ def odeint_event(func, y0, t0, *, event_fn, reverse_time=False, odeint_interface
     t0 : tensor, 0-dim
         Initial time.
     event_fn : callable
-        ``event_fn(t, y) -> scalar tensor``; the event is its first zero crossing (set the
-        attribute ``event_fn.direction = +1`` or ``-1`` to keep only upward / downward ones).
+        ``event_fn(t, y) -> tensor``; the event is the first zero crossing of any of its
+        values (set the attribute ``event_fn.direction = +1`` or ``-1`` to keep only upward /
+        downward ones). A value that is 0 at ``t0`` (without a direction) is an event at
+        ``t0``, as in torchdiffeq.
     reverse_time : bool
         Integrate towards decreasing time.
     odeint_interface : callable
@@ -278,17 +291,19 @@ def odeint_event(func, y0, t0, *, event_fn, reverse_time=False, odeint_interface
     Returns
     -------
     event_t : tensor, 0-dim
-    state : tensor or tuple, the state at ``event_t``.
+    solution : tensor, shape (2, *S) (or tuple)
+        The states at ``t0`` and at ``event_t`` (torchdiffeq's convention): the state at the
+        event is ``solution[-1]``.
 
     Examples
     --------
     >>> import math, torch
     >>> from tsgrad.ode import odeint_event
     >>> y0 = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
-    >>> t_e, y_e = odeint_event(lambda t, y: -y, y0, torch.tensor(0.0, dtype=torch.float64),
+    >>> t_e, sol = odeint_event(lambda t, y: -y, y0, torch.tensor(0.0, dtype=torch.float64),
     ...                         event_fn=lambda t, y: y.sum() - 0.5)
-    >>> abs(t_e.item() - math.log(2)) < 1e-6
-    True
+    >>> abs(t_e.item() - math.log(2)) < 1e-6, sol.shape
+    (True, torch.Size([2, 1]))
     >>> t_e.backward()
     >>> round(y0.grad.item(), 6)  # d/dy0 log(2 y0) = 1 / y0
     1.0
@@ -304,10 +319,9 @@ def odeint_event(func, y0, t0, *, event_fn, reverse_time=False, odeint_interface
     t0 = t0.reshape(-1)
     t = torch.cat([t0, t0.detach() + (-1.0 if reverse_time else 1.0)])
     event_t, solution = odeint_interface(func, y0, t, event_fn=event_fn, **kwargs)
-    state = tuple(s[-1] for s in solution) if isinstance(solution, tuple) else solution[-1]
     if odeint_interface is odeint_adjoint:  # already rerouted
-        return event_t, state
-    return reroute_event_gradient(func, event_fn, event_t, state)
+        return event_t, solution
+    return _event_solution(func, event_fn, event_t, solution)
 
 
 def odeint_dense(

@@ -81,6 +81,19 @@ class StepSizeController:
             ratio = rms_per_sample(err / self.scale(y0.detach(), y1.detach()))
             return ratio.to(torch.float64)
 
+    def judge(self, st) -> tuple[bool, float, float]:
+        """``(accepted, next_h, error_ratio)`` of an attempted joint step."""
+        ratio = self.error_ratio(st.err, st.y0, st.y1)
+        accepted, h = self.propose(st.h, ratio)
+        return accepted, h, ratio
+
+    def judge_many(self, st, h: torch.Tensor):
+        """``(accepted, next_h, error_ratio)`` per sample, tensors (B,); ``h`` the steps
+        taken (float64)."""
+        ratio = self.error_ratios(st.err, st.y0, st.y1)
+        accepted, h_new = self.propose_many(h, ratio)
+        return accepted, h_new, ratio
+
     def clamp(self, h: float) -> float:
         return min(max(h, self.min_step), self.max_step)
 

@@ -27,8 +27,9 @@ class _ImplicitEventGradient(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, func, event_fn, is_tuple, event_t, *state):
+    def forward(ctx, func, event_fn, component, is_tuple, event_t, *state):
         ctx.func, ctx.event_fn, ctx.is_tuple = func, event_fn, is_tuple
+        ctx.component = component
         ctx.save_for_backward(event_t, *state)
         return (event_t.clone(), *(s.clone() for s in state))
 
@@ -38,7 +39,7 @@ class _ImplicitEventGradient(torch.autograd.Function):
         with torch.enable_grad():
             te = event_t.detach().requires_grad_(True)
             ys = [s.detach().requires_grad_(True) for s in state]
-            g = ctx.event_fn(te, _pack(ys, ctx.is_tuple))
+            g = ctx.event_fn(te, _pack(ys, ctx.is_tuple)).reshape(-1)[ctx.component]
             dg = torch.autograd.grad(g, [te, *ys], allow_unused=True)
         with torch.no_grad():
             f = ctx.func(te.detach(), _pack([y.detach() for y in ys], ctx.is_tuple))
@@ -56,12 +57,19 @@ class _ImplicitEventGradient(torch.autograd.Function):
             total_gt = gt + sum((gy * fi).sum() for gy, fi in zip(gs, fs, strict=True))
             coef = -total_gt / total_dg
             grads = [gy + coef * d for gy, d in zip(gs, dg_dy, strict=True)]
-        return (None, None, None, None, *grads)
+        return (None, None, None, None, None, *grads)
 
 
 def reroute_event_gradient(func, event_fn, event_t, state):
-    """Make ``(event_t, state)`` differentiable through the event condition."""
+    """Make ``(event_t, state)`` differentiable through the event condition.
+
+    With a multi-output ``event_fn`` the condition is that of the component that fired: the
+    one closest to zero at the event.
+    """
     is_tuple = isinstance(state, tuple)
     parts = list(state) if is_tuple else [state]
-    out = _ImplicitEventGradient.apply(func, event_fn, is_tuple, event_t, *parts)
+    with torch.no_grad():
+        g = event_fn(event_t, _pack([p.detach() for p in parts], is_tuple)).reshape(-1)
+    component = int(g.abs().argmin())
+    out = _ImplicitEventGradient.apply(func, event_fn, component, is_tuple, event_t, *parts)
     return out[0], _pack(out[1:], is_tuple)

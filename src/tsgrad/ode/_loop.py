@@ -44,6 +44,8 @@ class Outcome:
     n_accepted: int = 0
     n_rejected: int = 0
     nfe: int = 0
+    njev: int = 0
+    nlu: int = 0
     per_sample_accepted: list[int] | None = None
     per_sample_rejected: list[int] | None = None
 
@@ -79,7 +81,7 @@ def integrate(
         fixed-grid methods replay a failed solve so, to name the step.
     """
     if prob.batch_dim is not None:
-        clock = PerSampleClock(prob, y0, stepper)
+        clock = PerSampleClock(prob, y0, stepper, schedule)
     else:
         clock = JointClock(prob, y0, stepper, schedule, record, recorder, check_steps)
     budget = prob.options.max_num_steps
@@ -239,8 +241,9 @@ class JointClock:
             )
         if self.event is not None:
             g1 = self.event.value(t1, st.y1)
-            if self.event.crossed(self.g0, g1):
-                theta = self.event.locate(self.stepper, st, self.g0, g1)
+            crossing = self.event.crossed(self.g0, g1)
+            if crossing:
+                theta = self.event.locate(self.stepper, st, self.g0, g1, crossing)
                 self.event_t = t + theta * st.h
                 y_event = st.y1 if theta == 1.0 else self.stepper.interp(st, [theta])[0]
                 self.outs.append(y_event.unsqueeze(0))
@@ -272,6 +275,8 @@ class JointClock:
             n_accepted=self.n_acc,
             n_rejected=self.n_rej,
             nfe=self.stepper.nfe,
+            njev=getattr(self.stepper, "njev", 0),
+            nlu=getattr(self.stepper, "nlu", 0),
         )
 
     # -- helpers --
@@ -329,30 +334,13 @@ class PerSampleClock:
     ``(n_out, B, ...)`` as each sample passes them, one batched interpolation per step.
     """
 
-    def __init__(self, prob: Problem, y0: torch.Tensor, stepper):
-        self.prob, self.stepper = prob, stepper
+    def __init__(self, prob: Problem, y0: torch.Tensor, stepper, controller):
+        self.prob, self.stepper, self.controller = prob, stepper, controller
         d = self.d = prob.batch_dim
-        opts = prob.options
         y = y0.movedim(d, 0)
         self.batch, self.dev = y.shape[0], y.device
         self.y = y
         self.bshape = (self.batch,) + (1,) * (y.dim() - 1)
-
-        def moved(tol):
-            return tol.movedim(d, 0) if isinstance(tol, torch.Tensor) and tol.dim() > 0 else tol
-
-        self.controller = StepSizeController(
-            rtol=moved(prob.rtol),
-            atol=moved(prob.atol),
-            norm=rms_norm,
-            error_order=stepper.error_order,
-            safety=opts.safety,
-            ifactor=opts.ifactor,
-            dfactor=opts.dfactor,
-            min_step=opts.min_step,
-            max_step=opts.max_step,
-            floor=prob.scale_floor,
-        )
         self.t_out = torch.tensor(prob.t_out, dtype=torch.float64, device=self.dev)
         self.t_end = prob.t_out[-1]
         n_out = len(prob.t_out)
@@ -362,9 +350,13 @@ class PerSampleClock:
         self.h = None
         self.k0 = None
         self.n_acc = torch.zeros(self.batch, dtype=torch.long, device=self.dev)
-        self.n_rej = torch.zeros_like(self.n_acc)
-        self.status = [1.0, math.inf, 0.0, 0.0, 0.0]  # active, min h, max acc, max att, bad
-        self.active = self.t1 = self.h_eff = self.accept = self.bad = None
+        self.n_att = torch.zeros_like(self.n_acc)  # attempted steps (accepted and rejected)
+        # any sample running, its smallest step, most accepted, most attempted, t.min(),
+        # the outputs all samples have passed: read from the device once per step
+        self.status = [1.0, math.inf, 0.0, 0.0, prob.t_out[0], 1.0]
+        self.t_end_tensor = torch.tensor(self.t_end, dtype=torch.float64, device=self.dev)
+        self.inf = torch.tensor(math.inf, dtype=torch.float64, device=self.dev)
+        self.active = self.t1 = self.h_eff = self.accept = self.ratio = None
 
     @property
     def attempts(self) -> int:
@@ -374,7 +366,7 @@ class PerSampleClock:
         return "accepted and rejected steps of one sample"
 
     def where(self) -> dict:
-        return dict(t=self.prob.user_time(float(self.t.min())), step=int(self.status[2]))
+        return dict(t=self.prob.user_time(self.status[4]), step=int(self.status[2]))
 
     def start(self) -> None:
         prob, opts = self.prob, self.prob.options
@@ -401,15 +393,16 @@ class PerSampleClock:
         self.h = torch.full((self.batch,), h0, dtype=torch.float64, device=self.dev)
 
     def running(self) -> bool:
-        if not self.status[0]:
+        active, min_h, _, _, t_min = self.status[:5]
+        if not active:
             return False
-        if _underflows(self.status[1], float(self.t.min())):
-            if self.status[4]:
+        if _underflows(min_h, t_min):
+            if not bool(torch.isfinite(self.ratio[self.t < self.t_end]).all()):
                 raise NonFiniteStateError(
                     "The ODE state of a sample became non-finite", **self.where()
                 )
             raise StepSizeUnderflowError(
-                f"The step size of a sample fell to {self.status[1]:.3g}", **self.where()
+                f"The step size of a sample fell to {min_h:.3g}", **self.where()
             )
         return True
 
@@ -418,7 +411,7 @@ class PerSampleClock:
         self.active = active = t < t_end
         last = h >= t_end - t
         h_eff = torch.where(active, torch.where(last, t_end - t, h), torch.zeros_like(h))
-        self.t1 = torch.where(active & last, torch.full_like(t, t_end), t + h_eff)
+        self.t1 = torch.where(active & last, self.t_end_tensor, t + h_eff)
         self.h_eff = h_eff  # float64; the stepper gets it in the state's dtype
         hb = h_eff.to(self.y.real.dtype if self.y.is_complex() else self.y.dtype)
         st = self.stepper.step(
@@ -429,13 +422,11 @@ class PerSampleClock:
 
     def judge(self, st: Step) -> bool:
         """Per-sample decisions; always "commit" (the accepted samples advance)."""
-        ratio = self.controller.error_ratios(st.err, st.y0, st.y1)
-        accept, h_new = self.controller.propose_many(self.h_eff, ratio)
+        accept, h_new, self.ratio = self.controller.judge_many(st, self.h_eff)
         self.accept = accept & self.active
-        self.bad = self.active & ~torch.isfinite(ratio)
         self.h = torch.where(self.active, h_new, self.h)
         self.n_acc += self.accept
-        self.n_rej += self.active & ~self.accept
+        self.n_att += self.active
         return True
 
     def rejected(self, st: Step) -> None:  # every step is committed, sample by sample
@@ -451,20 +442,21 @@ class PerSampleClock:
         self.y = torch.where(acc, st.y1, y)
         f1 = st.f1 if st.f1 is not None else self.stepper.eval(t1.reshape(self.bshape), st.y1)
         self.k0 = torch.where(acc, f1, self.k0)
-        self.t = torch.where(accept, t1, t)
-        with torch.no_grad():
-            done_upto = int(torch.searchsorted(self.t_out, self.t.min(), right=True))
-            t_end = self.t_end
+        self.t = t = torch.where(accept, t1, t)
+        with torch.no_grad():  # one host synchronisation for all the bookkeeping
+            running = t < self.t_end
+            t_min = t.min()
             self.status = torch.stack(
                 [
-                    (self.t < t_end).any().to(torch.float64),
-                    torch.where(self.t < t_end, self.h, torch.full_like(self.h, math.inf)).min(),
+                    running.any().to(torch.float64),
+                    torch.where(running, self.h, self.inf).min(),
                     self.n_acc.max().to(torch.float64),
-                    (self.n_acc + self.n_rej).max().to(torch.float64),
-                    self.bad.any().to(torch.float64),
+                    self.n_att.max().to(torch.float64),
+                    t_min,
+                    torch.searchsorted(self.t_out, t_min, right=True).to(torch.float64),
                 ]
             ).tolist()
-        self.next_out = max(self.next_out, done_upto)
+        self.next_out = max(self.next_out, int(self.status[5]))
 
     def _write_outputs(self, st: Step, hi: int) -> None:
         """Outputs inside accepted steps: only those (output, sample) pairs, in one batch."""
@@ -488,8 +480,10 @@ class PerSampleClock:
         return Outcome(
             ys=self.buf.movedim(1, self.d + 1),
             nfe=self.stepper.nfe,
+            njev=getattr(self.stepper, "njev", 0),
+            nlu=getattr(self.stepper, "nlu", 0),
             n_accepted=int(self.n_acc.max()),
-            n_rejected=int(self.n_rej.max()),
+            n_rejected=int((self.n_att - self.n_acc).max()),
             per_sample_accepted=self.n_acc.tolist(),
-            per_sample_rejected=self.n_rej.tolist(),
+            per_sample_rejected=(self.n_att - self.n_acc).tolist(),
         )

@@ -6,25 +6,31 @@ and schedule the dispatcher builds for it.
 
 from __future__ import annotations
 
-from ._tableaus import TABLEAUS
+from ._tableaus import IMPLICIT_TABLEAUS, TABLEAUS
 
-__all__ = ["ADAMS", "available_methods", "check_method", "method_kind"]
+__all__ = ["ADAMS", "STIFF", "available_methods", "check_method", "method_kind"]
 
 # Adams methods: name -> whether the corrector is applied.
 ADAMS = {"explicit_adams": False, "implicit_adams": True, "fixed_adams": True}
+# Adaptive implicit methods for stiff problems: name -> the tableau they are built on.
+STIFF = {"radau": "radauIIA5"}
 
 
 def available_methods() -> list[str]:
     """Names accepted by ``odeint(method=...)``, including registered tableaus."""
-    return sorted([*TABLEAUS, *ADAMS, "scipy_solver"])
+    return sorted([*TABLEAUS, *IMPLICIT_TABLEAUS, *ADAMS, *STIFF, "scipy_solver"])
 
 
 def method_kind(method: str) -> str:
-    """The family of a method: "adaptive", "fixed", "adams" or "scipy"."""
+    """The family of a method: "adaptive", "fixed", "implicit", "stiff", "adams" or "scipy"."""
     if method == "scipy_solver":
         return "scipy"
+    if method in STIFF:
+        return "stiff"
     if method in ADAMS:
         return "adams"
+    if method in IMPLICIT_TABLEAUS:
+        return "implicit"
     return "adaptive" if TABLEAUS[method].adaptive else "fixed"
 
 

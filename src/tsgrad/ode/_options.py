@@ -33,7 +33,7 @@ class Options:
     """Every solver option with its default (torchdiffeq's names and defaults).
 
     ``step_t`` and ``jump_t`` are sorted tuples of (user) times; ``max_iters=None`` means
-    the method's own count (4 corrector iterations for the Adams methods, 10 Newton
+    the method's own count (4 corrector iterations for the Adams methods, 100 Newton
     iterations for the implicit Runge-Kutta methods).
     """
 
@@ -54,7 +54,7 @@ class Options:
     interp: str = "linear"
     perturb: bool = False
     max_iters: int | None = None
-    max_order: int = 4
+    max_order: int = 12
     solver: str = "LSODA"
     stats: SolverStats | None = None
 
@@ -79,6 +79,8 @@ FAMILY_KEYS: dict[str, frozenset[str]] = {
     "adaptive": frozenset(_ADAPTIVE),
     "fixed": frozenset(_FIXED),
     "adams": frozenset(_FIXED | {"max_iters", "max_order"}),
+    "implicit": frozenset(_FIXED | {"max_iters"}),
+    "stiff": frozenset(_ADAPTIVE),
     "scipy": frozenset({"solver", "first_step", "min_step", "max_step", "max_num_steps", "stats"}),
 }
 

@@ -141,6 +141,25 @@ def _check_tol(value, name: str, where: str, state_shape: torch.Size):
     return value
 
 
+def _tolerance(value, name: str, where: str, shapes, flat: torch.Tensor):
+    """A validated tolerance; for a tuple state, a tuple of per-component tolerances (each
+    a float or a tensor broadcastable to its component) becomes one flat tensor."""
+    if shapes is None or not isinstance(value, tuple | list):
+        return _check_tol(value, name, where, flat.shape)
+    if len(value) != len(shapes):
+        raise ValueError(
+            f"The {name!r} parameter of {where} must be a float, a tensor, or a tuple with one "
+            f"entry per component of y0 ({len(shapes)}). Got a tuple of {len(value)} instead."
+        )
+    real = flat.real.dtype if flat.is_complex() else flat.dtype
+    real = _WORK_DTYPE.get(real, real)
+    parts = []
+    for k, (v, shape) in enumerate(zip(value, shapes, strict=True)):
+        v = _check_tol(v, f"{name}[{k}]", where, shape)
+        parts.append(torch.as_tensor(v, dtype=real, device=flat.device).expand(shape).reshape(-1))
+    return torch.cat(parts)
+
+
 def _check_error_test(rtol, atol, shape, where: str) -> None:
     """An error test ``atol + rtol * |y|`` that can be 0 is refused: no step could pass it."""
     both_zero = (torch.as_tensor(rtol, dtype=torch.float64) == 0) & (
@@ -290,6 +309,8 @@ VALID_CALLBACKS = {
     "adaptive": frozenset(CALLBACK_NAMES),
     "fixed": frozenset({"callback_step"}),
     "adams": frozenset({"callback_step"}),
+    "implicit": frozenset({"callback_step"}),
+    "stiff": frozenset(CALLBACK_NAMES),
     "scipy": frozenset(),
 }
 
@@ -374,10 +395,14 @@ class Problem:
     grid_args: tuple | None = None  # (func, y0, t) as the user gave them: grid_constructor's
     user_dtype: torch.dtype | None = None  # set when a low-precision state is widened
     batch_dim: int | None = None  # per-sample step control along this dimension of y0
+    jacobian: Callable | None = None  # df/dy provider of the implicit methods (default: func's)
+
+    def __post_init__(self):
+        self._device = self.y0.device
 
     def func(self, s: float, y: torch.Tensor) -> torch.Tensor:
         """``rhs`` at a Python-float time."""
-        return self.rhs(torch.tensor(s, dtype=self.time_dtype, device=self.y0.device), y)
+        return self.rhs(torch.tensor(s, dtype=self.time_dtype, device=self._device), y)
 
     def nudge(self, s: float, toward: float) -> float:
         """The next time after ``s`` towards ``toward`` that the time dtype can represent."""
@@ -427,8 +452,11 @@ def _check_per_sample(
     problems = []
     if shapes is not None:
         problems.append("a tensor state (not a tuple)")
-    if tab is None or tab.dense is None or not tab.adaptive:
-        problems.append("an adaptive method with dense output (dopri5, tsit5, bosh3, dopri8)")
+    dense = method == "radau" or (tab is not None and tab.dense is not None and tab.adaptive)
+    if not dense:
+        problems.append(
+            "an adaptive method with dense output (dopri5, tsit5, bosh3, dopri8, radau)"
+        )
     if event_fn is not None:
         problems.append("no event_fn")
     if opts.step_t or opts.jump_t or opts.norm is not None:
@@ -466,10 +494,15 @@ def prepare(
         y0_flat = flatten(y0)
     else:
         y0_flat = y0
-    rtol = _check_tol(rtol, "rtol", where, y0_flat.shape)
-    atol = _check_tol(atol, "atol", where, y0_flat.shape)
-    if kind == "adaptive":
+    rtol = _tolerance(rtol, "rtol", where, shapes, y0_flat)
+    atol = _tolerance(atol, "atol", where, shapes, y0_flat)
+    if kind in ("adaptive", "stiff"):
         _check_error_test(rtol, atol, y0_flat.shape, where)
+    if kind in ("implicit", "stiff") and y0_flat.is_complex():
+        raise TypeError(
+            f"The 'y0' parameter of {where} must be real with the implicit method {method!r} "
+            f"(its Newton iterations use real Jacobians). Got dtype {y0_flat.dtype} instead."
+        )
     if t.device != y0_flat.device:
         t = t.to(y0_flat.device)
 
@@ -579,7 +612,7 @@ def require_joint_rk(prob: Problem, where: str) -> None:
             f"The 'batch_dim' option is not supported by {where}. Got "
             f"batch_dim={prob.options.batch_dim} instead; use odeint or odeint_adjoint."
         )
-    if prob.kind not in ("adaptive", "fixed"):
+    if prob.kind not in ("adaptive", "fixed", "implicit", "stiff"):
         raise ValueError(
             f"The 'method' parameter of {where} must be a Runge-Kutta method. "
             f"Got {prob.method!r} instead."

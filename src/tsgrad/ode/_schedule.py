@@ -48,8 +48,7 @@ class AdaptiveSchedule:
         return t1, False
 
     def judge(self, st: Step) -> bool:
-        self.ratio = self.controller.error_ratio(st.err, st.y0, st.y1)
-        accepted, self.h = self.controller.propose(st.h, self.ratio)
+        accepted, self.h, self.ratio = self.controller.judge(st)
         return accepted
 
 

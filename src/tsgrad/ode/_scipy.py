@@ -22,10 +22,11 @@ from ._problem import Problem
 __all__ = ["solve_scipy"]
 
 
-def solve_scipy(prob: Problem) -> Outcome:
-    """Solve ``prob`` with ``solve_ivp`` (float64 NumPy, no autograd)."""
+def solve_scipy(prob: Problem, y0: torch.Tensor | None = None) -> Outcome:
+    """Solve ``prob`` from ``y0`` (default ``prob.y0``) with ``solve_ivp`` (float64 NumPy,
+    no autograd)."""
     opts = prob.options
-    y0 = prob.y0.detach()
+    y0 = (prob.y0 if y0 is None else y0).detach()
     shape, dtype, device = y0.shape, y0.dtype, y0.device
     t_out = prob.t_out
     if len(t_out) == 1 and prob.event is None:
@@ -79,14 +80,20 @@ def solve_scipy(prob: Problem) -> Outcome:
     span = (t_out[0], t_out[-1])
     if prob.event is not None:
         locator = prob.event
+        g0 = locator.value(t_out[0], y0)
+        if locator.at_zero(g0):  # the event is at t0, as in the loop
+            return Outcome(ys=torch.stack([y0, y0]), event_t=t_out[0])
 
-        def event(s, y):
-            yy = torch.as_tensor(y, dtype=work_dtype).reshape(shape).to(dtype=dtype, device=device)
-            return locator.value(float(s), yy)
+        def component(k):
+            def event(s, y):
+                yy = torch.as_tensor(y, dtype=work_dtype).reshape(shape)
+                return locator.value(float(s), yy.to(dtype=dtype, device=device))[k]
 
-        event.terminal = True
-        event.direction = locator.direction
-        kwargs["events"] = event
+            event.terminal = True
+            event.direction = locator.direction
+            return event
+
+        kwargs["events"] = [component(k) for k in range(len(g0))]
         span = (t_out[0], np.inf)
     sol = solve_ivp(
         rhs,
@@ -107,13 +114,16 @@ def solve_scipy(prob: Problem) -> Outcome:
             step=None,
         )
     if prob.event is not None:
-        if not sol.t_events[0].size:
+        events = zip(sol.t_events, sol.y_events, strict=True)
+        hits = [(float(te[0]), ye[0]) for te, ye in events if te.size]
+        if not hits:
             raise ODESolverError(
                 "solve_ivp stopped before the event", t=prob.user_time(float(sol.t[-1])), step=None
             )
-        y_event = torch.as_tensor(sol.y_events[0][0]).to(device=device, dtype=dtype)
+        event_t, y_event = min(hits, key=lambda hit: hit[0])
+        y_event = torch.as_tensor(y_event).to(device=device, dtype=dtype)
         ys = torch.stack([y0, y_event.reshape(shape)])
-        return Outcome(ys=ys, event_t=float(sol.t_events[0][0]), nfe=nfe[0])
+        return Outcome(ys=ys, event_t=event_t, nfe=nfe[0])
     if not np.isfinite(sol.y).all():
         raise NonFiniteStateError(
             "solve_ivp returned a non-finite state", t=prob.user_time(float(sol.t[-1])), step=None
