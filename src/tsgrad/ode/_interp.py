@@ -61,13 +61,13 @@ def polynomial_weights(thetas, dense: torch.Tensor, h) -> torch.Tensor:
     return torch.cat([torch.ones(len(th), 1, dtype=torch.float64, device=th.device), stage_w], 1)
 
 
-def combine_rows(weights: torch.Tensor, vectors: list[torch.Tensor]) -> torch.Tensor:
-    """``out[n] = sum_m weights[n, m] * vectors[m][n]``: each row with its own vectors
-    (``vectors[m]`` of shape (n, ...)), shape (n, ...)."""
-    like = vectors[0]
-    stacked = torch.stack([v.reshape(len(v), -1) for v in vectors], dim=1)  # (n, m, d)
-    w = weights.to(device=like.device, dtype=stacked.dtype)
-    return (w[:, :, None] * stacked).sum(1).reshape(like.shape)
+def combine_rows(weights: torch.Tensor, vectors: torch.Tensor) -> torch.Tensor:
+    """``out[n] = sum_m weights[n, m] * vectors[n, m]``: each row with its own vectors,
+    ``vectors`` of shape (n, m, ...); the result has shape (n, ...)."""
+    n, m = vectors.shape[:2]
+    flat = vectors.reshape(n, m, -1)
+    w = weights.to(device=vectors.device, dtype=vectors.dtype)
+    return torch.bmm(w[:, None, :], flat)[:, 0].reshape((n, *vectors.shape[2:]))
 
 
 def combine(weights: torch.Tensor, vectors: list[torch.Tensor]) -> torch.Tensor:

@@ -403,7 +403,7 @@ class RadauStepper:
         p = self.k.p.to(x.device)
         w = torch.stack([x, x**2, x**3], dim=1) @ p.T
         w = torch.cat([torch.ones(len(x), 1, dtype=torch.float64, device=x.device), w], dim=1)
-        return combine_rows(w, [st.y0[rows], *(z[rows] for z in st.k)])
+        return combine_rows(w, torch.stack([st.y0, *st.k], dim=1)[rows])
 
 
 @dataclass

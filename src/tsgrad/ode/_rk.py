@@ -70,6 +70,7 @@ class RKStepper:
         self._dense = (
             None if tableau.dense is None else torch.tensor(tableau.dense, dtype=torch.float64)
         )
+        self._rows_cache = None  # (dense^T, powers) on the state's device
 
     def fresh(self) -> RKStepper:
         """A new stepper of the same method (for a replay)."""
@@ -126,6 +127,12 @@ class RKStepper:
     def interp_rows(self, st: Step, thetas: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
         """Per-sample dense output: the state of sample ``rows[n]`` at ``t0 + thetas[n] h``
         of that sample's step, shape (n, *y.shape[1:])."""
-        h = st.h.reshape(-1)[rows]
-        w = polynomial_weights(thetas, self._dense.to(thetas.device), h)
-        return combine_rows(w, [st.y0[rows], *(k[rows] for k in st.k)])
+        if self._rows_cache is None or self._rows_cache[0].device != thetas.device:
+            dense = self._dense.to(thetas.device)
+            powers = torch.arange(1, dense.shape[1] + 1, dtype=torch.float64, device=dense.device)
+            self._rows_cache = (dense.T.contiguous(), powers)
+        dense_t, powers = self._rows_cache
+        h = st.h.reshape(-1)[rows].to(torch.float64)
+        w = (thetas.to(torch.float64)[:, None] ** powers @ dense_t) * h[:, None]  # (n, s)
+        stages = torch.stack(st.k, dim=1)[rows]  # (n, s, ...): one gather
+        return st.y0[rows] + combine_rows(w, stages)
