@@ -144,6 +144,8 @@ class _Augmented:
         self.rhs, self.params, self.y_shape = rhs, params, y_shape
         self.n = math.prod(y_shape)
         self.param_sizes = [p.numel() for p in params]
+        self._sizes = [1, self.n, *self.param_sizes]  # the gradients: a_t, a, a_params
+        self._zeros = None
 
     def split(self, z: torch.Tensor):
         """``(a_t, y, a, a_params)`` views of ``z``, ``y`` and ``a`` in the state's shape."""
@@ -153,7 +155,8 @@ class _Augmented:
         return a_t, y, a, [r.view(p.shape) for r, p in zip(rest, self.params, strict=True)]
 
     def __call__(self, s: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        _, y, a, _ = self.split(z)
+        n, shape = self.n, self.y_shape
+        y, a = z[1 : 1 + n].view(shape), z[1 + n : 1 + 2 * n].view(shape)
         with torch.enable_grad():
             s_ = s.detach().requires_grad_(True)
             y_ = y.detach().requires_grad_(True)
@@ -161,18 +164,18 @@ class _Augmented:
             grads = torch.autograd.grad(
                 f, (s_, y_, *self.params), -a, allow_unused=True, retain_graph=False
             )
-        parts = [
-            (torch.zeros((), dtype=z.dtype, device=z.device) if grads[0] is None else grads[0])
-            .to(z.dtype)
-            .reshape(1),
-            f.detach().reshape(-1),
-        ]
-        for g, like in zip(grads[1:], (y_, *self.params), strict=True):
-            parts.append(
-                torch.zeros(like.numel(), dtype=z.dtype, device=z.device)
-                if g is None
-                else g.reshape(-1).to(z.dtype)
-            )
+        if self._zeros is None or self._zeros.dtype != z.dtype:  # for unused inputs
+            self._zeros = torch.zeros(z.numel(), dtype=z.dtype, device=z.device)
+        parts = []
+        offset = 0
+        for g, size in zip(grads, self._sizes, strict=True):
+            if g is None:
+                parts.append(self._zeros[offset : offset + size])
+            else:
+                g = g.reshape(-1)
+                parts.append(g if g.dtype == z.dtype else g.to(z.dtype))
+            offset += size
+        parts.insert(1, f.detach().reshape(-1))
         return torch.cat(parts)
 
 
