@@ -49,9 +49,9 @@ class StepSizeUnderflowError(ODESolverError):
     """The adaptive step size fell below what the floating-point time can resolve."""
 
     hint = (
-        "The problem may be stiff or have a singularity here. Try a stiff solver "
-        "(method='scipy_solver', options={'solver': 'Radau'}), looser tolerances, float64 "
-        "state, or options={'min_step': ...} to force progress."
+        "The problem may be stiff or have a singularity here. Try the stiff solver "
+        "method='radau', looser tolerances, float64 state, or options={'min_step': ...} to "
+        "force progress."
     )
 
 
@@ -59,8 +59,8 @@ class MaxStepsExceededError(ODESolverError):
     """The solver reached ``max_num_steps`` before the final time."""
 
     hint = (
-        "Try increasing options['max_num_steps'], loosening rtol/atol, or a stiff solver "
-        "(method='scipy_solver', options={'solver': 'Radau'}) if the problem is stiff."
+        "Try increasing options['max_num_steps'], loosening rtol/atol, or the stiff solver "
+        "method='radau' if the problem is stiff."
     )
 
 
