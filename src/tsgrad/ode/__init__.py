@@ -14,7 +14,8 @@ odeint_dense       A callable dense solution on an interval.
 Classes
 -------
 SolverStats        Counters filled in with ``options={"stats": stats}``.
-ButcherTableau     A Runge-Kutta method as data (``register_tableau`` adds a method).
+ButcherTableau     An explicit Runge-Kutta method as data (``register_tableau`` adds it).
+ImplicitTableau    An implicit Runge-Kutta method as data (fixed grid, solved by Newton).
 ODESolverError     Base class of StepSizeUnderflowError, MaxStepsExceededError,
                    NonFiniteStateError.
 """
@@ -29,11 +30,12 @@ from ._errors import (
 )
 from ._methods import available_methods
 from ._stats import SolverStats
-from ._tableaus import ButcherTableau, register_tableau
+from ._tableaus import ButcherTableau, ImplicitTableau, register_tableau
 
 __all__ = [
     "ButcherTableau",
     "DenseSolution",
+    "ImplicitTableau",
     "MaxStepsExceededError",
     "NonFiniteStateError",
     "ODESolverError",
