@@ -26,7 +26,7 @@ IMPLICIT = [
 
 
 def test_the_nine_torchdiffeq_methods_are_registered():
-    assert sorted(IMPLICIT_TABLEAUS) == sorted(IMPLICIT)
+    assert set(IMPLICIT) <= set(IMPLICIT_TABLEAUS)
 
 
 @pytest.mark.parametrize("name", IMPLICIT)

@@ -54,9 +54,12 @@ def odeint(func, y0, t, *, rtol=1e-7, atol=1e-9, method=None, options=None, even
         ``implicit_adams``.
     method : str, optional
         One of ``dopri5`` (default), ``dopri8``, ``tsit5``, ``bosh3``, ``fehlberg2``,
-        ``adaptive_heun`` (adaptive), ``euler``, ``midpoint``, ``heun2``, ``heun3``, ``rk4``
-        (fixed grid), ``explicit_adams``, ``implicit_adams`` / ``fixed_adams`` (fixed grid,
-        multistep), ``scipy_solver`` (``scipy.integrate.solve_ivp``; no gradients).
+        ``adaptive_heun`` (adaptive), ``radau`` (adaptive, implicit: stiff problems),
+        ``euler``, ``midpoint``, ``heun2``, ``heun3``, ``rk4`` (fixed grid),
+        ``implicit_euler``, ``implicit_midpoint``, ``trapezoid``, ``radauIIA3``,
+        ``radauIIA5``, ``gl4``, ``gl6``, ``sdirk2``, ``trbdf2`` (fixed grid, implicit),
+        ``explicit_adams``, ``implicit_adams`` / ``fixed_adams`` (fixed grid, multistep),
+        ``scipy_solver`` (``scipy.integrate.solve_ivp``; no gradients).
     options : dict, optional
         Method options with torchdiffeq's names (see ``docs/ode.md``); unknown keys raise
         ``ValueError``. ``{"stats": SolverStats()}`` collects solver statistics.

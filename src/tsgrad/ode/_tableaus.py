@@ -248,6 +248,20 @@ class ImplicitTableau:
     -----
     ``diagonally_implicit``, ``explicit_first`` and ``stiffly_accurate`` (``b`` is the last
     row of ``a``: the step ends on the last stage) are derived.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsgrad.ode import ImplicitTableau, odeint, register_tableau
+    >>> tab = register_tableau(ImplicitTableau(name="my_backward_euler", c=(1,), a=((1,),),
+    ...                                        b=(1,), order=1))
+    >>> tab.stiffly_accurate, tab.diagonally_implicit
+    (True, True)
+    >>> y = odeint(lambda t, y: -y, torch.ones(1, dtype=torch.float64),
+    ...            torch.tensor([0.0, 1.0], dtype=torch.float64), method="my_backward_euler",
+    ...            options={"step_size": 0.5})
+    >>> round(y[-1].item(), 4)  # (1 / 1.5) ** 2
+    0.4444
     """
 
     name: str
