@@ -1,4 +1,10 @@
-"""Fixed grids: where a fixed-step method steps, and the schedule that walks them."""
+"""Where the loop steps: the adaptive schedule (controller-driven, landing exactly on
+``step_t`` / ``jump_t`` / the final time) and fixed grids (output times, a uniform
+``step_size`` generated on the fly, or a ``grid_constructor``'s grid).
+
+Both are joint-time schedules (Python floats); per-sample step control keeps one time and
+one step size per sample in the loop's per-sample clock instead.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,44 @@ import math
 
 import torch
 
-__all__ = ["GridSchedule", "build_grid"]
+from ._control import StepSizeController
+from ._step import Step
+
+__all__ = ["AdaptiveSchedule", "GridSchedule", "build_grid"]
+
+
+class AdaptiveSchedule:
+    """Proposes step ends from the controller, landing exactly on step_t / jump_t / the end."""
+
+    adaptive = True
+
+    def __init__(self, controller: StepSizeController, *, first_step, t_stop, step_t, jump_t):
+        self.controller = controller
+        self.first_step = first_step
+        self.jumps = set(jump_t or ())
+        self.barriers = sorted({*(step_t or ()), *self.jumps, t_stop})
+        self.h = math.nan
+        self.ratio = 0.0
+
+    def start(self, t, y, f0, stepper) -> None:
+        self.barriers = [b for b in self.barriers if b > t]
+        if self.first_step is not None:
+            self.h = self.controller.clamp(self.first_step)
+        else:
+            self.h = self.controller.initial_step(stepper.eval, t, y, f0)
+
+    def propose(self, t: float) -> tuple[float, bool]:
+        while self.barriers and self.barriers[0] <= t:
+            self.barriers.pop(0)
+        t1 = t + self.h
+        if self.barriers and t1 >= self.barriers[0]:
+            stop = self.barriers[0]
+            return stop, stop in self.jumps
+        return t1, False
+
+    def judge(self, st: Step) -> bool:
+        accepted, self.h, self.ratio = self.controller.judge(st)
+        return accepted
 
 
 def build_grid(
@@ -80,6 +123,16 @@ class GridSchedule:
         )
         self.k = 0
         self.h = step_size if step_size is not None else math.inf
+        self.ratio = 0.0  # a grid step is never rejected
+
+    def fresh(self) -> GridSchedule:
+        """The same grid, from its start (for a replay)."""
+        return GridSchedule(self.grid, self.t0, self.step_size, self.t_end)
+
+    @property
+    def n_steps(self) -> float:
+        """Steps of the whole grid (inf for an unbounded one)."""
+        return self.n_uniform if self.grid is None else len(self.grid) - 1
 
     def start(self, t, y, f0, stepper) -> None:
         pass
