@@ -7,6 +7,8 @@
                      cell), tried first by the squared-Euclidean entry points.
 ``_diag_layout``     the anti-diagonal table layout both share.
 ``_numba_lanes``     numba: the same for batches of short series, vectorised across problems.
+``_numba_dtw_paths``  numba: hard-DTW optimal paths of series pairs, squared Euclidean cost
+                     built inside (DTW barycenter averaging).
 ``_fastmath``        branch-free exp / log / soft minimum that LLVM vectorises.
 ``_jit_cache``       drops numba's cached kernels when their sources change together.
 ``_bands``           lengths + global constraints -> admissible row bands.
