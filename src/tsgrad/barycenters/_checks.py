@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -156,9 +156,19 @@ def check_real(value, name: str, func: str, minimum: float = 0.0, strict: bool =
     return float(value)
 
 
-def check_constraint(params, func: str, name: str = "metric_params") -> tuple[int, float]:
-    """``(kind, param)`` of the global constraint in ``params`` (a dict of the keys
-    ``global_constraint``, ``sakoe_chiba_radius``, ``itakura_max_slope``; None for none)."""
+@dataclass(frozen=True)
+class Constraint:
+    """A validated global constraint: code and parameter for the kernels, and the keyword
+    arguments (names, not codes) that give it to :mod:`tsgrad.metrics`."""
+
+    kind: int = 0
+    param: float = 0.0
+    kwargs: dict = field(default_factory=dict)
+
+
+def check_constraint(params, func: str, name: str = "metric_params") -> Constraint:
+    """The :class:`Constraint` of ``params``: None or a dict of the keys
+    ``global_constraint``, ``sakoe_chiba_radius``, ``itakura_max_slope``."""
     params = {} if params is None else params
     if not isinstance(params, dict):
         raise TypeError(
@@ -171,17 +181,22 @@ def check_constraint(params, func: str, name: str = "metric_params") -> tuple[in
             f"The '{name}' parameter of {func} accepts the keys {list(CONSTRAINT_KEYS)}. Got "
             f"the unknown key(s) {unknown} instead."
         )
-    gc = params.get("global_constraint")
+    kwargs = {k: v for k, v in params.items() if v is not None}
+    gc = kwargs.get("global_constraint")
     if isinstance(gc, numbers.Integral) and not isinstance(gc, bool):
         if gc not in _TSLEARN_CONSTRAINT_NAMES:
             raise ValueError(
                 f"The 'global_constraint' entry of {name} of {func} must be None, "
                 f"'sakoe_chiba', 'itakura' or one of tslearn's codes 0, 1, 2. Got {gc!r} instead."
             )
-        gc = _TSLEARN_CONSTRAINT_NAMES[int(gc)]
-    return constraint_code(
-        gc, params.get("sakoe_chiba_radius"), params.get("itakura_max_slope"), func
+        kwargs["global_constraint"] = _TSLEARN_CONSTRAINT_NAMES[int(gc)]
+    kind, param = constraint_code(
+        kwargs.get("global_constraint"),
+        kwargs.get("sakoe_chiba_radius"),
+        kwargs.get("itakura_max_slope"),
+        func,
     )
+    return Constraint(kind, param, kwargs)
 
 
 def resample(values: np.ndarray, lengths: np.ndarray, sz: int) -> np.ndarray:
@@ -229,8 +244,9 @@ def check_random_state(seed, func: str):
 def check_n_jobs(n_jobs, func: str):
     """``n_jobs`` is accepted for tslearn compatibility and not used (the kernels use every
     core numba is allowed); it must still be None or an integer."""
-    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral)):
+    if n_jobs is not None and (
+        isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral)
+    ):
         raise ValueError(
-            f"The 'n_jobs' parameter of {func} must be None or an integer. Got {n_jobs!r} "
-            "instead."
+            f"The 'n_jobs' parameter of {func} must be None or an integer. Got {n_jobs!r} instead."
         )

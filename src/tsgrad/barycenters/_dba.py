@@ -55,7 +55,7 @@ def _start(func, X, barycenter_size, init_barycenter, weights, metric_params):
     """Validated ``(dataset, weights, initial barycenter, constraint)`` of the DBA functions."""
     data = check_dataset(X, func)
     w = check_weights(weights, data.values.shape[0], func)
-    kind, param = check_constraint(metric_params, func)
+    constraint = check_constraint(metric_params, func)
     d = data.values.shape[2]
     if init_barycenter is not None:
         bary = check_series(init_barycenter, func, "init_barycenter", d)
@@ -69,65 +69,99 @@ def _start(func, X, barycenter_size, init_barycenter, weights, metric_params):
         if barycenter_size is not None:
             size = check_int(barycenter_size, "barycenter_size", func, 1)
         bary = _initial_barycenter(data.values, data.lengths, size)
-    return data, w, bary, (kind, param)
+    return data, w, bary, constraint
 
 
-def _aligned(func, bary, values, lengths, constraint, series_first=False):
-    """:func:`_dtw_alignments`, with an error where the constraint admits no path."""
+def _aligned(func, Z, values, lengths, constraint, series_first=False):
+    """:func:`_dtw_alignments` of ``Z`` ``(B, n, d)`` and ``values``, with an error where
+    the constraint admits no path."""
     costs, steps_z, steps_x, owner = _dtw_alignments(
-        bary, values, lengths, *constraint, series_first=series_first
+        Z, values, lengths, constraint.kind, constraint.param, series_first=series_first
     )
     if not np.isfinite(costs).all():
         k = int(np.flatnonzero(~np.isfinite(costs))[0])
         raise ValueError(
             f"The global constraint of {func} leaves no admissible path between a barycenter "
-            f"of length {bary.shape[0]} and time series {k} (length {lengths[k]}): relax the "
+            f"of length {Z.shape[1]} and time series {k} (length {lengths[k]}): relax the "
             "constraint in 'metric_params' or change 'barycenter_size'."
         )
     return costs, steps_z, steps_x, owner
 
 
-def _weighted_means(values, w, steps_z, steps_x, owner, size: int) -> np.ndarray:
-    """``b_t = sum w_i x_ij / sum w_i`` over the path cells ``(t, j)`` of every series ``i``."""
+def _weighted_means(values, w, slot, steps_x, owner, slots: int) -> np.ndarray:
+    """``(slots, d)`` weighted means of the points ``values[owner, steps_x]`` (weights
+    ``w[owner]``) grouped by ``slot`` (a barycenter step, or cluster * size + step)."""
     cell_w = w[owner]
-    counts = np.bincount(steps_z, weights=cell_w, minlength=size)
+    counts = np.bincount(slot, weights=cell_w, minlength=slots)
     points = values[owner, steps_x]
-    sums = [np.bincount(steps_z, weights=cell_w * points[:, k], minlength=size) for k in
-            range(values.shape[2])]
-    return np.stack(sums, axis=1) / counts[:, None]
+    sums = [
+        np.bincount(slot, weights=cell_w * points[:, k], minlength=slots)
+        for k in range(values.shape[2])
+    ]
+    with np.errstate(invalid="ignore", divide="ignore"):  # slots of stopped clusters
+        return np.stack(sums, axis=1) / counts[:, None]
 
 
-def _majorize_minimize(func, data, w, bary, constraint, max_iter, tol, verbose, series_first):
-    """DBA iterations until the cost changes by less than ``tol``; ``(barycenter, cost)``.
+def _majorize_minimize(
+    func, values, lengths, w, groups, barys, constraint, max_iter, tol, verbose, series_first
+):
+    """DBA iterations of ``k`` independent barycenters at once, each until its cost
+    changes by less than ``tol``: one kernel call per iteration for all of them.
 
-    ``cost`` is that of the last alignment (of the barycenter before its last update), as
-    in tslearn.  A cost increase larger than ``tol`` (rounding only: the iteration is
-    monotone) stops with a :class:`ConvergenceWarning`.
+    Parameters
+    ----------
+    values, lengths : the series ``(n_ts, sz, d)`` (zero-padded) and their lengths.
+    w : ndarray, shape (n_ts,)
+        Weights, > 0 (zero-weight series neither move a barycenter nor count: drop them).
+    groups : ndarray of int64, shape (n_ts,)
+        The barycenter ``0 <= g < k`` each series belongs to; every one has a series.
+    barys : ndarray, shape (k, bsz, d)
+        Initial barycenters.
+
+    Returns
+    -------
+    barys : ndarray, shape (k, bsz, d)
+    costs : ndarray, shape (k,)
+        Cost of the last alignment of each (of the barycenter before its last update), as
+        in tslearn.  A cost increase larger than ``tol`` (rounding only: the iteration is
+        monotone) stops that barycenter with a :class:`ConvergenceWarning`.
     """
-    cost_prev, cost = np.inf, np.inf
-    # Zero-weight series neither move the barycenter nor count in the cost: skip them.
-    keep = w > 0
-    values, lengths, w = data.values[keep], data.lengths[keep], w[keep]
+    k, size, d = barys.shape
+    barys = barys.copy()
+    cost_prev, cost = np.full(k, np.inf), np.full(k, np.inf)
+    active = np.ones(k, dtype=bool)
+    mass = np.bincount(groups, weights=w, minlength=k)
     for it in range(max_iter):
+        rows = np.flatnonzero(active[groups])
+        g = groups[rows]
         costs, steps_z, steps_x, owner = _aligned(
-            func, bary, values, lengths, constraint, series_first
+            func, barys[g], values[rows], lengths[rows], constraint, series_first
         )
-        cost = float(w @ costs / w.sum())
+        now = np.bincount(g, weights=w[rows] * costs, minlength=k) / mass
+        cost[active] = now[active]
         if verbose:
-            print(f"[DBA] epoch {it + 1}, cost: {cost:.3f}")
-        bary = _weighted_means(values, w, steps_z, steps_x, owner, bary.shape[0])
-        if abs(cost_prev - cost) < tol:
+            shown = ", ".join(f"{c:.3f}" for c in cost)
+            print(f"[DBA] epoch {it + 1}, cost: {shown}")
+        means = _weighted_means(
+            values[rows], w[rows], g[owner] * size + steps_z, steps_x, owner, k * size
+        )
+        barys[active] = means.reshape(k, size, d)[active]
+        for c in np.flatnonzero(active):
+            if abs(cost_prev[c] - cost[c]) < tol:
+                active[c] = False
+            elif cost_prev[c] < cost[c]:
+                warnings.warn(
+                    f"{func}: the DBA cost increased from {cost_prev[c]:.6g} to {cost[c]:.6g} "
+                    f"at iteration {it + 1} (rounding at convergence); stopping there.",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
+                active[c] = False
+            else:
+                cost_prev[c] = cost[c]
+        if not active.any():
             break
-        if cost_prev < cost:
-            warnings.warn(
-                f"{func}: the DBA cost increased from {cost_prev:.6g} to {cost:.6g} at "
-                f"iteration {it + 1} (rounding at convergence); stopping there.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-            break
-        cost_prev = cost
-    return bary, cost
+    return barys, cost
 
 
 def dtw_barycenter_averaging(
@@ -193,14 +227,24 @@ def dtw_barycenter_averaging(
     [1.0, 2.0, 3.5, 4.5]
     >>> dtw_barycenter_averaging([[1, 2, 3, 4], [1, 2, 3, 4, 5]], max_iter=5).ravel().tolist()
     [1.0, 2.0, 3.0, 4.0, 4.5]
-    >>> dtw_barycenter_averaging([[1, 2, 3, 4], [1, 2, 4, 5]], barycenter_size=3).ravel()
-    array([1.5       , 3.        , 4.33333333])
+    >>> X = [[1, 2, 3, 4], [1, 2, 3, 4, 5]]
+    >>> dtw_barycenter_averaging(X, max_iter=5, barycenter_size=3).ravel().round(4).tolist()
+    [1.5, 3.0, 4.3333]
     """
     func = "dtw_barycenter_averaging"
     check_int(n_init, "n_init", func, 1)
     bary, _ = _dba_entry(
-        func, X, barycenter_size, init_barycenter, max_iter, tol, weights, metric_params,
-        verbose, n_jobs, series_first=False,
+        func,
+        X,
+        barycenter_size,
+        init_barycenter,
+        max_iter,
+        tol,
+        weights,
+        metric_params,
+        verbose,
+        n_jobs,
+        series_first=False,
     )
     return bary
 
@@ -241,24 +285,55 @@ def dtw_barycenter_averaging_petitjean(
     """
     func = "dtw_barycenter_averaging_petitjean"
     bary, _ = _dba_entry(
-        func, X, barycenter_size, init_barycenter, max_iter, tol, weights, metric_params,
-        verbose, n_jobs, series_first=True,
+        func,
+        X,
+        barycenter_size,
+        init_barycenter,
+        max_iter,
+        tol,
+        weights,
+        metric_params,
+        verbose,
+        n_jobs,
+        series_first=True,
     )
     return bary
 
 
-def _dba_entry(func, X, barycenter_size, init_barycenter, max_iter, tol, weights,
-               metric_params, verbose, n_jobs, series_first):
+def _dba_entry(
+    func,
+    X,
+    barycenter_size,
+    init_barycenter,
+    max_iter,
+    tol,
+    weights,
+    metric_params,
+    verbose,
+    n_jobs,
+    series_first,
+):
     max_iter = check_int(max_iter, "max_iter", func, 0)
     tol = check_real(tol, "tol", func)
     check_n_jobs(n_jobs, func)
     data, w, bary, constraint = _start(
         func, X, barycenter_size, init_barycenter, weights, metric_params
     )
-    bary, cost = _majorize_minimize(
-        func, data, w, bary, constraint, max_iter, tol, verbose, series_first
+    keep = w > 0
+    barys, cost = _majorize_minimize(
+        func,
+        data.values[keep],
+        data.lengths[keep],
+        w[keep],
+        np.zeros(int(keep.sum()), dtype=np.int64),
+        bary[None],
+        constraint,
+        max_iter,
+        tol,
+        verbose,
+        series_first,
     )
-    return like_input(bary, data.like), cost
+    return like_input(barys[0], data.like), float(cost[0])
 
 
 def dtw_barycenter_averaging_subgradient(
@@ -307,7 +382,7 @@ def dtw_barycenter_averaging_subgradient(
     >>> b = dtw_barycenter_averaging_subgradient([[1, 2, 3, 4], [1, 2, 4, 5]],
     ...                                          max_iter=10, random_state=0)
     >>> b.ravel().round(3).tolist()
-    [1.0, 2.0, 3.5, 4.5]
+    [1.0, 2.0, 3.517, 4.517]
     """
     func = "dtw_barycenter_averaging_subgradient"
     max_iter = check_int(max_iter, "max_iter", func, 0)
@@ -328,18 +403,22 @@ def dtw_barycenter_averaging_subgradient(
             if w[i] == 0:
                 continue
             _, steps_z, steps_x, _ = _aligned(
-                func, bary, values[i : i + 1], lengths[i : i + 1], constraint
+                func, bary[None], values[i : i + 1], lengths[i : i + 1], constraint
             )
             counts = np.bincount(steps_z, minlength=size)
             pulled = np.stack(
-                [np.bincount(steps_z, weights=values[i, steps_x, k], minlength=size)
-                 for k in range(values.shape[2])],
+                [
+                    np.bincount(steps_z, weights=values[i, steps_x, k], minlength=size)
+                    for k in range(values.shape[2])
+                ],
                 axis=1,
             )
             bary = bary - (scale * eta * w[i]) * (counts[:, None] * bary - pulled)
             if it == 0:
                 eta -= (eta0 - eta1) * w[i] / w.sum()
-        costs = _aligned(func, bary, values, lengths, constraint)[0]
+        costs = _aligned(
+            func, np.broadcast_to(bary, (n, *bary.shape)), values, lengths, constraint
+        )[0]
         cost = float(w @ costs / w.sum())
         if verbose:
             print(f"[DBA] epoch {it + 1}, cost: {cost:.3f}")

@@ -5,8 +5,8 @@ Two functions, NumPy in and out, float64, no validation (the public functions va
 * :func:`_softdtw_value_grad`: soft-DTW values of one candidate barycenter against a
   batch of series, and their gradients w.r.t. the barycenter (the fused squared-Euclidean
   kernel: the costs are built inside it, no ``(B, n, m)`` cost tensor);
-* :func:`_dtw_alignments`: hard-DTW accumulated costs and optimal paths of one
-  barycenter against a batch of series (the fused path kernel: costs built inside).
+* :func:`_dtw_alignments`: hard-DTW accumulated costs and optimal paths of a batch of
+  series against their barycenters (the fused path kernel: costs built inside).
 
 Keeping the kernel calls here lets the kernel router be swapped in one place.
 """
@@ -52,41 +52,43 @@ def _softdtw_value_grad(Z, X, gamma: float, lengths, kind: int = 0, param: float
 
 
 def _dtw_alignments(Z, X, lengths, kind: int = 0, param: float = 0.0, series_first=False):
-    """Hard-DTW accumulated costs and optimal paths of ``Z`` against every series of ``X``.
+    """Hard-DTW accumulated costs and optimal paths of ``Z[b]`` against ``X[b]``.
 
     Parameters
     ----------
-    Z : ndarray, shape (n, d)
+    Z : ndarray, shape (B, n, d)
+        The barycenter each series is aligned with (all ``n`` steps valid).
     X : ndarray, shape (B, m, d)
         Series, zero-padded after their lengths.
     lengths : ndarray of int64, shape (B,)
     kind, param : int, float
         Global constraint code and parameter.
     series_first : bool (default: False)
-        Align ``(X[b], Z)`` instead of ``(Z, X[b])``: the same optimum, but ties between
-        equally good paths are broken from the other side (tslearn's Petitjean DBA aligns
-        in this order).
+        Align ``(X[b], Z[b])`` instead of ``(Z[b], X[b])``: the same optimum, but ties
+        between equally good paths are broken from the other side (tslearn's Petitjean DBA
+        aligns in this order).
 
     Returns
     -------
     costs : ndarray, shape (B,)
-        Accumulated squared Euclidean cost of the optimal path (DTW squared).
+        Accumulated squared Euclidean cost of the optimal path (DTW squared); ``inf``
+        where the constraint admits no path.
     steps_z, steps_x : ndarray of int64, shape (P,)
-        The cells of every path, concatenated: ``Z[steps_z[p]]`` is aligned with
+        The cells of every path, concatenated: ``Z[owner[p], steps_z[p]]`` is aligned with
         ``X[owner[p], steps_x[p]]``.
     owner : ndarray of int64, shape (P,)
-        The series each cell belongs to.
+        The problem each cell belongs to.
     """
     B, m, _ = X.shape
-    n = Z.shape[0]
-    Zb = np.ascontiguousarray(np.broadcast_to(Z, (B, *Z.shape)))
+    n = Z.shape[1]
+    Z = np.ascontiguousarray(Z)
     nz = np.full(B, n, dtype=np.int64)
     if series_first:
         bands = make_bands(lengths, nz, m, kind, param)
-        costs, paths, plen = dtw_sqeuclidean_paths(X, Zb, bands.lx, bands.ly, bands.lo, bands.hi)
+        costs, paths, plen = dtw_sqeuclidean_paths(X, Z, bands.lx, bands.ly, bands.lo, bands.hi)
     else:
         bands = make_bands(nz, lengths, n, kind, param)
-        costs, paths, plen = dtw_sqeuclidean_paths(Zb, X, bands.lx, bands.ly, bands.lo, bands.hi)
+        costs, paths, plen = dtw_sqeuclidean_paths(Z, X, bands.lx, bands.ly, bands.lo, bands.hi)
     cells = paths[np.arange(paths.shape[1])[None, :] < plen[:, None]]
     owner = np.repeat(np.arange(B), plen)
     if series_first:

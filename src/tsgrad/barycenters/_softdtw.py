@@ -25,12 +25,13 @@ _GRADIENT_FREE = {"nelder-mead", "powell", "cobyla", "cobyqa"}
 
 def _objective(Z, values, lengths, w, gamma, constraint):
     """``sum_i w_i sdtw(Z, x_i)`` and its gradient ``(n, d)``."""
-    vals, grads = _softdtw_value_grad(Z, values, gamma, lengths, *constraint)
+    vals, grads = _softdtw_value_grad(Z, values, gamma, lengths, constraint.kind, constraint.param)
     return float(w @ vals), np.tensordot(w, grads, axes=1)
 
 
-def _check_feasible(func, Z, values, lengths, w, gamma, constraint):
-    vals = _softdtw_value_grad(Z, values, gamma, lengths, *constraint)[0]
+def _check_feasible(func, Z, values, lengths, gamma, constraint):
+    """An error where the constraint admits no alignment of ``Z`` with some series."""
+    vals = _softdtw_value_grad(Z, values, gamma, lengths, constraint.kind, constraint.param)[0]
     if not np.isfinite(vals).all():
         k = int(np.flatnonzero(~np.isfinite(vals))[0])
         raise ValueError(
@@ -54,11 +55,13 @@ def _scipy_barycenter(data: Dataset, w, gamma, init, method, tol, max_iter, cons
 
     options = {"maxiter": max_iter}
     if isinstance(method, str) and method.lower() in _GRADIENT_FREE:
-        res = minimize(lambda z: value_and_grad(z)[0], init.ravel(), method=method, tol=tol,
-                       options=options)
+        res = minimize(
+            lambda z: value_and_grad(z)[0], init.ravel(), method=method, tol=tol, options=options
+        )
     else:
-        res = minimize(value_and_grad, init.ravel(), method=method, jac=True, tol=tol,
-                       options=options)
+        res = minimize(
+            value_and_grad, init.ravel(), method=method, jac=True, tol=tol, options=options
+        )
     return res.x.reshape(shape)
 
 
@@ -93,17 +96,17 @@ def _torch_barycenter(X, data: Dataset, w, gamma, init, make_optimizer, tol, max
 
     def closure():
         optimizer.zero_grad()
-        sdtw = soft_dtw_loss(Z.expand(Xt.shape[0], n, d), Xt, gamma, reduction="none",
-                             mask=mask)
+        sdtw = soft_dtw_loss(Z.expand(Xt.shape[0], n, d), Xt, gamma, reduction="none", mask=mask)
         loss = (wt * sdtw).sum()
         loss.backward()
         return loss
 
     previous = None
     for _ in range(max_iter):
-        loss = float(optimizer.step(closure))
-        if previous is not None and abs(previous - loss) <= tol * max(abs(previous),
-                                                                      abs(loss), 1.0):
+        loss = float(optimizer.step(closure).detach())
+        if previous is not None and abs(previous - loss) <= tol * max(
+            abs(previous), abs(loss), 1.0
+        ):
             break
         previous = loss
     return Z.detach()
@@ -197,16 +200,20 @@ def softdtw_barycenter(
             f"The 'method' parameter of {func} must be a scipy.optimize.minimize method name "
             f"or a torch optimiser factory (e.g. torch.optim.LBFGS). Got {method!r} instead."
         )
-    params = dict(zip(CONSTRAINT_KEYS, (global_constraint, sakoe_chiba_radius,
-                                        itakura_max_slope), strict=True))
-    constraint = check_constraint({k: v for k, v in params.items() if v is not None}, func,
-                                  "global_constraint")
+    params = dict(
+        zip(
+            CONSTRAINT_KEYS, (global_constraint, sakoe_chiba_radius, itakura_max_slope), strict=True
+        )
+    )
+    constraint = check_constraint(params, func, "global_constraint")
     data = check_dataset(X, func)
     w = check_weights(weights, data.values.shape[0], func)
     d = data.values.shape[2]
     if init is None:
-        series = data.values if data.equal_size else resample(
-            data.values, data.lengths, data.values.shape[1]
+        series = (
+            data.values
+            if data.equal_size
+            else resample(data.values, data.lengths, data.values.shape[1])
         )
         bary = np.average(series, axis=0, weights=w)
     else:
@@ -215,11 +222,11 @@ def softdtw_barycenter(
         return like_input(bary, data.like)
     torch_route = not isinstance(method, str)
     if torch_route:
-        if constraint[0] != 0:
+        if constraint.kind != 0:
             raise ValueError(
                 f"{func} takes no global constraint with a torch optimiser as 'method'. Got "
-                f"{ {k: v for k, v in params.items() if v is not None} }; use a SciPy method "
-                "(e.g. method='L-BFGS-B') for constrained alignments."
+                f"{constraint.kwargs}; use a SciPy method (e.g. method='L-BFGS-B') for "
+                "constrained alignments."
             )
         result = _torch_barycenter(X, data, w, gamma, bary, method, tol, max_iter)
         return result if data.like is not None else result.cpu().numpy()
@@ -229,6 +236,6 @@ def softdtw_barycenter(
             f"X is on {data.like[1]}. Pass a torch optimiser (e.g. method=torch.optim.LBFGS) "
             "to stay on the device, or move X to the CPU."
         )
-    _check_feasible(func, bary, data.values, data.lengths, w, gamma, constraint)
+    _check_feasible(func, bary, data.values, data.lengths, gamma, constraint)
     result = _scipy_barycenter(data, w, gamma, bary, method, tol, max_iter, constraint)
     return like_input(result, data.like)
