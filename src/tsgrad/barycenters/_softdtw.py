@@ -65,18 +65,22 @@ def _scipy_barycenter(data: Dataset, w, gamma, init, method, tol, max_iter, cons
     return res.x.reshape(shape)
 
 
-def _torch_barycenter(X, data: Dataset, w, gamma, init, make_optimizer, tol, max_iter):
-    """The barycenter by a torch optimiser on ``soft_dtw_loss`` (any device), a tensor."""
-    import torch
-
+def _torch_objective(Z, X, w, gamma, mask):
+    """``sum_i w_i sdtw(Z, x_i)`` of a tensor ``Z`` ``(n, d)`` and a batch ``X`` ``(B, m, d)``
+    (zero-padded, ``mask`` as in :func:`tsgrad.losses.soft_dtw_loss`), differentiable."""
     from ..losses import soft_dtw_loss
 
-    if isinstance(X, torch.Tensor):
-        dtype = X.dtype if torch.is_floating_point(X) else torch.float64
-        device = X.device
-    else:
-        dtype, device = torch.float64, torch.device("cpu")
-    B, sz, d = data.values.shape
+    Zb = Z.expand(X.shape[0], *Z.shape)
+    return (w * soft_dtw_loss(Zb, X, gamma, reduction="none", mask=mask)).sum()
+
+
+def _torch_barycenter(data: Dataset, w, gamma, init, make_optimizer, tol, max_iter):
+    """The barycenter by a torch optimiser on ``soft_dtw_loss``, a tensor on the device and
+    of the dtype of the input tensor (CPU float64 for NumPy inputs)."""
+    import torch
+
+    dtype, device = data.like or (torch.float64, torch.device("cpu"))
+    sz = data.values.shape[1]
     keep = torch.as_tensor(w > 0)
     Xt = torch.as_tensor(data.values, dtype=dtype)[keep].to(device)
     wt = torch.as_tensor(w, dtype=dtype)[keep].to(device)
@@ -92,12 +96,10 @@ def _torch_barycenter(X, data: Dataset, w, gamma, init, make_optimizer, tol, max
             f"torch.optim.Optimizer from a list of parameters. Got {type(optimizer).__name__} "
             "instead."
         )
-    n = Z.shape[0]
 
     def closure():
         optimizer.zero_grad()
-        sdtw = soft_dtw_loss(Z.expand(Xt.shape[0], n, d), Xt, gamma, reduction="none", mask=mask)
-        loss = (wt * sdtw).sum()
+        loss = _torch_objective(Z, Xt, wt, gamma, mask)
         loss.backward()
         return loss
 
@@ -228,7 +230,7 @@ def softdtw_barycenter(
                 f"{constraint.kwargs}; use a SciPy method (e.g. method='L-BFGS-B') for "
                 "constrained alignments."
             )
-        result = _torch_barycenter(X, data, w, gamma, bary, method, tol, max_iter)
+        result = _torch_barycenter(data, w, gamma, bary, method, tol, max_iter)
         return result if data.like is not None else result.cpu().numpy()
     if data.like is not None and data.like[1].type != "cpu":
         raise ValueError(
