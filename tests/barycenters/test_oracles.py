@@ -91,6 +91,9 @@ def test_subgradient_dba_returns_the_best_epoch_and_keeps_a_single_series():
     ]
     assert dba_cost(b, X) == pytest.approx(min(last_epochs), rel=1e-12)
     np.testing.assert_array_equal(dtw_barycenter_averaging_subgradient(X[:1]), X[0])
+    # no iteration: the initial barycenter comes back as given (its features unchecked)
+    init = dtw_barycenter_averaging_subgradient(X, init_barycenter=[0.0], max_iter=0)
+    np.testing.assert_array_equal(init, [[0.0]])
 
 
 @pytest.mark.parametrize("n,m", [(1, 3), (3, 3), (4, 2)], ids=["1x3", "3x3", "4x2"])

@@ -51,12 +51,16 @@ def _initial_barycenter(values, lengths, size: int) -> np.ndarray:
     return np.stack([np.interp(grid, src, mean[:, k]) for k in range(mean.shape[1])], axis=1)
 
 
-def _start(func, X, barycenter_size, init_barycenter, weights, metric_params):
-    """Validated ``(dataset, weights, initial barycenter, constraint)`` of the DBA functions."""
+def _start(func, X, barycenter_size, init_barycenter, weights, metric_params, max_iter):
+    """Validated ``(dataset, weights, initial barycenter, constraint)`` of the DBA functions.
+
+    With ``max_iter=0`` the initial barycenter is returned as given, so its number of
+    features is not checked against the dataset's (tslearn's behaviour).
+    """
     data = check_dataset(X, func)
     w = check_weights(weights, data.values.shape[0], func)
     constraint = check_constraint(metric_params, func)
-    d = data.values.shape[2]
+    d = data.values.shape[2] if max_iter > 0 else None
     if init_barycenter is not None:
         bary = check_series(init_barycenter, func, "init_barycenter", d)
         if barycenter_size is not None and barycenter_size != bary.shape[0]:
@@ -317,7 +321,7 @@ def _dba_entry(
     tol = check_real(tol, "tol", func)
     check_n_jobs(n_jobs, func)
     data, w, bary, constraint = _start(
-        func, X, barycenter_size, init_barycenter, weights, metric_params
+        func, X, barycenter_size, init_barycenter, weights, metric_params, max_iter
     )
     keep = w > 0
     barys, cost = _majorize_minimize(
@@ -391,7 +395,7 @@ def dtw_barycenter_averaging_subgradient(
     tol = check_real(tol, "tol", func)
     rng = check_random_state(random_state, func)
     data, w, bary, constraint = _start(
-        func, X, barycenter_size, init_barycenter, weights, metric_params
+        func, X, barycenter_size, init_barycenter, weights, metric_params, max_iter
     )
     values, lengths = data.values, data.lengths
     n, size = values.shape[0], bary.shape[0]

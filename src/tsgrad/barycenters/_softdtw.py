@@ -219,7 +219,8 @@ def softdtw_barycenter(
         )
         bary = np.average(series, axis=0, weights=w)
     else:
-        bary = check_series(init, func, "init", d)
+        # returned as given with max_iter=0, whatever its features (tslearn's behaviour)
+        bary = check_series(init, func, "init", d if max_iter > 0 else None)
     if max_iter == 0:
         return like_input(bary, data.like)
     torch_route = not isinstance(method, str)
