@@ -4,25 +4,35 @@ Usage::
 
     python benchmarks/bench_clustering.py [--repeats 3] [--threads N] [--quick]
 
-Prints a table of median times (JIT warm-up excluded, reported separately) and the ratio
+Prints a table of median times (JIT warm-up excluded, reported separately) and the ratios
 ours / tslearn (lower is better), with the target of each row; the k-means rows also print
 both inertias and whether the two partitions are equal up to a permutation of the labels.
-tslearn runs on one core; the numba kernels use ``--threads`` (default: every core), torch
-one thread.  ``--quick`` clusters 100 ECG5000 series with soft-DTW instead of 500 (tslearn
-takes minutes on the full set).
+tslearn runs on one core.  Ours runs twice, interleaved with tslearn in the same run: with
+the numba kernels on every core (``--threads``, default all) and on one core, because on a
+loaded machine a parallel region can wait tens of milliseconds for a descheduled worker.
+torch uses one thread.  ``--quick`` clusters 100 ECG5000 series with soft-DTW instead of
+500 (tslearn takes minutes on the full set).
+
+OpenBLAS runs on one thread here (set before NumPy loads): SciPy's L-BFGS-B, which both
+soft-DTW barycenters use, makes tiny BLAS calls that took ~400x longer with 2 OpenBLAS
+threads than with 1 on a loaded 2-core machine (0.42 s against 1 ms for 22 iterations in
+100 dimensions), a cost that would hide the soft-DTW work on both sides.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
-import warnings
-from pathlib import Path
 
-import numba
-import numpy as np
-import torch
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
 import tsgrad.barycenters as B  # noqa: E402
@@ -53,44 +63,67 @@ def main(argv=None) -> None:
 
     rng = np.random.default_rng(0)
     rows, notes = [], []
+    threads = numba.get_num_threads()
 
-    def bench(name, ours, peer, target, repeats):
-        jit = warm(ours)
-        warm(peer)
-        t = interleaved({"ours": ours, "peer": peer}, repeats=repeats)
+    def on_one_core(fn):
+        def run():
+            numba.set_num_threads(1)
+            try:
+                return fn()
+            finally:
+                numba.set_num_threads(threads)
+
+        return run
+
+    def timed(name, ours, peer, target, repeats, warmups=None, unit=1e3, fmt=".1f"):
+        """One row: ours on every core and on one, interleaved with the peer."""
+        ours_warm, peer_warm = warmups or (ours, peer)
+        jit = warm(ours_warm)
+        warm(on_one_core(ours_warm))
+        warm(peer_warm)
+        fns = {"ours": ours, "ours1": on_one_core(ours), "peer": peer}
+        t = interleaved(fns, repeats=repeats)
         rows.append(
             (
                 name,
-                f"{t['ours'] * 1e3:.1f}",
-                f"{t['peer'] * 1e3:.1f}",
+                f"{t['ours'] * unit:{fmt}}",
+                f"{t['ours1'] * unit:{fmt}}",
+                f"{t['peer'] * unit:{fmt}}",
                 f"{t['ours'] / t['peer']:.3f}x",
+                f"{t['ours1'] / t['peer']:.3f}x",
                 target,
                 f"{jit:.2f}",
             )
         )
 
-    # 1. soft-DTW barycenter of 100 random walks of length 100 (L-BFGS-B, 50 iterations)
-    X = rng.normal(size=(100, 100, 1)).cumsum(axis=1)
-    np.testing.assert_allclose(B.softdtw_barycenter(X), tsb.softdtw_barycenter(X), atol=1e-6)
-    bench(
-        "softdtw_barycenter, 100 x 100",
-        lambda: B.softdtw_barycenter(X),
-        lambda: tsb.softdtw_barycenter(X),
-        "<= 0.1x",
-        args.repeats,
-    )
+    # 1. soft-DTW barycenter of 100 series of length 100 (L-BFGS-B, 50 iterations): random
+    # walks z-normalised as clustering pipelines do, and raw (costs >> gamma)
+    walks = rng.normal(size=(100, 100, 1)).cumsum(axis=1)
+    znorm = (walks - walks.mean(axis=1, keepdims=True)) / walks.std(axis=1, keepdims=True)
+    for label, X in [("z-normalised", znorm), ("raw random walks", walks)]:
+        np.testing.assert_allclose(
+            B.softdtw_barycenter(X), tsb.softdtw_barycenter(X), atol=1e-6, rtol=1e-9
+        )
+        timed(
+            f"softdtw_barycenter, 100 x 100, {label}",
+            lambda X=X: B.softdtw_barycenter(X),
+            lambda X=X: tsb.softdtw_barycenter(X),
+            "<= 0.1x",
+            args.repeats,
+        )
 
     # 2. DBA of the same series (30 iterations at most)
-    np.testing.assert_allclose(
-        B.dtw_barycenter_averaging(X), tsb.dtw_barycenter_averaging(X), atol=1e-10
-    )
-    bench(
-        "dtw_barycenter_averaging, 100 x 100",
-        lambda: B.dtw_barycenter_averaging(X),
-        lambda: tsb.dtw_barycenter_averaging(X),
-        "-",
-        args.repeats,
-    )
+    for label, X in [("z-normalised", znorm), ("raw random walks", walks)]:
+        np.testing.assert_allclose(
+            B.dtw_barycenter_averaging(X), tsb.dtw_barycenter_averaging(X), atol=1e-10
+        )
+        timed(
+            f"dtw_barycenter_averaging, 100 x 100, {label}",
+            lambda X=X: B.dtw_barycenter_averaging(X),
+            lambda X=X: tsb.dtw_barycenter_averaging(X),
+            "-",
+            args.repeats,
+        )
 
     # 3. k-means on ECG5000 (k = 5, random_state=0, k-means++): one fit of each per metric
     ecg = np.loadtxt(args.data)[:, 1:, None]
@@ -111,29 +144,42 @@ def main(argv=None) -> None:
         def peer(data=ecg[:n], kw=kw, fitted=fitted):
             fitted["peer"] = tsc.TimeSeriesKMeans(**kw).fit(data)
 
-        # JIT warm-up on a few series, then one timed fit of each on the subset
-        jit = warm(lambda kw=ours_kw: C.TimeSeriesKMeans(**{**kw, "max_iter": 1}).fit(tiny))
-        warm(lambda kw=kw: tsc.TimeSeriesKMeans(**{**kw, "max_iter": 1}).fit(tiny))
-        t = interleaved({"ours": ours, "peer": peer}, repeats=1)
-        g, p = fitted["ours"], fitted["peer"]
-        rows.append(
-            (
-                f"TimeSeriesKMeans({metric!r}), ECG5000 {n} x 140",
-                f"{t['ours'] * 1e3:.0f}",
-                f"{t['peer'] * 1e3:.0f}",
-                f"{t['ours'] / t['peer']:.3f}x",
-                target,
-                f"{jit:.2f}",
-            )
+        warmups = (  # JIT warm-up on a few series
+            lambda kw=ours_kw: C.TimeSeriesKMeans(**{**kw, "max_iter": 1}).fit(tiny),
+            lambda kw=kw: tsc.TimeSeriesKMeans(**{**kw, "max_iter": 1}).fit(tiny),
         )
+        timed(
+            f"TimeSeriesKMeans({metric!r}), ECG5000 {n} x 140",
+            ours,
+            peer,
+            target,
+            1,
+            warmups,
+            unit=1.0,
+            fmt=".2f",
+        )
+        g, p = fitted["ours"], fitted["peer"]
         notes.append(
             f"{metric}, {n} series: inertia ours {g.inertia_:.6g} / tslearn {p.inertia_:.6g} "
             f"({100 * (g.inertia_ / p.inertia_ - 1):+.3f} %), iterations {g.n_iter_} / "
             f"{p.n_iter_}, same partition: {same_partition(g.labels_, p.labels_)}"
         )
 
-    print(f"numba threads: {numba.get_num_threads()}, torch threads: 1, tslearn: 1 core")
-    headers = ("case", "ours ms", "tslearn ms", "ours/tslearn", "target", "ours JIT s")
+    print(
+        f"numba threads: {threads} ('ours') and 1 ('ours 1 core'), torch threads: 1, "
+        "tslearn: 1 core, OpenBLAS threads: " + os.environ["OPENBLAS_NUM_THREADS"]
+    )
+    print("barycenter rows in ms (median of --repeats), k-means rows in s (one fit each)")
+    headers = (
+        "case",
+        "ours",
+        "ours 1 core",
+        "tslearn",
+        "ours/tslearn",
+        "ours 1 core/tslearn",
+        "target",
+        "ours JIT s",
+    )
     print(table(rows, headers))
     print()
     for line in notes:
