@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from tsgrad.barycenters import dtw_barycenter_averaging_petitjean
-from tsgrad.clustering import EmptyClusterError, NotFittedError, TimeSeriesKMeans
+from tsgrad.clustering import EmptyClusterError, TimeSeriesKMeans
+from tsgrad.clustering._kmeans import NotFittedError
 from tsgrad.metrics import cdist_dtw
 
 METRICS = ["euclidean", "dtw", "softdtw"]

@@ -36,7 +36,18 @@ from ._kernels import _dtw_alignments
 
 
 class ConvergenceWarning(UserWarning):
-    """An iterative barycenter stopped because its cost increased (numerical noise)."""
+    """A DBA iteration stopped because its cost increased by more than ``tol`` (rounding:
+    the iteration itself never increases it).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", ConvergenceWarning)  # make it an error
+    ...     b = dtw_barycenter_averaging([[1.0, 2.0, 3.0], [1.0, 3.0, 4.0]])
+    >>> b.shape
+    (3, 1)
+    """
 
 
 def _initial_barycenter(values, lengths, size: int) -> np.ndarray:

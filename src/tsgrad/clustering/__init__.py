@@ -13,12 +13,11 @@ silhouette_samples   silhouette coefficient of each series
 EmptyClusterError    raised when every k-means run leaves a cluster empty
 """
 
-from ._kmeans import EmptyClusterError, NotFittedError, TimeSeriesKMeans
+from ._kmeans import EmptyClusterError, TimeSeriesKMeans
 from ._silhouette import silhouette_samples, silhouette_score
 
 __all__ = [
     "EmptyClusterError",
-    "NotFittedError",
     "TimeSeriesKMeans",
     "silhouette_samples",
     "silhouette_score",

@@ -24,11 +24,24 @@ from ._metric import Metric, check_metric
 
 
 class EmptyClusterError(ValueError):
-    """A k-means assignment left a cluster without any time series."""
+    """Every k-means run left a cluster without any time series.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.arange(8.0).reshape(4, 2, 1)
+    >>> twice_the_same = np.stack([X[0], X[0]])  # the second center never wins a series
+    >>> try:
+    ...     TimeSeriesKMeans(n_clusters=2, init=twice_the_same).fit(X)
+    ... except EmptyClusterError as exc:
+    ...     print(type(exc).__name__)
+    EmptyClusterError
+    """
 
 
 class NotFittedError(ValueError, AttributeError):
-    """The estimator is used before ``fit``."""
+    """The estimator is used before ``fit`` (also a ValueError and an AttributeError, as
+    scikit-learn's)."""
 
 
 # tslearn's settings of the barycenters inside k-means (``max_iter`` of both is the
@@ -185,7 +198,7 @@ class TimeSeriesKMeans(ParamsEstimator):
         centers = np.array(to_numpy(init), dtype=np.float64)
         if centers.ndim == 2:
             centers = centers[:, :, None]
-        n, _, d = data.values.shape
+        d = data.values.shape[2]
         if centers.ndim != 3 or centers.shape[0] != self.n_clusters or centers.shape[2] != d:
             raise ValueError(
                 f"The 'init' parameter of {func} must have shape (n_clusters={self.n_clusters}"
