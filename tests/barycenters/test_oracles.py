@@ -164,3 +164,15 @@ def test_torch_route_reaches_the_scipy_barycenter(engine, ragged):
     )
     assert isinstance(got, torch.Tensor) and got.dtype == torch.float64
     np.testing.assert_allclose(got.numpy(), ref, atol=1e-5)
+
+
+@pytest.mark.parametrize("method", ["BFGS", "CG", "TNC", "Newton-CG", "Powell"])
+def test_other_scipy_methods_reach_the_same_objective(method, recwarn):
+    X = dataset(seed=11, n=5, sz=6, d=1)
+    lengths, w = np.full(5, 6), np.ones(5)
+    ref = softdtw_barycenter(X, gamma=0.5, tol=1e-10, max_iter=200)
+    got = softdtw_barycenter(X, gamma=0.5, tol=1e-10, max_iter=200, method=method)
+    f_ref = _objective(ref, X, lengths, w, 0.5, Constraint())[0]
+    f_got = _objective(got, X, lengths, w, 0.5, Constraint())[0]
+    assert f_got == pytest.approx(f_ref, rel=1e-6)
+    assert not [x for x in recwarn if "solver options" in str(x.message)]

@@ -21,6 +21,8 @@ from ._kernels import _softdtw_value_grad
 
 # SciPy methods that take no gradient: given the value alone (SciPy warns otherwise).
 _GRADIENT_FREE = {"nelder-mead", "powell", "cobyla", "cobyqa"}
+# The option that bounds the iterations, where it is not "maxiter".
+_MAXITER_OPTION = {"tnc": "maxfun"}
 
 
 def _objective(Z, values, lengths, w, gamma, constraint):
@@ -53,8 +55,9 @@ def _scipy_barycenter(data: Dataset, w, gamma, init, method, tol, max_iter, cons
         f, g = _objective(z.reshape(shape), values, lengths, w, gamma, constraint)
         return f, g.ravel()
 
-    options = {"maxiter": max_iter}
-    if isinstance(method, str) and method.lower() in _GRADIENT_FREE:
+    name = method.lower()
+    options = {_MAXITER_OPTION.get(name, "maxiter"): max_iter}
+    if name in _GRADIENT_FREE:
         res = minimize(
             lambda z: value_and_grad(z)[0], init.ravel(), method=method, tol=tol, options=options
         )
@@ -152,8 +155,8 @@ def softdtw_barycenter(
         Tolerance of the optimiser: SciPy's ``tol``; for a torch optimiser, stop when the
         objective changes by at most ``tol * max(|F|, |F_prev|, 1)`` in a step.
     max_iter : int >= 0 (default: 50)
-        Iterations of the SciPy method (``options={"maxiter": max_iter}``), or steps of the
-        torch optimiser; 0 returns the initial barycenter.
+        Iterations of the SciPy method (``options={"maxiter": max_iter}``; ``maxfun`` for
+        TNC), or steps of the torch optimiser; 0 returns the initial barycenter.
     init : array-like, shape (bsz, d), or None (default: None)
         Starting barycenter (its length sets the barycenter's); None means the weighted
         mean of the series, each first linearly resampled to ``sz`` steps when their
