@@ -16,12 +16,13 @@ import os
 
 MODULES = (
     "_fastmath",
-    "_numba_dp",
-    "_numba_diag",
-    "_numba_lanes",
-    "_numba_scaled",
     "_diag_layout",
+    "_numba_bands",
+    "_numba_dtw",
     "_numba_dtw_paths",
+    "_numba_softdtw",
+    "_numba_softdtw_lanes",
+    "_numba_softdtw_scaled",
 )
 _STAMP = "tsgrad-kernels.sha256"
 

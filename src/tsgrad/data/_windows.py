@@ -98,6 +98,36 @@ def _windows(series: np.ndarray, starts: np.ndarray, input_len: int, horizon: in
     return series[offsets_in], series[offsets_out]
 
 
+def window_parts(
+    n_steps: int,
+    input_len: int,
+    horizon: int,
+    stride: int,
+    val_fraction: float,
+    test_fraction: float,
+) -> tuple[int, int, dict[str, np.ndarray]]:
+    """The split of :func:`make_windows`: ``(t1, t2, {part: window starts})``.
+
+    A window starting at ``s`` has targets ``[s + L, s + L + H)`` and belongs to the part
+    that holds its last target step (the part's inputs may reach back before it).
+    """
+    t2 = n_steps - int(round(test_fraction * n_steps))
+    t1 = t2 - int(round(val_fraction * n_steps))
+    starts = np.arange(0, n_steps - input_len - horizon + 1, stride)
+    last_target = starts + input_len + horizon - 1
+    parts = {
+        "train": starts[last_target < t1],
+        "val": starts[(starts + input_len >= t1) & (last_target < t2)],
+        "test": starts[starts + input_len >= t2],
+    }
+    return t1, t2, parts
+
+
+def pair_counts(n_series: int, val_fraction: float, test_fraction: float) -> tuple[int, int]:
+    """The split of :func:`fixed_length_pairs`: ``(n_val, n_test)`` series."""
+    return int(round(val_fraction * n_series)), int(round(test_fraction * n_series))
+
+
 def make_windows(
     series,
     *,
@@ -173,20 +203,10 @@ def make_windows(
         raise TypeError(f"The 'scale' parameter of {where} must be a bool. Got {scale!r} instead.")
     data = _as_series(series, where)
     n_steps = data.shape[0]
-    t2 = n_steps - int(round(test_fraction * n_steps))
-    t1 = t2 - int(round(val_fraction * n_steps))
+    t1, t2, parts = window_parts(n_steps, input_len, horizon, stride, val_fraction, test_fraction)
     scaler = StandardScaler.fit(data[:t1]) if scale else None
     if scaler is not None:
         data = scaler.transform(data)
-    # A window starting at s has targets [s + L, s + L + H); it belongs to the part that
-    # holds its last target step.
-    starts = np.arange(0, n_steps - input_len - horizon + 1, stride)
-    last_target = starts + input_len + horizon - 1
-    parts = {
-        "train": starts[last_target < t1],
-        "val": starts[(starts + input_len >= t1) & (last_target < t2)],
-        "test": starts[starts + input_len >= t2],
-    }
     wanted = ["train", "test"] + (["val"] if val_fraction > 0 else [])
     for name in wanted:
         if parts[name].size == 0:
@@ -272,8 +292,7 @@ def fixed_length_pairs(
             f"The 'values' parameter of {where} must be finite. Got NaN or inf in series "
             f"{bad[0]} instead (variable-length series padded with NaN cannot be paired)."
         )
-    n_val = int(round(val_fraction * n_series))
-    n_test = int(round(test_fraction * n_series))
+    n_val, n_test = pair_counts(n_series, val_fraction, test_fraction)
     if n_test < 1 or (val_fraction > 0 and n_val < 1) or n_val + n_test >= n_series:
         raise ValueError(
             f"The 'val_fraction' and 'test_fraction' parameters of {where} must give each "

@@ -17,15 +17,15 @@ def _entries(cache):
 
 def test_stale_kernels_are_dropped_and_others_kept(tmp_path):
     cache = _tree(tmp_path)
-    for f in ("_numba_diag.kernel-10.py311.nbi", "_numba_diag.kernel-10.py311.1.nbc"):
+    for f in ("_numba_softdtw.kernel-10.py311.nbi", "_numba_softdtw.kernel-10.py311.1.nbc"):
         (cache / f).write_bytes(b"old")
     (cache / "_other.kernel-3.py311.nbi").write_bytes(b"keep")
     assert _jit_cache.refresh(str(tmp_path))  # no stamp yet: stale
     assert _entries(cache) == ["_other.kernel-3.py311.nbi"]
     # Unchanged sources: numba's fresh entries are kept.
-    (cache / "_numba_diag.kernel-10.py311.nbi").write_bytes(b"new")
+    (cache / "_numba_softdtw.kernel-10.py311.nbi").write_bytes(b"new")
     assert not _jit_cache.refresh(str(tmp_path))
-    assert "_numba_diag.kernel-10.py311.nbi" in _entries(cache)
+    assert "_numba_softdtw.kernel-10.py311.nbi" in _entries(cache)
     # A change in an inlined dependency (not the kernel's own file) drops them again.
     (tmp_path / "_fastmath.py").write_text("# changed\n")
     assert _jit_cache.refresh(str(tmp_path))

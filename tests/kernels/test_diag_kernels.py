@@ -1,6 +1,7 @@
-"""The anti-diagonal soft-DTW kernels (``_numba_diag``) against first principles.
+"""The anti-diagonal soft-DTW kernels (``_numba_softdtw``) and the router's routes against
+first principles.
 
-The oracle is the soft-min recursion of ``_reference.softdtw_recursion`` differentiated by
+The oracle is the soft-min recursion of ``tests._oracles.softdtw_recursion`` differentiated by
 plain autograd, run per element on the cost cropped to its lengths: the value, the expected
 alignment ``E = dV/dD`` and the Hessian-vector product ``d<E, Z>/dD``.  Cells outside the
 band get the cost ``BIG`` in the oracle: every path through one has a soft-min weight
@@ -16,11 +17,22 @@ import pytest
 import torch
 
 import tsgrad.metrics
-from tsgrad._kernels import CONSTRAINT_CODES, _autograd, full_bands, make_bands
-from tsgrad._kernels import _numba_diag as nd
+from tsgrad._kernels import (
+    CONSTRAINT_CODES,
+    CostMatrix,
+    SqEuclidean,
+    _torch_autograd,
+    alignment,
+    full_bands,
+    make_bands,
+    temporal_distortion,
+    value_and_grad,
+    values,
+)
+from tsgrad._kernels import _numba_softdtw as nd
 from tsgrad.losses import soft_dtw_loss
 
-from ._reference import BANDS, B, M, N, softdtw_recursion, sqeuclidean
+from .._oracles import BANDS, B, M, N, softdtw_recursion, sqeuclidean
 
 BIG = 1e6  # out-of-band cost of the oracle; exp(-BIG / 10) underflows to 0
 GARBAGE = [np.nan, -np.inf, 1.0, -1.0]  # padding of element b: GARBAGE[b % 4] * dtype max
@@ -120,16 +132,16 @@ def _series(bands, n, m, d, seed):
 def _stored_weights(D, Z, gamma, b):
     n, m = D.shape[1:]
     S, val, W = nd.softdtw_forward_weights(D, gamma, b.lx, b.ly, b.lo, b.hi)
-    E = nd.softdtw_backward_weights(W, S, b.lx, b.ly, n, m)
-    H, dv = nd.softdtw_hvp_weights(W, S, E, Z, gamma, b.lx, b.ly)
+    E = nd.softdtw_backward_weights(W, S, b.lx, b.ly, b.lo, b.hi, n, m)
+    H, dv = nd.softdtw_hvp_weights(W, S, E, Z, gamma, b.lx, b.ly, b.lo, b.hi)
     return val, E, H, dv
 
 
 def _recomputed_weights(D, Z, gamma, b):
     n, m = D.shape[1:]
-    S, val, DS = nd.softdtw_forward(D, gamma, b.lx, b.ly, b.lo, b.hi)
-    E = nd.softdtw_backward(DS, S, gamma, b.lx, b.ly, n, m)
-    H, dv = nd.softdtw_hvp(DS, S, E, Z, gamma, b.lx, b.ly)
+    S, val = nd.softdtw_forward(D, gamma, b.lx, b.ly, b.lo, b.hi)
+    E = nd.softdtw_backward(S, gamma, b.lx, b.ly, b.lo, b.hi, n, m)
+    H, dv = nd.softdtw_hvp(S, E, Z, gamma, b.lx, b.ly, b.lo, b.hi)
     return val, E, H, dv
 
 
@@ -166,8 +178,8 @@ def test_kernels_match_autograd_oracle(band, gamma, route):
     got = ROUTES[route](D, Z, gamma, bands)
     assert all(np.isfinite(a).all() for a in got[1:])  # no garbage leaked
     _assert_matches(got, ref, gamma)
-    values = nd.softdtw_values(D, gamma, bands.lx, bands.ly, bands.lo, bands.hi)
-    np.testing.assert_array_equal(values, got[0])
+    vals = nd.softdtw_values(D, gamma, bands.lx, bands.ly, bands.lo, bands.hi)
+    np.testing.assert_array_equal(vals, got[0])
 
 
 @pytest.mark.parametrize("route", list(ROUTES))
@@ -223,14 +235,12 @@ def test_large_costs_and_small_gamma_stay_finite_and_near_hard_dtw(route):
     assert np.isfinite(val).all() and np.isfinite(E).all() and np.isfinite(H).all()
     assert np.isfinite(dv).all()
     # gamma -> 0: E tends to the 0/1 matrix of the (here unique) optimal path.
-    Dt = torch.from_numpy(_without_garbage(D))
-    hard = _autograd.dtw_batch(Dt.requires_grad_(True), bands)
-    (A,) = torch.autograd.grad(hard.sum(), Dt)
-    np.testing.assert_allclose(val, hard.detach().numpy(), rtol=1e-12)
-    # Recomputed weights exp((R - D - R_pred) / gamma) carry the rounding of R divided by
-    # gamma (eps * 1e7 / 1e-4 ~ 2e-5 here); the stored weights do not.
-    tol = {"stored": 1e-12, "recomputed": 4 * np.finfo(float).eps * val.max() / 1e-4}[route]
-    np.testing.assert_allclose(E, A.numpy(), rtol=0, atol=tol)
+    hard, A = alignment(CostMatrix(_without_garbage(D)), None, bands)
+    np.testing.assert_allclose(val, hard, rtol=1e-12)
+    # The recomputed weights are the forward's soft minimum of the same predecessors: no
+    # rounding of R / gamma (eps * 1e7 / 1e-4 ~ 2e-5 here, when they were exp((R - D -
+    # R_pred) / gamma)).
+    np.testing.assert_allclose(E, A, rtol=0, atol=1e-12)
 
 
 # --------------------------------------------------------------------------------------
@@ -258,15 +268,14 @@ def _sqeuclidean_one(x, y):
 def test_sqeuclidean_value_grad_matches_autograd(band, d, gamma):
     bands, X, Y, val, gx, gy = _sq_case(band, d, gamma)
     b = bands
-    got, GX, GY = nd.softdtw_sqeuclidean_value_grad(X, Y, gamma, b.lx, b.ly, b.lo, b.hi)
+    got, (GX, GY) = value_and_grad(SqEuclidean(X, Y), gamma, b)
     np.testing.assert_allclose(got, val, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(GX, gx, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(GY, gy, rtol=1e-10, atol=1e-12)
     for G, lengths in ((GX, b.lx), (GY, b.ly)):  # padded rows: exactly zero
         for k, length in enumerate(lengths):
             assert (G[k, length:] == 0).all()
-    values = nd.softdtw_sqeuclidean_values(X, Y, gamma, b.lx, b.ly, b.lo, b.hi)
-    np.testing.assert_array_equal(values, got)
+    np.testing.assert_array_equal(values(SqEuclidean(X, Y), gamma, b), got)
 
 
 @pytest.mark.parametrize(
@@ -312,9 +321,7 @@ GRADCHECK_BANDS = {
 def test_fused_route_gradcheck(band):
     bands = GRADCHECK_BANDS[band]()
     x, y = _torch_pair(3, 5, 4, 2, seed=0)
-    assert torch.autograd.gradcheck(
-        lambda a, b: _autograd.soft_dtw_sqeuclidean_batch(a, b, 0.5, bands), (x, y)
-    )
+    assert torch.autograd.gradcheck(lambda a, b: values(SqEuclidean(a, b), 0.5, bands), (x, y))
 
 
 @pytest.mark.parametrize("band", list(BANDS))
@@ -322,15 +329,15 @@ def test_fused_route_equals_cost_matrix_route(band):
     bands = BANDS[band]()
     x, y = _torch_pair(B, N, M, 2, seed=1)
     w = torch.rand(B, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
-    fused = _autograd.soft_dtw_sqeuclidean_batch(x, y, 0.3, bands)
-    matrix = _autograd.soft_dtw_batch(sqeuclidean(x, y), 0.3, bands)
+    fused = values(SqEuclidean(x, y), 0.3, bands)
+    matrix = values(CostMatrix(sqeuclidean(x, y)), 0.3, bands)
     torch.testing.assert_close(fused, matrix, rtol=1e-12, atol=1e-12)
     g_fused = torch.autograd.grad((fused * w).sum(), (x, y))
     g_matrix = torch.autograd.grad((matrix * w).sum(), (x, y))
     for a, b in zip(g_fused, g_matrix, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
     with torch.no_grad():
-        plain = _autograd.soft_dtw_sqeuclidean_batch(x, y, 0.3, bands)
+        plain = values(SqEuclidean(x, y), 0.3, bands)
     assert plain.grad_fn is None
     torch.testing.assert_close(plain, fused.detach(), rtol=0, atol=0)
 
@@ -340,12 +347,12 @@ def _sqeuclidean_matrix(x, y):
 
 
 SECOND_ORDER_ROUTES = {
-    "fused-sdtw": lambda x, y, b: _autograd.soft_dtw_sqeuclidean_batch(x, y, 0.5, b),
-    "matrix-sdtw": lambda x, y, b: _autograd.soft_dtw_batch(_sqeuclidean_matrix(x, y), 0.5, b),
-    "matrix-alignment": lambda x, y, b: _autograd.soft_dtw_alignment_batch(
-        _sqeuclidean_matrix(x, y), 0.5, b
-    )[1].sum((1, 2)),
-    "fused-dilate": lambda x, y, b: _autograd.dilate_sqeuclidean_batch(x, y, 0.5, b)[1],
+    "fused-sdtw": lambda x, y, b: values(SqEuclidean(x, y), 0.5, b),
+    "matrix-sdtw": lambda x, y, b: values(CostMatrix(_sqeuclidean_matrix(x, y)), 0.5, b),
+    "matrix-alignment": lambda x, y, b: alignment(CostMatrix(_sqeuclidean_matrix(x, y)), 0.5, b)[
+        1
+    ].sum((1, 2)),
+    "fused-dilate": lambda x, y, b: temporal_distortion(SqEuclidean(x, y), 0.5, b)[1],
 }
 
 
@@ -367,7 +374,7 @@ def test_fused_route_with_the_same_tensor_twice():
     x, _ = _torch_pair(3, 5, 4, 2, seed=4)
     xr = x.detach().clone().requires_grad_(True)
     bands = full_bands(3, 5, 5)
-    ours = _autograd.soft_dtw_sqeuclidean_batch(x, x, 0.7, bands)
+    ours = values(SqEuclidean(x, x), 0.7, bands)
     ref = softdtw_recursion(sqeuclidean(xr, xr), 0.7)
     torch.testing.assert_close(ours, ref, rtol=1e-12, atol=1e-12)
     (g,) = torch.autograd.grad(ours.sum(), x)
@@ -379,9 +386,9 @@ def test_fused_route_with_the_same_tensor_twice():
 @pytest.mark.parametrize("api", ["metrics.soft_dtw", "losses.soft_dtw_loss"])
 def test_public_soft_dtw_of_a_series_with_itself(api, monkeypatch):
     fused_calls = []
-    apply = _autograd.SoftDTWSqEuclideanFunction.apply
+    apply = _torch_autograd.SqEuclideanSoftDTWFunction.apply
     monkeypatch.setattr(
-        _autograd.SoftDTWSqEuclideanFunction,
+        _torch_autograd.SqEuclideanSoftDTWFunction,
         "apply",
         lambda *args: fused_calls.append(args) or apply(*args),
     )
@@ -404,12 +411,12 @@ def test_fused_route_with_large_costs_and_small_gamma():
     x, y = _torch_pair(3, 6, 5, 2, seed=6)
     x, y = (1e3 * x).detach().requires_grad_(True), (1e3 * y).detach().requires_grad_(True)
     bands = full_bands(3, 6, 5)
-    v = _autograd.soft_dtw_sqeuclidean_batch(x, y, 1e-4, bands)
+    v = values(SqEuclidean(x, y), 1e-4, bands)
     gx, gy = torch.autograd.grad(v.sum(), (x, y))
     assert v.min() > 1e5 and torch.isfinite(v).all()
     assert torch.isfinite(gx).all() and torch.isfinite(gy).all()
     # Near hard DTW: the soft minimum is below it by at most gamma log(#paths).
-    hard = _autograd.dtw_batch(sqeuclidean(x, y), bands)
+    hard = values(CostMatrix(sqeuclidean(x, y)), None, bands)
     hx, hy = torch.autograd.grad(hard.sum(), (x, y))
     n_paths = 681  # Delannoy number D(5, 4): monotone paths of a 6 x 5 grid
     assert (v <= hard * (1 + 1e-12)).all()
@@ -424,19 +431,19 @@ def test_fused_route_with_large_costs_and_small_gamma():
     ids=["log-recompute", "log-stored", "scaled"],
 )
 def test_fused_route_with_and_without_weight_table(weights_max, scaled):
-    # Problems above _SCRATCH_WEIGHTS_MAX cells keep no weight table: their backward
-    # recomputes each weight.  Both log-domain routes, and the scaled domain, against the
+    # Problems above THRESHOLDS.series_weights_max_cells cells keep no weight table: their
+    # backward recomputes each weight.  Both log-domain routes, and the scaled domain, against the
     # cost-matrix route with stored weights, on a ragged, banded batch.
     n, m = 23, 17
     rng = np.random.default_rng(7)
     X = rng.standard_normal((3, n, 2))
     Y = rng.standard_normal((3, m, 2))
     b = make_bands(np.array([23, 15, 20]), np.array([17, 17, 9]), n, 1, 4.0)
-    val, gx, gy = nd._value_grad_diag(X, Y, 0.5, b.lx, b.ly, b.lo, b.hi, weights_max, scaled)
+    val, gx, gy = nd.sqeuclidean_value_grad(X, Y, 0.5, b.lx, b.ly, b.lo, b.hi, weights_max, scaled)
     diff = X[:, :, None, :] - Y[:, None, :, :]
     D = (diff * diff).sum(-1)
     S, ref, W = nd.softdtw_forward_weights(D, 0.5, b.lx, b.ly, b.lo, b.hi)
-    E = nd.softdtw_backward_weights(W, S, b.lx, b.ly, n, m)
+    E = nd.softdtw_backward_weights(W, S, b.lx, b.ly, b.lo, b.hi, n, m)
     np.testing.assert_allclose(val, ref, rtol=1e-12)
     np.testing.assert_allclose(gx, 2 * (E[..., None] * diff).sum(2), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(gy, -2 * (E[..., None] * diff).sum(1), rtol=1e-10, atol=1e-12)

@@ -1,4 +1,4 @@
-"""The scaled-probability-domain soft-DTW kernels (``_numba_scaled``): against the log
+"""The scaled-probability-domain soft-DTW kernels (``_numba_softdtw_scaled``): against the log
 domain, extended precision and brute force; pruning, giving up and the fallback."""
 
 import itertools
@@ -8,28 +8,31 @@ import numpy as np
 import pytest
 import torch
 
-from tsgrad._kernels import _numba_diag as nd
-from tsgrad._kernels import _numba_scaled as ns
+from tsgrad._kernels import _numba_softdtw as nd
+from tsgrad._kernels import _numba_softdtw_scaled as ns
 from tsgrad._kernels import full_bands, make_bands
-from tsgrad._kernels._diag_layout import _VEC, _transposed, diag_offsets
+from tsgrad._kernels._diag_layout import _VEC, _transposed, band_layout
+from tsgrad._kernels._router import THRESHOLDS
 from tsgrad.losses import soft_dtw_loss
 
-from ._reference import all_paths, brute_force_softdtw, ragged_batch
+from .._oracles import all_paths, brute_soft_dtw, ragged_batch
+
+_WEIGHTS_MAX = THRESHOLDS.series_weights_max_cells
 
 
 def _vouched(X, Y, gamma, bands):
     """Per problem: did the scaled route give the value (not NaN)?"""
     n, m = X.shape[1], Y.shape[1]
-    off, L = diag_offsets(n, m)
     XT, YrT = _transposed(X, Y)
     out = []
     for b in range(X.shape[0]):
         gx = np.zeros((X.shape[2], n))
         gy = np.zeros((X.shape[2], m))
+        lo, hi, lx, ly = bands.lo[b], bands.hi[b], bands.lx[b], bands.ly[b]
+        cells, off, L = band_layout(lo, hi, lx, ly)
         v = ns.scaled_value_grad_one(
-            XT[b], YrT[b], gamma, bands.lx[b], bands.ly[b], bands.lo[b], bands.hi[b],
-            off, L, True, gx, gy,
-        )  # fmt: skip
+            XT[b], YrT[b], gamma, lx, ly, lo, hi, cells, off, L, True, gx, gy
+        )
         out.append(not math.isnan(v))
     return np.array(out)
 
@@ -38,7 +41,7 @@ def _forward_tables(x, y, gamma, band=None):
     """The scaled forward of one pair; returns (value, P, off)."""
     n, m = x.shape[0], y.shape[0]
     b = band if band is not None else full_bands(1, n, m)
-    off, L = diag_offsets(n, m)
+    cells, off, L = band_layout(b.lo[0], b.hi[0], b.lx[0], b.ly[0])
     XT, YrT = _transposed(x[None], y[None])
     P = np.zeros(L)
     KS = np.zeros(L)
@@ -46,7 +49,7 @@ def _forward_tables(x, y, gamma, band=None):
     a1, a2 = np.zeros(n + m + 3), np.zeros(n + m + 3)
     c = np.zeros(n + 1 + _VEC)
     v = ns.scaled_forward_sqeuclidean(
-        XT[0], YrT[0], gamma, b.lx[0], b.ly[0], b.lo[0], b.hi[0], off, P, KS, r, a1, a2, c
+        XT[0], YrT[0], gamma, b.lx[0], b.ly[0], b.lo[0], b.hi[0], cells, off, P, KS, r, a1, a2, c
     )
     return v, P, off
 
@@ -72,13 +75,15 @@ def test_scaled_matches_log_domain(case):
     b = make_bands(lx, ly, n, kind, param)
     vouched = _vouched(X, Y, gamma, b)
     assert vouched.all() if all_scaled else not vouched.any()
-    args = (X, Y, gamma, b.lx, b.ly, b.lo, b.hi, nd._SCRATCH_WEIGHTS_MAX)
-    val, gx, gy = nd._value_grad_diag(*args, True)
-    ref_val, ref_gx, ref_gy = nd._value_grad_diag(*args, False)
+    args = (X, Y, gamma, b.lx, b.ly, b.lo, b.hi, _WEIGHTS_MAX)
+    val, gx, gy = nd.sqeuclidean_value_grad(*args, True)
+    ref_val, ref_gx, ref_gy = nd.sqeuclidean_value_grad(*args, False)
     np.testing.assert_allclose(val, ref_val, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(gx, ref_gx, rtol=1e-10, atol=1e-12 * np.abs(ref_gx).max())
     np.testing.assert_allclose(gy, ref_gy, rtol=1e-10, atol=1e-12 * np.abs(ref_gy).max())
-    np.testing.assert_allclose(nd._values_diag(*args[:-1], True), ref_val, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        nd.sqeuclidean_values(*args[:-1], True), ref_val, rtol=1e-12, atol=1e-12
+    )
     for k in range(B):  # padded steps get no gradient
         assert not gx[k, lx[k] :].any() and not gy[k, ly[k] :].any()
 
@@ -88,8 +93,8 @@ def test_float32_series_computed_in_float64():
     b = make_bands(lx, ly, 20)
     X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
     assert _vouched(X32, Y32, 1.0, b).all()
-    got = nd._value_grad_diag(X32, Y32, 1.0, b.lx, b.ly, b.lo, b.hi, 0, True)
-    ref = nd._value_grad_diag(
+    got = nd.sqeuclidean_value_grad(X32, Y32, 1.0, b.lx, b.ly, b.lo, b.hi, 0, True)
+    ref = nd.sqeuclidean_value_grad(
         X32.astype(np.float64), Y32.astype(np.float64), 1.0, b.lx, b.ly, b.lo, b.hi, 0, False
     )
     for g, r in zip(got, ref, strict=True):
@@ -103,10 +108,12 @@ def test_scaled_against_brute_force(gamma):
     x, y = rng.standard_normal((4, 2)), rng.standard_normal((3, 2))
     D = ((x[:, None] - y[None]) ** 2).sum(-1)
     assert len(all_paths(4, 3)) == 25  # Delannoy D(3, 2)
-    value, E = (t.numpy() for t in brute_force_softdtw(torch.from_numpy(D), gamma))
+    value, E = brute_soft_dtw(D, gamma)
     b = full_bands(1, 4, 3)
     assert _vouched(x[None], y[None], gamma, b).all()
-    val, gx, gy = nd._value_grad_diag(x[None], y[None], gamma, b.lx, b.ly, b.lo, b.hi, 0, True)
+    val, gx, gy = nd.sqeuclidean_value_grad(
+        x[None], y[None], gamma, b.lx, b.ly, b.lo, b.hi, 0, True
+    )
     diff = x[:, None] - y[None]
     np.testing.assert_allclose(val[0], value, rtol=1e-13)
     np.testing.assert_allclose(gx[0], 2 * (E[..., None] * diff).sum(1), rtol=1e-12, atol=1e-14)
@@ -129,7 +136,7 @@ def test_scaled_against_extended_precision():
             P[i][j] = mp.exp(-d / gamma) * (P[i - 1][j] + P[i][j - 1] + P[i - 1][j - 1])
     exact = float(-gamma * mp.log(P[n][m]))
     b = full_bands(1, n, m)
-    val = nd._values_diag(x[None], y[None], gamma, b.lx, b.ly, b.lo, b.hi, True)[0]
+    val = nd.sqeuclidean_values(x[None], y[None], gamma, b.lx, b.ly, b.lo, b.hi, True)[0]
     assert abs(val - exact) <= 1e-13 * abs(exact)
 
 
@@ -144,7 +151,9 @@ def test_pruned_cells_are_accounted_for():
     assert pruned > 0 and not math.isnan(v)
     b = full_bands(1, 40, 40)
     args = (x[None], y[None], 0.05, b.lx, b.ly, b.lo, b.hi, 0)
-    got_ref = zip(nd._value_grad_diag(*args, True), nd._value_grad_diag(*args, False), strict=True)
+    got_ref = zip(
+        nd.sqeuclidean_value_grad(*args, True), nd.sqeuclidean_value_grad(*args, False), strict=True
+    )
     for got, ref in got_ref:
         np.testing.assert_allclose(got, ref, rtol=1e-11, atol=1e-12 * np.abs(ref).max())
 
@@ -155,16 +164,16 @@ def test_gives_up_when_the_bound_fails():
     rng = np.random.default_rng(0)
     X, Y = rng.standard_normal((2, 40, 1)), rng.standard_normal((2, 40, 1))
     b = full_bands(2, 40, 40)
-    off, L = diag_offsets(40, 40)
+    cells, off, L = band_layout(b.lo[0], b.hi[0], 40, 40)
     XT, YrT = _transposed(X, Y)
     gx, gy = np.zeros((1, 40)), np.zeros((1, 40))
     v = ns.scaled_value_grad_one(
-        XT[0], YrT[0], 0.01, 40, 40, b.lo[0], b.hi[0], off, L, True, gx, gy
+        XT[0], YrT[0], 0.01, 40, 40, b.lo[0], b.hi[0], cells, off, L, True, gx, gy
     )
     assert math.isnan(v) and not gx.any() and not gy.any()
     args = (X, Y, 0.01, b.lx, b.ly, b.lo, b.hi)
-    got = nd.softdtw_sqeuclidean_value_grad(*args)
-    ref = nd._value_grad_diag(*args, nd._SCRATCH_WEIGHTS_MAX, False)
+    got = nd.sqeuclidean_value_grad(*args, _WEIGHTS_MAX, True)
+    ref = nd.sqeuclidean_value_grad(*args, _WEIGHTS_MAX, False)
     for g, r in zip(got, ref, strict=True):
         np.testing.assert_array_equal(g, r)
 
@@ -175,8 +184,8 @@ def test_infeasible_band_falls_back_to_infinity():
     lx = np.array([12, 3])
     b = make_bands(lx, ly, 12, 2, 2.0)
     X[1, 3:] = np.nan
-    val, gx, gy = nd._value_grad_diag(X, Y, 1.0, b.lx, b.ly, b.lo, b.hi, 0, True)
-    ref = nd._value_grad_diag(X, Y, 1.0, b.lx, b.ly, b.lo, b.hi, 0, False)
+    val, gx, gy = nd.sqeuclidean_value_grad(X, Y, 1.0, b.lx, b.ly, b.lo, b.hi, 0, True)
+    ref = nd.sqeuclidean_value_grad(X, Y, 1.0, b.lx, b.ly, b.lo, b.hi, 0, False)
     assert np.isinf(val[1]) and not gx[1].any() and not gy[1].any()
     for g, r in zip((val, gx, gy), ref, strict=True):
         np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-14)
@@ -189,7 +198,7 @@ def test_pair_values_use_the_scaled_route():
     got = nd.softdtw_pairs_value(X, Y, lx, ly, ii, jj, 0.7, 1, 5.0)
     for p, (a, c) in enumerate(zip(ii, jj, strict=True)):
         b = make_bands(lx[a : a + 1], ly[c : c + 1], 15, 1, 5.0)
-        ref = nd._values_diag(X[a : a + 1], Y[c : c + 1], 0.7, b.lx, b.ly, b.lo, b.hi, False)
+        ref = nd.sqeuclidean_values(X[a : a + 1], Y[c : c + 1], 0.7, b.lx, b.ly, b.lo, b.hi, False)
         np.testing.assert_allclose(got[p], ref[0], rtol=1e-12)
 
 
@@ -231,7 +240,7 @@ def test_underflowing_row_falls_back():
     assert _vouched(X, Y, 1.0, b).tolist() == [False, True]
     args = (X, Y, 1.0, b.lx, b.ly, b.lo, b.hi, 0)
     for got, ref in zip(
-        nd._value_grad_diag(*args, True), nd._value_grad_diag(*args, False), strict=True
+        nd.sqeuclidean_value_grad(*args, True), nd.sqeuclidean_value_grad(*args, False), strict=True
     ):
         np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
 
@@ -247,10 +256,12 @@ def test_expensive_row_keeps_its_gradient():
     gamma = 0.07883130702534806
     b = full_bands(1, 3, 2)
     assert _vouched(x[None], y[None], gamma, b).all()
-    val, gx, gy = nd._value_grad_diag(x[None], y[None], gamma, b.lx, b.ly, b.lo, b.hi, 0, True)
+    val, gx, gy = nd.sqeuclidean_value_grad(
+        x[None], y[None], gamma, b.lx, b.ly, b.lo, b.hi, 0, True
+    )
 
     def value(xx, yy):
-        return nd._values_diag(xx[None], yy[None], gamma, b.lx, b.ly, b.lo, b.hi, False)[0]
+        return nd.sqeuclidean_values(xx[None], yy[None], gamma, b.lx, b.ly, b.lo, b.hi, False)[0]
 
     h = 1e-6
     fdx = [(value(x + h * e, y) - value(x - h * e, y)) / (2 * h) for e in np.eye(3)[:, :, None]]
@@ -278,7 +289,7 @@ def test_random_problems_agree_with_the_log_domain():
         b = make_bands(np.full(3, n), np.full(3, m), n, kind, param)
         used += _vouched(X, Y, gamma, b).sum()
         args = (X, Y, gamma, b.lx, b.ly, b.lo, b.hi, 0)
-        got, ref = nd._value_grad_diag(*args, True), nd._value_grad_diag(*args, False)
+        got, ref = nd.sqeuclidean_value_grad(*args, True), nd.sqeuclidean_value_grad(*args, False)
         finite = np.isfinite(ref[0])
         np.testing.assert_array_equal(np.isfinite(got[0]), finite)
         np.testing.assert_allclose(got[0][finite], ref[0][finite], rtol=1e-9, atol=1e-12 * gamma)
@@ -295,5 +306,5 @@ def test_one_path_problems_stay_exact():
     y = np.zeros((1, 5, 1))
     b = full_bands(1, 1, 5)
     assert not _vouched(x, y, 10.0, b).any()
-    val = nd._values_diag(x, y, 10.0, b.lx, b.ly, b.lo, b.hi, True)[0]
+    val = nd.sqeuclidean_values(x, y, 10.0, b.lx, b.ly, b.lo, b.hi, True)[0]
     assert val == pytest.approx(5e-12, rel=1e-15)

@@ -26,7 +26,7 @@ bounded (:func:`scaled_forward_sqeuclidean`, Notes), and the result is used only
 that bound is below ``exp(-45)`` of the total: the value is then off by less than
 ``3e-20 gamma`` and the expected alignment by less than ``3e-20``.  Otherwise (small
 ``gamma`` against the costs' spread, in practice), the forward gives up, early when it can
-tell, and the caller recomputes the problem in the log domain (:mod:`._numba_diag`).  The
+tell, and the caller recomputes the problem in the log domain (:mod:`._numba_softdtw`).  The
 bound needs costs ``>= 0``: this route is for the squared Euclidean cost only.
 Problems with a single admissible path (a length of 1, a band one cell wide) go to the
 log domain directly: their value is a plain sum of costs, which ``exp(-D / gamma)`` would
@@ -37,9 +37,9 @@ Per cell this route does one ``exp`` and a few multiply-adds where the log domai
 ``exp``, one ``log`` and a division; measured on one core, B=64 n=100: forward + backward
 + chain rule 5.3 ns a cell, against 10.6 ns in the log domain.
 
-Same layout (:mod:`._diag_layout`), band and length conventions as :mod:`._numba_diag`.
+Same layout (:mod:`._diag_layout`), band and length conventions as :mod:`._numba_softdtw`.
 Tested against the log domain, extended precision and brute force in
-``tests/losses/test_scaled_kernels.py``.
+``tests/kernels/test_scaled_kernels.py``.
 """
 
 from __future__ import annotations
@@ -52,12 +52,12 @@ from numba import njit
 from ._diag_layout import (
     _VEC,
     INF,
-    _cells,
     _chain_diag,
+    _clear_end,
     _diag_sqeuclidean,
-    _fill_frame,
     _padded_band,
     _preds,
+    _start,
 )
 from ._fastmath import JIT, _f64_as_i64, _i64_as_f64, exp_neg_wide
 
@@ -86,7 +86,7 @@ def _pow2(k):
 
 
 @njit(**JIT)
-def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, a1, a2, c):
+def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, cells, off, P, KS, rho, a1, a2, c):
     """Scaled forward pass of one problem, squared Euclidean costs made on the fly.
 
     Parameters
@@ -98,9 +98,12 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
         Lengths of the problem.
     lo, hi : (n,) int arrays
         Its band.
-    off : (n + m + 3,) int array
-        :func:`._diag_layout.diag_offsets`.
-    P, KS : (L,) float arrays
+    cells : (lx + ly + 1, 2) int array
+        Its admissible cells per diagonal (:func:`._diag_layout.diag_cells`): only those
+        are visited, with zero sentinels just before and after them.
+    off : (lx + ly + 2,) int array
+        The table's layout (:func:`._diag_layout.band_offsets`).
+    P, KS : (L,) float arrays (``L`` from :func:`._diag_layout.band_offsets`)
         Written: scaled values ``p = K S 2**(BIAS - e_t)`` and the factors
         ``K 2**(BIAS - e_t) = p / S`` (0 outside the band and for pruned cells), ``K`` the
         cost's ``exp(-(D - d_t) / gamma)``, ``S`` the predecessor sum, ``e_t`` the
@@ -157,10 +160,7 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
     inv_gamma_ln2 = inv_gamma / LN2
     lo, hi = _padded_band(lo, hi, lx)
     T = lx + ly
-    # Diagonals 0 and 1: P(0, 0) = 1, the borders 0.
-    P[off[0]] = 1.0
-    P[off[1]] = 0.0
-    P[off[1] + 1] = 0.0
+    _start(P, off, 1.0, 0.0)  # diagonals 0 and 1: P(0, 0) = 1, the borders 0
     rho[0] = 0
     rho[1] = 0
     # The bound on the missed paths' weight: at most T diagonals, each at most exp(worst).
@@ -169,11 +169,12 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
     log_6n = math.log(6.0 * (min(lx, ly) + 1))  # 6 times the most cells on a diagonal
     empty = False  # was the previous diagonal without a reachable cell?
     for t in range(2, T + 1):
-        if t <= ly:
-            P[off[t]] = 0.0  # (0, t)
-        if t <= lx:
-            P[off[t] + t] = 0.0  # (t, 0)
-        i0, K = _cells(t, lx, ly)
+        i0, K = cells[t, 0], cells[t, 1]
+        a = off[t] + i0
+        P[a - 1] = 0.0  # sentinels: the cells next to the band's, read by the next
+        P[a + K] = 0.0  # diagonals (forward) and the backward
+        KS[a - 1] = 0.0
+        KS[a + K] = 0.0
         # Reference scale: the smaller (more probable) of the two predecessor diagonals.
         r1 = rho[t - 1]
         r2 = rho[t - 2]
@@ -185,6 +186,15 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
         a2[t] = _pow2(ref - r2)
         f1 = _pow2(ref - r1 + BIAS)
         f2 = _pow2(ref - r2 + BIAS)
+        if K == 0:
+            # No admissible cell on this diagonal (a band can skip one, as Itakura's does
+            # at t = 3, or a Sakoe-Chiba band of radius 0 every other one); two in a row
+            # cut every path.
+            if empty:
+                return np.nan  # no path: the log domain says inf
+            empty = True
+            rho[t] = r1
+            continue
         _diag_sqeuclidean(xT, yrT, t, i0, K, c)
         # Reductions on the bit patterns (ordered like the values for numbers >= 0, NaN
         # above +inf): integer min / max reductions vectorise, float ones do not.
@@ -201,7 +211,6 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
         shift = np.int64(math.floor(_i64_as_f64(dminb) * inv_gamma_ln2))
         base = shift * LN2
         Kp = (K + _VEC - 1) // _VEC * _VEC
-        a = off[t] + i0
         cur = P[a : a + Kp]
         kf = KS[a : a + Kp]
         up, dg = _preds(P, off, t, i0, Kp)
@@ -232,8 +241,7 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
         if not (spread + gap + 1.0 <= BIAS + 1022.0 - 1000.0):
             lost_log = log_6n - (1021 + ref + shift) * LN2  # with the count of cells
         if pmaxb == 0:
-            # No reachable cell on this diagonal (a band can skip one, as Itakura's does
-            # at t = 3); two in a row cut every path.
+            # No reachable cell on this diagonal; two in a row cut every path.
             if empty:
                 return np.nan  # no path: the log domain says inf
             empty = True
@@ -281,7 +289,7 @@ def scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, 
 
 
 @njit(**JIT)
-def scaled_backward_sqeuclidean(xT, yrT, lx, ly, off, P, KS, a1, a2, gxT, gyrT):
+def scaled_backward_sqeuclidean(xT, yrT, lx, ly, cells, off, P, KS, a1, a2, gxT, gyrT):
     """Backward pass of :func:`scaled_forward_sqeuclidean` and the chain rule of the
     squared Euclidean cost: adds ``dV/dx`` to ``gxT`` ``(d, n)`` and ``dV/dy`` to
     ``gyrT`` ``(d, m)`` (transposed, ``y`` reversed).
@@ -291,14 +299,14 @@ def scaled_backward_sqeuclidean(xT, yrT, lx, ly, off, P, KS, a1, a2, gxT, gyrT):
     ``G = KS X``, without a division.  Overflows (not excluded by the pruning bounds) show
     as non-finite gradients: the caller checks.
     """
-    _fill_frame(KS, lx, ly, off, 0.0)  # successors outside the problem: G = 0
+    _clear_end(KS, lx, ly, off)  # successors past the end: G = 0
     T = lx + ly
     # End cell: E = 1, G = 1 / S = KS / p.
     KS[off[T] + lx] = KS[off[T] + lx] / P[off[T] + lx]
     P[off[T] + lx] = 1.0
     _chain_diag(xT, yrT, P, off, T, lx, 1, gxT, gyrT)
     for t in range(T - 1, 1, -1):
-        i0, K = _cells(t, lx, ly)
+        i0, K = cells[t, 0], cells[t, 1]
         a = off[t] + i0
         g = KS[a : a + K]
         p = P[a : a + K]
@@ -316,7 +324,7 @@ def scaled_backward_sqeuclidean(xT, yrT, lx, ly, off, P, KS, a1, a2, gxT, gyrT):
 
 
 @njit(**JIT)
-def scaled_value_grad_one(xT, yrT, gamma, lx, ly, lo, hi, off, L, grad, gxT, gyrT):
+def scaled_value_grad_one(xT, yrT, gamma, lx, ly, lo, hi, cells, off, L, grad, gxT, gyrT):
     """Soft-DTW value of one problem and, when ``grad``, its gradients added to ``gxT``
     ``(d, n)`` and ``gyrT`` ``(d, m)`` (zero on entry); NaN when this route cannot vouch
     for the result (the gradients are then zero again)."""
@@ -328,9 +336,11 @@ def scaled_value_grad_one(xT, yrT, gamma, lx, ly, lo, hi, off, L, grad, gxT, gyr
     a1 = np.empty(n + m + 3)
     a2 = np.empty(n + m + 3)
     c = np.empty(n + 1 + _VEC)
-    value = scaled_forward_sqeuclidean(xT, yrT, gamma, lx, ly, lo, hi, off, P, KS, rho, a1, a2, c)
+    value = scaled_forward_sqeuclidean(
+        xT, yrT, gamma, lx, ly, lo, hi, cells, off, P, KS, rho, a1, a2, c
+    )
     if grad and value == value:
-        scaled_backward_sqeuclidean(xT, yrT, lx, ly, off, P, KS, a1, a2, gxT, gyrT)
+        scaled_backward_sqeuclidean(xT, yrT, lx, ly, cells, off, P, KS, a1, a2, gxT, gyrT)
         total = 0.0
         for f in range(xT.shape[0]):
             for i in range(lx):

@@ -1,26 +1,27 @@
 """Soft-DTW and DILATE kernels vectorised across problems ("lanes"), for short series.
 
-The anti-diagonal kernels of :mod:`._numba_diag` vectorise along a diagonal; a problem of
+The anti-diagonal kernels of :mod:`._numba_softdtw` vectorise along a diagonal; a problem of
 ``20 x 20`` cells (DILATE's forecasting horizon) has diagonals of 1 to 20 cells, and the
 cost of setting up each diagonal loop dominates.  Here ``LANES`` problems of a batch run
 side by side instead: every table is ``(n + 2, m + 2, LANES)`` and the innermost loop, over
 the lanes, is the vectorised one.  All problems of a block visit every cell of the padded
 ``(n, m)`` rectangle; cells outside a problem's lengths or band get ``+inf`` and weight 0,
-exactly as in :mod:`._numba_diag`, whose conventions (weights DIAG, UP, LEFT; row 0 and
+exactly as in :mod:`._numba_softdtw`, whose conventions (weights DIAG, UP, LEFT; row 0 and
 column 0 borders, an extra last row and column of zero weights) these kernels share.  A
 last, incomplete block repeats its last problem in the spare lanes (results discarded).
 
-Used by :mod:`._numba_diag`'s squared-Euclidean entry points when the problems are small
-(see ``LANES_MAX_CELLS`` there).  The results equal the anti-diagonal kernels' up to
-rounding (tested).
+The router (:mod:`._router`) sends small problems here (see its table of thresholds).  The
+results equal the anti-diagonal kernels' up to rounding (tested).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
+from ._diag_layout import _PAR
 from ._fastmath import JIT, softmin_weights
+from ._numba_threads import sized
 
 INF = np.inf
 # 32 lanes of float64: eight AVX2 vectors per cell.  Each cell waits for its left
@@ -72,7 +73,7 @@ def _forward(xb, yb, lob, hib, gamma, S, W):
         blo = lob[i - 1]
         bhi = hib[i - 1]
         for j in range(1, m + 1):
-            # 1-D views indexed from 0: the lane loops vectorise (see _numba_diag).
+            # 1-D views indexed from 0: the lane loops vectorise (see _numba_softdtw).
             cost[:] = 0.0
             for f in range(d):
                 xa = xb[i - 1, f]
@@ -193,11 +194,10 @@ def _scatter(gb, G, b0):
 
 @njit(**JIT)
 def block_sqeuclidean(X, Y, gamma, lx, ly, lo, hi, b0, grad, dilate, val, tmp, gxs, gys, gxt, gyt):
-    """Problems ``b0 .. b0 + LANES - 1`` of the squared-Euclidean entry points of
-    :mod:`._numba_diag`: soft-DTW values ``val``, with ``dilate`` DILATE's temporal terms
-    ``tmp``, and with ``grad`` the gradients of the values (``gxs``, ``gys``) and of the
-    temporal terms (``gxt``, ``gyt``) w.r.t. ``X`` and ``Y`` (arrays not asked for may be
-    empty)."""
+    """Problems ``b0 .. b0 + LANES - 1`` of :func:`sqeuclidean`: soft-DTW values ``val``,
+    with ``dilate`` DILATE's temporal terms ``tmp``, and with ``grad`` the gradients of the
+    values (``gxs``, ``gys``) and of the temporal terms (``gxt``, ``gyt``) w.r.t. ``X`` and
+    ``Y`` (arrays not asked for may be empty)."""
     xb, yb, lob, hib, lxb, lyb = _gather(X, Y, lx, ly, lo, hi, b0)
     n, d, _ = xb.shape
     m = yb.shape[0]
@@ -231,3 +231,43 @@ def block_sqeuclidean(X, Y, gamma, lx, ly, lo, hi, b0, grad, dilate, val, tmp, g
         _chain(xb, yb, Ed, gx, gy)
         _scatter(gx, gxt, b0)
         _scatter(gy, gyt, b0)
+
+
+@njit(**_PAR)
+def _lanes_run(X, Y, gamma, lx, ly, lo, hi, grad, dilate, val, tmp, gxs, gys, gxt, gyt):
+    blocks = (X.shape[0] + LANES - 1) // LANES
+    for k in prange(blocks):
+        block_sqeuclidean(
+            X, Y, gamma, lx, ly, lo, hi, k * LANES, grad, dilate, val, tmp, gxs, gys, gxt, gyt
+        )
+
+
+def _lanes_work(X, Y, *args):
+    return (X.shape[0] + LANES - 1) // LANES, X.shape[0] * X.shape[1] * Y.shape[1]
+
+
+_lanes_run = sized(_lanes_run, _lanes_work)
+
+
+def sqeuclidean(X, Y, gamma, lx, ly, lo, hi, grad: bool, dilate: bool):
+    """Soft-DTW of the squared Euclidean costs of ``X`` ``(B, n, d)``, ``Y`` ``(B, m, d)``,
+    ``LANES`` problems at a time.
+
+    Returns ``(val (B,), tmp, gxs, gys, gxt, gyt)``: the values; with ``dilate`` DILATE's
+    temporal terms ``(B,)``; with ``grad`` the gradients of the values (``gxs`` ``(B, n,
+    d)``, ``gys`` ``(B, m, d)``) and, with ``dilate`` too, of the temporal terms.  Arrays
+    not asked for are empty.
+    """
+    B, n, d = X.shape
+    m = Y.shape[1]
+    G = B if grad else 0
+    out = (
+        np.empty(B),
+        np.empty(B if dilate else 0),
+        np.empty((G, n, d)),
+        np.empty((G, m, d)),
+        np.empty((G if dilate else 0, n, d)),
+        np.empty((G if dilate else 0, m, d)),
+    )
+    _lanes_run(X, Y, gamma, lx, ly, lo, hi, grad, dilate, *out)
+    return out

@@ -5,12 +5,13 @@ import numpy as np
 import pytest
 import torch
 
-from tsgrad._kernels import _numba_diag as nd
-from tsgrad._kernels import make_bands
-from tsgrad._kernels._numba_lanes import LANES
+from tsgrad._kernels import _numba_softdtw as nd
+from tsgrad._kernels import _numba_softdtw_lanes as lanes
+from tsgrad._kernels import _router, make_bands
+from tsgrad._kernels._numba_softdtw_lanes import LANES
 from tsgrad.losses import dilate_loss, soft_dtw_loss
 
-from ._reference import dilate_reference, ragged_batch, softdtw_recursion, sqeuclidean
+from .._oracles import dilate_reference, ragged_batch, softdtw_recursion, sqeuclidean
 
 CASES = {
     # B, n, m, d, variable lengths, gamma
@@ -29,27 +30,32 @@ def _batch(B, n, m, d, ragged, seed=0):
 def test_lanes_match_diagonals(case):
     B, n, m, d, ragged, gamma = CASES[case]
     X, Y, b = _batch(B, n, m, d, ragged)
-    assert nd._use_lanes(X, Y)
+    assert _router._route(X, Y, dilate=False).lanes and _router._route(X, Y, dilate=True).lanes
     args = (X, Y, gamma, b.lx, b.ly, b.lo, b.hi)
     for got, ref in zip(
-        nd.dilate_value_grad(*args, True), nd._dilate_diag(*args, True), strict=True
+        lanes.sqeuclidean(*args, True, True), nd.dilate_value_grad(*args, True)[:2], strict=False
     ):
         # HVP gradients at gamma = 0.01 carry rounding ~1e-13 of their largest entry
         np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-10 * np.abs(ref).max())
+    lane = lanes.sqeuclidean(*args, True, True)
+    diag = nd.dilate_value_grad(*args, True)
+    for got, ref in zip((lane[0], lane[1], *lane[2:]), diag, strict=True):
+        np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-10 * np.abs(ref).max())
+    val, _, gx, gy, _, _ = lanes.sqeuclidean(*args, True, False)
+    weights_max = _router.THRESHOLDS.series_weights_max_cells
     for got, ref in zip(
-        nd.softdtw_sqeuclidean_value_grad(*args),
-        nd._value_grad_diag(*args, nd._SCRATCH_WEIGHTS_MAX, False),
-        strict=True,
+        (val, gx, gy), nd.sqeuclidean_value_grad(*args, weights_max, False), strict=True
     ):
         np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(
-        nd.softdtw_sqeuclidean_values(*args), nd._values_diag(*args, False), rtol=1e-12
+        lanes.sqeuclidean(*args, False, False)[0],
+        nd.sqeuclidean_values(*args, False),
+        rtol=1e-12,
     )
-    shape, temporal, *grads = nd.dilate_value_grad(*args, False)
+    shape, temporal, *grads = lanes.sqeuclidean(*args, False, True)
     assert all(g.shape[0] == 0 for g in grads)
-    np.testing.assert_allclose(temporal, nd._dilate_diag(*args, False)[1], rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(temporal, diag[1], rtol=1e-10, atol=1e-14)
     for k in range(B):  # padded steps get no gradient
-        gx, gy = nd.softdtw_sqeuclidean_value_grad(*args)[1:]
         assert not gx[k, b.lx[k] :].any() and not gy[k, b.ly[k] :].any()
 
 

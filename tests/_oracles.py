@@ -1,8 +1,9 @@
-"""First-principles oracles for the losses tests (plain autograd, brute force)."""
+"""First-principles oracles shared by the tests: plain autograd, brute-force enumeration."""
 
 from __future__ import annotations
 
 import math
+from functools import cache
 
 import numpy as np
 import torch
@@ -64,14 +65,15 @@ def dilate_reference(outputs, targets, alpha, gamma, lx=None, ly=None):
     return alpha * shape + (1 - alpha) * temporal, shape, temporal
 
 
-def all_paths(n, m):
-    """Every monotone alignment path from (0, 0) to (n - 1, m - 1), as lists of cells."""
+@cache
+def all_paths(n: int, m: int) -> tuple[tuple[tuple[int, int], ...], ...]:
+    """Every monotone alignment path from (0, 0) to (n - 1, m - 1), as tuples of cells."""
     out = []
 
     def walk(path):
         i, j = path[-1]
         if (i, j) == (n - 1, m - 1):
-            out.append(list(path))
+            out.append(tuple(path))
             return
         for di, dj in ((0, 1), (1, 0), (1, 1)):
             if i + di < n and j + dj < m:
@@ -80,20 +82,38 @@ def all_paths(n, m):
                 path.pop()
 
     walk([(0, 0)])
-    return out
+    return tuple(out)
 
 
-def brute_force_softdtw(D, gamma):
-    """Soft-DTW value and expected alignment of one ``(n, m)`` float64 matrix by enumeration."""
+def sq_cost(x, y) -> np.ndarray:
+    """Squared Euclidean cost ``(n, m)`` of two series ``(n,)`` / ``(n, d)`` (NumPy)."""
+    x = np.asarray(x, dtype=float).reshape(len(x), -1)
+    y = np.asarray(y, dtype=float).reshape(len(y), -1)
+    return ((x[:, None, :] - y[None, :, :]) ** 2).sum(-1)
+
+
+def brute_soft_dtw(D, gamma, mask=None):
+    """Soft-DTW value and expected alignment of one ``(n, m)`` cost matrix by enumerating
+    every path (those through admissible cells of ``mask`` only); ``gamma = 0`` gives hard
+    DTW and its optimal path.  NumPy in, NumPy out."""
+    D = np.asarray(D, dtype=np.float64)
     n, m = D.shape
-    paths = all_paths(n, m)
-    costs = torch.stack([sum(D[i, j] for i, j in p) for p in paths])
-    value = -gamma * torch.logsumexp(-costs / gamma, dim=0)
-    prob = torch.softmax(-costs / gamma, dim=0)
-    E = torch.zeros_like(D)
-    for p, w in zip(paths, prob, strict=True):
-        for i, j in p:
-            E[i, j] += w
+    paths = [p for p in all_paths(n, m) if mask is None or all(mask[c] for c in p)]
+    costs = np.array([sum(D[c] for c in p) for p in paths])
+    E = np.zeros_like(D)
+    if gamma == 0:
+        k = int(np.argmin(costs))
+        for c in paths[k]:
+            E[c] = 1.0
+        return costs[k], E
+    z = -costs / gamma
+    zmax = z.max()
+    w = np.exp(z - zmax)
+    value = -gamma * (np.log(w.sum()) + zmax)
+    w /= w.sum()
+    for wi, p in zip(w, paths, strict=True):
+        for c in p:
+            E[c] += wi
     return value, E
 
 
