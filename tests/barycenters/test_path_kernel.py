@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 
-# The metrics tests hold the enumeration oracle (tests/ is on sys.path: see pytest "prepend").
-from metrics._oracles import all_paths, sq_cost
 from tsgrad._kernels import make_bands
-from tsgrad._kernels._numba_dp import ITAKURA, NO_CONSTRAINT, SAKOE_CHIBA, dtw_forward, dtw_paths
+from tsgrad._kernels._numba_bands import ITAKURA, NO_CONSTRAINT, SAKOE_CHIBA
+from tsgrad._kernels._numba_dtw import dtw_forward, dtw_paths
 from tsgrad._kernels._numba_dtw_paths import dtw_sqeuclidean_paths
+
+from .._oracles import all_paths, sq_cost
 
 CONSTRAINTS = [
     pytest.param(NO_CONSTRAINT, 0.0, id="none"),
@@ -33,11 +34,11 @@ def test_values_and_paths_equal_the_cost_tensor_kernels(kind, param):
     b = make_bands(lx, ly, X.shape[1], kind, param)
     D1 = (X1 - Y1.transpose(0, 2, 1)) ** 2
     R1, ref1 = dtw_forward(D1, b.lx, b.ly, b.lo, b.hi)
-    val1, paths1, _ = dtw_sqeuclidean_paths(X1, Y1, b.lx, b.ly, b.lo, b.hi)
+    val1, paths1, _ = dtw_sqeuclidean_paths(X1, Y1, b.lx, b.ly, b.lo, b.hi, b.feasible)
     np.testing.assert_array_equal(val1, ref1)  # univariate: bit for bit
     np.testing.assert_array_equal(paths1, dtw_paths(R1, b.lx, b.ly)[0])
     b = make_bands(lx, ly, X.shape[1], kind, param)
-    val, paths, length = dtw_sqeuclidean_paths(X, Y, b.lx, b.ly, b.lo, b.hi)
+    val, paths, length = dtw_sqeuclidean_paths(X, Y, b.lx, b.ly, b.lo, b.hi, b.feasible)
     D = ((X[:, :, None, :] - Y[:, None, :, :]) ** 2).sum(-1)
     R, ref = dtw_forward(D, b.lx, b.ly, b.lo, b.hi)
     ref_paths, ref_length = dtw_paths(R, b.lx, b.ly)
@@ -54,7 +55,7 @@ def test_path_is_optimal_by_enumeration(n, m):
     rng = np.random.default_rng(n * 7 + m)
     x, y = rng.normal(size=(1, n, 2)), rng.normal(size=(1, m, 2))
     b = make_bands([n], [m], n)
-    val, paths, length = dtw_sqeuclidean_paths(x, y, b.lx, b.ly, b.lo, b.hi)
+    val, paths, length = dtw_sqeuclidean_paths(x, y, b.lx, b.ly, b.lo, b.hi, b.feasible)
     D = sq_cost(x[0], y[0])
     best = min(sum(D[c] for c in p) for p in all_paths(n, m))
     path = tuple((int(i), int(j)) for i, j in paths[0, : length[0]])

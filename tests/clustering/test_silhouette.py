@@ -48,7 +48,6 @@ def test_a_sample_scores_only_its_series():
         ({"labels": np.arange(6)}, "between 2 and"),
         ({"labels": [0, 1]}, r"shape \(6,\)"),
         ({"metric": "cosine"}, "'metric'"),
-        ({"metric": 3}, "'metric'"),
         ({"metric": "dtw", "metric_params": {"gamma": 1.0}}, "'gamma'"),
         ({"metric": "dtw", "radius": 2}, "radius"),
         ({"sample_size": 0}, "'sample_size'"),
@@ -60,6 +59,11 @@ def test_bad_input_raises(kw, match):
     kw = {"labels": np.array([0, 0, 0, 1, 1, 1]), **kw}
     with pytest.raises(ValueError, match=match):
         silhouette_score(X, **kw)
+
+
+def test_a_metric_that_is_neither_a_name_nor_a_callable_is_a_type_error():
+    with pytest.raises(TypeError, match="'metric'"):
+        silhouette_score(np.zeros((4, 3)), [0, 0, 1, 1], metric=3)
 
 
 def test_a_precomputed_matrix_needs_a_zero_diagonal():

@@ -1,19 +1,19 @@
 """Hard-DTW optimal paths of series pairs with the squared Euclidean cost, fused (numba, CPU).
 
-:func:`._numba_dp.dtw_forward` runs on a cost tensor ``(B, n, m)`` and returns the whole
+:func:`._numba_dtw.dtw_forward` runs on a cost tensor ``(B, n, m)`` and returns the whole
 accumulated-cost tensor: two arrays of ``B n m`` float64 written and read back, which
 dominate the time of DTW barycenter averaging (hundreds of paths per iteration).  Here each
-problem makes its costs inside the dynamic programme, keeps three rolling anti-diagonals of
-accumulated costs (as :func:`._numba_diag.dtw_pairs_value`), and stores one byte per cell:
-the predecessor its optimal path comes from.  The cells of an anti-diagonal depend only on
-the two previous ones, so each diagonal is one loop without dependencies, which LLVM
-vectorises; the path is then read back from the bytes.
+problem makes its costs inside the dynamic programme and keeps three rolling anti-diagonals
+of accumulated costs, as :func:`._numba_dtw.dtw_sqeuclidean_values` does (visiting only the
+band's cells, :func:`._diag_layout.diag_cells`), plus one byte per admissible cell: the
+predecessor its optimal path comes from.  Each diagonal is one loop without dependencies,
+which LLVM vectorises; the path is then read back from the bytes.
 
-Conventions are those of :mod:`._numba_dp` (bands ``lo <= j < hi`` per row; the path's tie
-rule diagonal, then up, then left): the values are ``c + min(diag, up, left)`` as there, and
-each byte is the choice the backtracking of :func:`._numba_dp.dtw_paths` makes from the same
-three values.  So the results are those of ``dtw_forward`` + ``dtw_paths`` on the cost tensor,
-bit for bit for univariate series; with ``d > 1`` the costs are summed with fused
+Conventions are those of :mod:`._numba_dtw` (bands ``lo <= j < hi`` per row; the path's
+tie rule diagonal, then up, then left): the values are ``c + min(diag, up, left)`` as there,
+and each byte is the choice the backtracking of :func:`._numba_dtw.dtw_paths` makes from the
+same three values.  So the results are those of ``dtw_forward`` + ``dtw_paths`` on the cost
+tensor, bit for bit for univariate series; with ``d > 1`` the costs are summed with fused
 multiply-adds, which may change their last bit (and so a path only where two paths tie to
 that bit).
 """
@@ -23,20 +23,23 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._diag_layout import _PAR, INF, _cells, _diag_sqeuclidean, _transposed
+from ._diag_layout import _PAR, _diag_sqeuclidean, _transposed, diag_cells
 from ._fastmath import JIT
-from ._numba_dp import _sized
+from ._numba_threads import series_work, sized
 
+INF = np.inf
 _DIAG, _UP, _LEFT = 0, 1, 2
 
 
 @njit(**JIT)
-def _forward_one(xT, yrT, lx, ly, lo, hi, bufs, cost, steps, start):
-    """Accumulated cost of one problem; ``steps`` gets the byte of every cell, diagonal
-    ``t`` (table coordinates, cells ``(i, t - i)`` with ``i >= i0``) from ``start[t]``.
+def _forward_one(xT, yrT, lx, ly, cells, bufs, cost, steps, start):
+    """Accumulated cost of one problem; ``steps`` gets the byte of every admissible cell,
+    those of diagonal ``t`` (table rows ``cells[t, 0] <= i < cells[t, 0] + cells[t, 1]``)
+    from ``start[t]`` on.
 
     ``bufs`` ``(3, n + 2)`` holds diagonals ``t``, ``t - 1``, ``t - 2`` indexed by the table
-    row ``i`` (cell ``(i - 1, j - 1)`` of the problem); ``cost`` ``(n + 1,)`` is scratch.
+    row ``i`` (cell ``(i - 1, j - 1)`` of the problem), with ``+inf`` sentinels just before
+    and after the admissible cells; ``cost`` ``(n + 1,)`` is scratch.
     """
     bufs[0, 0] = 0.0
     pos = 0
@@ -50,17 +53,16 @@ def _forward_one(xT, yrT, lx, ly, lo, hi, bufs, cost, steps, start):
             continue
         p1 = bufs[(t - 1) % 3]
         p2 = bufs[(t - 2) % 3]
-        i0, K = _cells(t, lx, ly)
+        i0, K = cells[t, 0], cells[t, 1]
+        cur[i0 - 1] = INF
+        cur[i0 + K] = INF
+        start[t] = pos
         c = cost[:K]
         _diag_sqeuclidean(xT, yrT, t, i0, K, c)
         cu = cur[i0 : i0 + K]
         up = p1[i0 - 1 : i0 + K]
         dg = p2[i0 - 1 : i0 - 1 + K]
-        blo = lo[i0 - 1 : i0 - 1 + K]
-        bhi = hi[i0 - 1 : i0 - 1 + K]
         st = steps[pos : pos + K]
-        start[t] = pos
-        j0 = t - i0 - 1
         for k in range(K):
             a = dg[k]  # (i - 1, j - 1)
             b = up[k]  # (i - 1, j)
@@ -69,15 +71,13 @@ def _forward_one(xT, yrT, lx, ly, lo, hi, bufs, cost, steps, start):
             m1 = a if first else b
             pick = _DIAG if first else _UP
             st[k] = pick if m1 <= e else _LEFT
-            mn = m1 if m1 <= e else e
-            j = j0 - k
-            cu[k] = c[k] + mn if (j >= blo[k]) & (j < bhi[k]) else INF
+            cu[k] = c[k] + (m1 if m1 <= e else e)
         pos += K
     return bufs[(lx + ly) % 3, lx]
 
 
 @njit(**JIT)
-def _backtrack(steps, start, lx, ly, path):
+def _backtrack(steps, start, cells, lx, ly, path):
     """The optimal path from the bytes into ``path`` (from ``(0, 0)``); returns its length."""
     back = np.empty((lx + ly - 1, 2), dtype=np.int64)  # from the last cell to (0, 0)
     i = lx - 1
@@ -92,7 +92,7 @@ def _backtrack(steps, start, lx, ly, path):
             i -= 1
         else:
             t = i + j + 2  # the cell's table diagonal; its table row is i + 1
-            s = steps[start[t] + i + 1 - max(1, t - ly)]
+            s = steps[start[t] + i + 1 - cells[t, 0]]
             if s == _DIAG:
                 i -= 1
                 j -= 1
@@ -110,17 +110,17 @@ def _backtrack(steps, start, lx, ly, path):
 
 
 @njit(**_PAR)
-def dtw_sqeuclidean_paths(X, Y, lx, ly, lo, hi):
+def dtw_sqeuclidean_paths(X, Y, lx, ly, lo, hi, feasible):
     """Optimal paths of the pairs ``(X[b], Y[b])`` with the squared Euclidean cost.
 
     Parameters
     ----------
     X : ndarray, shape (B, n, d)
     Y : ndarray, shape (B, m, d)
-        Zero (or anything finite) after each series' length.
+        Anything finite after each series' length.
     lx, ly : ndarray of int64, shape (B,)
-    lo, hi : ndarray of int64, shape (B, n)
-        Bands (see :func:`._bands.make_bands`).
+    lo, hi, feasible : ndarray of int64, shape (B, n), and of bool, shape (B,)
+        Bands and feasibility (:class:`._bands.Bands`).
 
     Returns
     -------
@@ -134,22 +134,21 @@ def dtw_sqeuclidean_paths(X, Y, lx, ly, lo, hi):
     B, n, _ = X.shape
     m = Y.shape[1]
     XT, YrT = _transposed(X, Y)
-    val = np.empty(B)
+    val = np.full(B, INF)
     paths = np.full((B, n + m - 1, 2), -1, dtype=np.int64)
     length = np.zeros(B, dtype=np.int64)
     for b in prange(B):
+        if not feasible[b]:
+            continue
+        cells = diag_cells(lo[b], hi[b], lx[b], ly[b])
         bufs = np.empty((3, n + 2))
         cost = np.empty(n + 1)
-        steps = np.empty(lx[b] * ly[b], dtype=np.uint8)
+        steps = np.empty(cells[:, 1].sum(), dtype=np.uint8)
         start = np.zeros(lx[b] + ly[b] + 1, dtype=np.int64)
-        val[b] = _forward_one(XT[b], YrT[b], lx[b], ly[b], lo[b], hi[b], bufs, cost, steps, start)
-        if val[b] < INF:
-            length[b] = _backtrack(steps, start, lx[b], ly[b], paths[b])
+        val[b] = _forward_one(XT[b], YrT[b], lx[b], ly[b], cells, bufs, cost, steps, start)
+        length[b] = _backtrack(steps, start, cells, lx[b], ly[b], paths[b])
     return val, paths, length
 
 
-def _series_work(X, Y, *args):
-    return X.shape[0], X.shape[0] * X.shape[1] * Y.shape[1]
-
-
-dtw_sqeuclidean_paths = _sized(dtw_sqeuclidean_paths, _series_work)
+# Thread count by work size (see :mod:`._numba_threads`).
+dtw_sqeuclidean_paths = sized(dtw_sqeuclidean_paths, series_work)

@@ -1,7 +1,8 @@
-"""Argument checks of the barycenters (the public boundary) and their small helpers.
+"""Argument checks of the barycenters and the clustering, on tsgrad's validation layer.
 
-Every public function validates its arguments here once, then works on plain NumPy
-float64 arrays: datasets zero-padded after each series' length, with the lengths beside.
+Every public function validates its arguments here once (through :mod:`tsgrad._validation`,
+the checks shared with the metrics and the losses), then works on plain NumPy float64
+arrays: datasets zero-padded after each series' length, with the lengths beside.
 """
 
 from __future__ import annotations
@@ -12,15 +13,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import _validation as v
 from ..backend import instantiate_backend, is_torch_tensor, to_numpy
-from ..metrics import to_time_series, to_time_series_dataset
-from ..metrics._cdist import dataset_lengths
-from ..metrics._utils import constraint_code
 
 # tslearn's integer codes of the global constraints (its ``GLOBAL_CONSTRAINT_CODE``), which
 # its DBA passes straight to the DTW kernel: accepted beside the names.
 _TSLEARN_CONSTRAINT_NAMES = {0: None, 1: "itakura", 2: "sakoe_chiba"}
 CONSTRAINT_KEYS = ("global_constraint", "sakoe_chiba_radius", "itakura_max_slope")
+_NUMPY = instantiate_backend("numpy")
 
 
 @dataclass(frozen=True)
@@ -55,53 +55,21 @@ def check_dataset(X, func: str, name: str = "X") -> Dataset:
     like = None
     if is_torch_tensor(X):
         like = _torch_like(X)
+        X = to_numpy(X)  # read once on the host; the gradient of X is not needed
     elif isinstance(X, (list, tuple)) and X and is_torch_tensor(X[0]):
         like = _torch_like(X[0])
-    be = instantiate_backend(None, X)
-    try:
-        values = to_numpy(to_time_series_dataset(X, be=be)).astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        raise type(exc)(
-            f"The '{name}' parameter of {func} must be a time series dataset: an array of "
-            f"shape (n_ts, sz, d) or (n_ts, sz), or a list of series ({exc})"
-        ) from None
-    if values.shape[0] == 0 or values.shape[1] == 0:
-        raise ValueError(
-            f"The '{name}' parameter of {func} must hold at least one non-empty time series. "
-            f"Got an array of shape {values.shape} instead."
-        )
-    if values.shape[2] == 0:
-        raise ValueError(
-            f"The '{name}' parameter of {func} must have at least one feature. Got an array of "
-            f"shape {values.shape} instead."
-        )
-    lengths = dataset_lengths(values, func, name)
-    if np.isinf(values).any():
-        k = int(np.argwhere(np.isinf(values))[0][0])
-        raise ValueError(
-            f"The '{name}' parameter of {func} contains an infinite value in time series {k}; "
-            "only finite values (and trailing NaN padding) are allowed."
-        )
+        X = [to_numpy(x) for x in X]
+    values = np.array(v.as_dataset(X, _NUMPY, name, func), dtype=np.float64)
+    lengths = v.dataset_lengths(values, name, func)
     values[np.isnan(values)] = 0.0
-    return Dataset(np.ascontiguousarray(values), lengths, like)
+    return Dataset(values, lengths, like)
 
 
 def check_series(ts, func: str, name: str, d: int | None = None) -> np.ndarray:
     """One finite time series ``(sz, d)`` float64 (trailing NaN padding removed)."""
     if is_torch_tensor(ts):
         ts = to_numpy(ts)
-    try:
-        x = np.array(to_time_series(ts, remove_nans=True, be="numpy"), dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise type(exc)(
-            f"The '{name}' parameter of {func} must be a time series of shape (sz, d) or "
-            f"(sz,) ({exc})"
-        ) from None
-    if x.shape[0] == 0 or not np.isfinite(x).all():
-        raise ValueError(
-            f"The '{name}' parameter of {func} must be a non-empty time series of finite "
-            "values (NaN only as trailing padding)."
-        )
+    x = np.array(v.series(ts, _NUMPY, name, func), dtype=np.float64)
     if d is not None and x.shape[1] != d:
         raise ValueError(
             f"The '{name}' parameter of {func} must have {d} feature(s), like the dataset. "
@@ -136,12 +104,15 @@ def check_weights(weights, n: int, func: str) -> np.ndarray:
 
 
 def check_int(value, name: str, func: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(
-            f"The '{name}' parameter of {func} must be an integer >= {minimum}. Got {value!r} "
-            "instead."
-        )
-    return int(value)
+    return v.integer(value, name, func, minimum=minimum)
+
+
+def check_gamma(value, func: str) -> float:
+    return v.gamma(value, func)
+
+
+def check_flag(value, name: str, func: str) -> bool:
+    return v.flag(value, name, func)
 
 
 def check_real(value, name: str, func: str, minimum: float = 0.0, strict: bool = False) -> float:
@@ -190,7 +161,7 @@ def check_constraint(params, func: str, name: str = "metric_params") -> Constrai
                 f"'sakoe_chiba', 'itakura' or one of tslearn's codes 0, 1, 2. Got {gc!r} instead."
             )
         kwargs["global_constraint"] = _TSLEARN_CONSTRAINT_NAMES[int(gc)]
-    kind, param = constraint_code(
+    kind, param = v.constraint(
         kwargs.get("global_constraint"),
         kwargs.get("sakoe_chiba_radius"),
         kwargs.get("itakura_max_slope"),
@@ -235,7 +206,7 @@ def check_random_state(seed, func: str):
         return np.random.RandomState(int(seed))
     if isinstance(seed, np.random.RandomState):
         return seed
-    raise ValueError(
+    raise TypeError(
         f"The 'random_state' parameter of {func} must be None, an int or a "
         f"numpy.random.RandomState. Got {seed!r} instead."
     )
@@ -247,6 +218,6 @@ def check_n_jobs(n_jobs, func: str):
     if n_jobs is not None and (
         isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral)
     ):
-        raise ValueError(
+        raise TypeError(
             f"The 'n_jobs' parameter of {func} must be None or an integer. Got {n_jobs!r} instead."
         )

@@ -3,8 +3,9 @@
 Two functions, NumPy in and out, float64, no validation (the public functions validate):
 
 * :func:`_softdtw_value_grad`: soft-DTW values of one candidate barycenter against a
-  batch of series, and their gradients w.r.t. the barycenter (the fused squared-Euclidean
-  kernel: the costs are built inside it, no ``(B, n, m)`` cost tensor);
+  batch of series, and their gradients w.r.t. the barycenter, by the kernel router's
+  ``value_and_grad`` on :class:`SqEuclidean` costs (on the numba engine the costs are
+  built inside the fused kernel: no ``(B, n, m)`` cost tensor);
 * :func:`_dtw_alignments`: hard-DTW accumulated costs and optimal paths of a batch of
   series against their barycenters (the fused path kernel: costs built inside).
 
@@ -15,8 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels import make_bands
-from .._kernels._numba_diag import softdtw_sqeuclidean_value_grad
+from .._kernels import SqEuclidean, make_bands, value_and_grad
 from .._kernels._numba_dtw_paths import dtw_sqeuclidean_paths
 
 
@@ -45,10 +45,12 @@ def _softdtw_value_grad(Z, X, gamma: float, lengths, kind: int = 0, param: float
     n = Z.shape[0]
     bands = make_bands(np.full(B, n), lengths, n, kind, param)
     Zb = np.ascontiguousarray(np.broadcast_to(Z, (B, *Z.shape)))
-    val, gz, _ = softdtw_sqeuclidean_value_grad(
-        Zb, X, float(gamma), bands.lx, bands.ly, bands.lo, bands.hi
-    )
+    val, (gz, _) = value_and_grad(SqEuclidean(Zb, X), float(gamma), bands)
     return val, gz
+
+
+def _band_args(bands):
+    return bands.lx, bands.ly, bands.lo, bands.hi, bands.feasible
 
 
 def _dtw_alignments(Z, X, lengths, kind: int = 0, param: float = 0.0, series_first=False):
@@ -85,10 +87,10 @@ def _dtw_alignments(Z, X, lengths, kind: int = 0, param: float = 0.0, series_fir
     nz = np.full(B, n, dtype=np.int64)
     if series_first:
         bands = make_bands(lengths, nz, m, kind, param)
-        costs, paths, plen = dtw_sqeuclidean_paths(X, Z, bands.lx, bands.ly, bands.lo, bands.hi)
+        costs, paths, plen = dtw_sqeuclidean_paths(X, Z, *_band_args(bands))
     else:
         bands = make_bands(nz, lengths, n, kind, param)
-        costs, paths, plen = dtw_sqeuclidean_paths(Z, X, bands.lx, bands.ly, bands.lo, bands.hi)
+        costs, paths, plen = dtw_sqeuclidean_paths(Z, X, *_band_args(bands))
     cells = paths[np.arange(paths.shape[1])[None, :] < plen[:, None]]
     owner = np.repeat(np.arange(B), plen)
     if series_first:

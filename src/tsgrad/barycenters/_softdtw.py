@@ -9,6 +9,7 @@ from ._checks import (
     Dataset,
     check_constraint,
     check_dataset,
+    check_gamma,
     check_int,
     check_n_jobs,
     check_real,
@@ -196,7 +197,7 @@ def softdtw_barycenter(
     (torch.Size([4, 1]), torch.float64)
     """
     func = "softdtw_barycenter"
-    gamma = check_real(gamma, "gamma", func, strict=True)
+    gamma = check_gamma(gamma, func)
     tol = check_real(tol, "tol", func)
     max_iter = check_int(max_iter, "max_iter", func, 0)
     check_n_jobs(n_jobs, func)

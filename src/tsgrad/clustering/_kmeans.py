@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from ..backend import is_torch_tensor, to_numpy
 from ..barycenters._checks import (
     Dataset,
     check_dataset,
+    check_flag,
     check_int,
     check_n_jobs,
     check_random_state,
@@ -168,16 +167,9 @@ class TimeSeriesKMeans(ParamsEstimator):
         check_int(self.n_init, "n_init", func, 1)
         check_int(self.max_iter_barycenter, "max_iter_barycenter", func, 0)
         check_n_jobs(self.n_jobs, func)
-        if not isinstance(self.dtw_inertia, (bool, np.bool_)):
-            raise ValueError(
-                f"The 'dtw_inertia' parameter of {func} must be a bool. Got "
-                f"{self.dtw_inertia!r} instead."
-            )
-        if not isinstance(self.verbose, numbers.Integral) or self.verbose < 0:
-            raise ValueError(
-                f"The 'verbose' parameter of {func} must be a bool or an int >= 0. Got "
-                f"{self.verbose!r} instead."
-            )
+        check_flag(self.dtw_inertia, "dtw_inertia", func)
+        if not isinstance(self.verbose, bool):
+            check_int(self.verbose, "verbose", func, 0)
         return check_metric(self.metric, self.metric_params, func)
 
     def _checked_init(self, data: Dataset, func: str):

@@ -48,7 +48,7 @@ def _dissimilarities(X, metric, params, func):
         D = _check_precomputed(X, func)
         return D.shape[0], lambda idx: D[np.ix_(idx, idx)]
     if not (metric is None or isinstance(metric, str) or callable(metric)):
-        raise ValueError(
+        raise TypeError(
             f"The 'metric' parameter of {func} must be None, 'dtw', 'softdtw', 'euclidean', "
             f"'precomputed' or a callable (x, y) -> float. Got {metric!r} instead."
         )
