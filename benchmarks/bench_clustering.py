@@ -38,8 +38,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import tsgrad.barycenters as B  # noqa: E402
 import tsgrad.clustering as C  # noqa: E402
 from _timing import interleaved, table, warm  # noqa: E402
-
-ECG5000 = Path("/work/shared/data/ECG5000/ECG5000_TRAIN.txt")
+from tsgrad.data import ecg5000_path  # noqa: E402
 
 
 def same_partition(a, b) -> bool:
@@ -52,7 +51,9 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=3, help="repeats of the barycenter rows")
     parser.add_argument("--threads", type=int, default=numba.config.NUMBA_NUM_THREADS)
     parser.add_argument("--quick", action="store_true", help="soft-DTW k-means on 100 series")
-    parser.add_argument("--data", type=Path, default=ECG5000, help="ECG5000_TRAIN.txt")
+    parser.add_argument(
+        "--data", type=Path, default=None, help="ECG5000_TRAIN.txt (default: tsgrad's copy)"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     numba.set_num_threads(args.threads)
@@ -126,7 +127,7 @@ def main(argv=None) -> None:
         )
 
     # 3. k-means on ECG5000 (k = 5, random_state=0, k-means++): one fit of each per metric
-    ecg = np.loadtxt(args.data)[:, 1:, None]
+    ecg = np.loadtxt(args.data or ecg5000_path())[:, 1:, None]
     tiny = ecg[:12]
     for metric, n, target in [
         ("euclidean", 500, "-"),

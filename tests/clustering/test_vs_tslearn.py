@@ -6,17 +6,15 @@ centers.  Subsets keep it short (the full set is timed by benchmarks/bench_clust
 """
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import tsgrad.clustering as ours
 import tsgrad.metrics as M
+from tsgrad.data import ecg5000_path
 
 tsl = pytest.importorskip("tslearn.clustering")
-
-ECG5000 = Path("/work/shared/data/ECG5000/ECG5000_TRAIN.txt")
 
 
 @pytest.fixture(autouse=True)
@@ -28,9 +26,7 @@ def _quiet():
 
 @pytest.fixture(scope="module")
 def ecg():
-    if not ECG5000.exists():
-        pytest.skip(f"ECG5000 not found at {ECG5000}")
-    return np.loadtxt(ECG5000)[:, 1:, None]
+    return np.loadtxt(ecg5000_path())[:, 1:, None]  # the copy shipped with tsgrad
 
 
 def same_partition(a, b) -> bool:
