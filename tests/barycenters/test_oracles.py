@@ -168,3 +168,16 @@ def test_other_scipy_methods_reach_the_same_objective(method, recwarn):
     f_got = _objective(got, X, lengths, w, 0.5, Constraint())[0]
     assert f_got == pytest.approx(f_ref, rel=1e-6)
     assert not [x for x in recwarn if "solver options" in str(x.message)]
+
+
+@pytest.mark.parametrize(
+    "f",
+    [dtw_barycenter_averaging, dtw_barycenter_averaging_petitjean, softdtw_barycenter],
+    ids=lambda f: f.__name__,
+)
+def test_a_tensor_in_gives_a_tensor_of_its_dtype_out(f):
+    X = dataset(seed=12, n=4, sz=6, ragged=True)
+    ref = f(X, max_iter=5)
+    got = f(torch.tensor(X, dtype=torch.float32), max_iter=5)
+    assert isinstance(got, torch.Tensor) and got.dtype == torch.float32
+    np.testing.assert_allclose(got.numpy(), ref, rtol=1e-4, atol=1e-5)
