@@ -19,6 +19,7 @@ MODULES = (
     "_diag_layout",
     "_numba_bands",
     "_numba_dtw",
+    "_numba_dtw_paths",
     "_numba_softdtw",
     "_numba_softdtw_lanes",
     "_numba_softdtw_scaled",
