@@ -8,15 +8,16 @@ import torch
 import tsgrad
 from tsgrad._kernels import _router, current_engine, use_engine
 from tsgrad._kernels._numba_engine import NumbaEngine
-from tsgrad._kernels._torch_wavefront import WavefrontEngine
+from tsgrad._kernels._wavefront import WavefrontEngine
 from tsgrad.losses import dilate_loss, soft_dtw_loss
-from tsgrad.metrics import soft_dtw
+from tsgrad.metrics import dtw, soft_dtw
 
 
 @pytest.fixture(autouse=True)
 def _engine_setting_restored(monkeypatch):
     monkeypatch.setattr(_router, "_chosen", None)  # restored after each test
     monkeypatch.delenv("TSGRAD_ENGINE", raising=False)
+    monkeypatch.setattr(_router._warm, "ready", lambda: True)  # a compiled installation
 
 
 def test_use_engine_is_a_context_manager_and_a_plain_call():
@@ -60,14 +61,21 @@ def test_auto_chooses_by_device():
     "engine, data, match",
     [
         ("numba", lambda: torch.zeros(3, device="meta"), "'numba' engine runs NumPy arrays"),
-        ("wavefront", lambda: np.zeros(3), "'wavefront' engine runs torch tensors"),
         ("triton", lambda: np.zeros(3), "'triton' engine runs torch tensors"),
     ],
-    ids=["numba-on-meta", "wavefront-numpy", "triton-numpy"],
+    ids=["numba-on-meta", "triton-numpy"],
 )
 def test_an_engine_that_cannot_run_the_input_says_so(engine, data, match):
     with use_engine(engine), pytest.raises(ValueError, match=match):
         _router.engine_for(data())
+
+
+def test_the_wavefront_engine_runs_numpy_arrays_too():
+    x, y = np.random.default_rng(0).normal(size=(2, 6, 1))
+    with use_engine("wavefront"):
+        assert _router.engine_for(x) is WavefrontEngine
+        got = soft_dtw(x, y), dtw(x, y)
+    np.testing.assert_allclose(got, (soft_dtw(x, y), dtw(x, y)), rtol=1e-13)
 
 
 def test_triton_without_triton_says_what_it_needs(monkeypatch):

@@ -6,7 +6,7 @@ import torch
 
 from tsgrad._kernels import full_bands
 from tsgrad._kernels._numba_engine import NumbaEngine
-from tsgrad._kernels._torch_wavefront import WavefrontEngine, compute_dtype
+from tsgrad._kernels._wavefront import WavefrontEngine, compute_dtype
 
 from .._oracles import BANDS, B, M, N
 

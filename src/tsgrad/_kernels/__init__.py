@@ -6,6 +6,7 @@ The metrics and the losses call the four operations of :mod:`._router` (``values
 picks the engine and its route.  Engine files are named by engine and algorithm:
 
 ``_router``                 engine and route choice (one table of thresholds), the 4 ops.
+``_warm``                   a new installation compiles its numba kernels in the background.
 ``_numba_engine``           the numba engine's calls (NumPy in / out).
 ``_numba_dtw``              numba: hard DTW (matrix rows; series along anti-diagonals).
 ``_numba_dtw_paths``        numba: hard-DTW optimal paths of series pairs along anti-diagonals,
@@ -21,7 +22,7 @@ picks the engine and its route.  Engine files are named by engine and algorithm:
 ``_jit_cache``              drops numba's cached kernels when their sources change together.
 ``_bands``                  lengths + global constraints of a batch (:class:`Bands`).
 ``_torch_autograd``         torch autograd Functions over any engine; imports torch.
-``_torch_wavefront``        pure-torch anti-diagonal engine (any device); imports torch.
+``_wavefront``              anti-diagonal engine in array code: torch (any device) or NumPy.
 ``_triton_engine``          Triton engine (CUDA tensors; CPU ones under TRITON_INTERPRET=1).
 ``_triton_kernels``         its Triton kernels; both import torch and triton on first use only.
 
@@ -42,6 +43,7 @@ from ._router import (  # noqa: E402
     alignment,
     cost_matrix,
     current_engine,
+    engine_for_run,
     temporal_distortion,
     use_engine,
     value_and_grad,
@@ -59,6 +61,7 @@ __all__ = [
     "alignment",
     "cost_matrix",
     "current_engine",
+    "engine_for_run",
     "full_bands",
     "make_bands",
     "temporal_distortion",

@@ -27,12 +27,8 @@ MODULES = (
 _STAMP = "tsgrad-kernels.sha256"
 
 
-def refresh(here: str | None = None) -> bool:
-    """Delete stale cached kernels; returns True when it deleted anything.
-
-    Never raises for file-system reasons (read-only installs, concurrent imports): the
-    worst case is numba's own behaviour.
-    """
+def sources_digest(here: str | None = None) -> str | None:
+    """sha256 of the kernel sources (``MODULES``) together; None when one is unreadable."""
     here = here or os.path.dirname(os.path.abspath(__file__))
     digest = hashlib.sha256()
     try:
@@ -40,8 +36,20 @@ def refresh(here: str | None = None) -> bool:
             with open(os.path.join(here, name + ".py"), "rb") as f:
                 digest.update(f.read())
     except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def refresh(here: str | None = None) -> bool:
+    """Delete stale cached kernels; returns True when it deleted anything.
+
+    Never raises for file-system reasons (read-only installs, concurrent imports): the
+    worst case is numba's own behaviour.
+    """
+    here = here or os.path.dirname(os.path.abspath(__file__))
+    want = sources_digest(here)
+    if want is None:
         return False
-    want = digest.hexdigest()
     cache = os.path.join(here, "__pycache__")
     stamp = os.path.join(cache, _STAMP)
     try:

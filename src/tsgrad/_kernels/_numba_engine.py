@@ -1,6 +1,6 @@
 """The numba engine: NumPy arrays in, NumPy arrays out, the CPU kernels in the middle.
 
-Every engine (this one, :mod:`._torch_wavefront`, :mod:`._triton_engine`) answers the same
+Every engine (this one, :mod:`._wavefront`, :mod:`._triton_engine`) answers the same
 calls, made by the router (:mod:`._router`) and the autograd Functions
 (:mod:`._torch_autograd`):
 

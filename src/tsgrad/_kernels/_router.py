@@ -22,8 +22,9 @@ type and device and :func:`use_engine` (or the ``TSGRAD_ENGINE`` variable):
 * ``"numba"``: CPU kernels, for NumPy arrays and CPU tensors (``"auto"``'s choice there);
 * ``"triton"``: GPU kernels for CUDA tensors (``"auto"``'s choice there when Triton is
   installed); CPU tensors too under ``TRITON_INTERPRET=1`` (how CI tests it);
-* ``"wavefront"``: pure-torch kernels for any device (``"auto"``'s choice for devices
-  without the others, e.g. Apple MPS).
+* ``"wavefront"``: array code, torch on any device or NumPy (``"auto"``'s choice for
+  devices without the others, e.g. Apple MPS, and on the CPU while a new installation's
+  numba kernels compile in the background, see :mod:`._warm`).
 
 An engine that cannot run an input raises a ``ValueError`` that says which would.  Routes
 inside the numba engine (series vectorised across problems or along anti-diagonals,
@@ -33,6 +34,7 @@ size thresholds.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -41,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import is_torch_tensor
+from . import _warm
 from ._bands import Bands
 from ._numba_engine import FusedRoute, NumbaEngine
 from ._numba_softdtw_lanes import LANES
@@ -73,6 +76,11 @@ class Thresholds:
     #: Cost-matrix batches of more cells than this (``B n m``) keep no weight table
     #: between the forward and the backward (3 float64 per cell).
     matrix_weights_max_cells: int = 1 << 22
+    #: While the numba kernels are not compiled yet (a new installation's first calls, see
+    #: :mod:`._warm`), NumPy arrays and CPU tensors run on the wavefront engine when its
+    #: full tables hold at most this many cells (``B (n + m + 1) (n + 1)``, 64 MiB each in
+    #: float64); larger problems compile the numba kernels in the calling process.
+    cold_wavefront_max_cells: int = 1 << 23
 
 
 THRESHOLDS = Thresholds()
@@ -109,11 +117,12 @@ class use_engine:  # noqa: N801 - used as a function and as a context manager
     Parameters
     ----------
     name : {"auto", "numba", "triton", "wavefront"}
-        ``"auto"`` (the default) runs NumPy arrays and CPU tensors on the numba engine,
-        CUDA tensors on the Triton engine (or the wavefront one without Triton), other
-        devices on the wavefront engine.  A named engine runs every input it can and raises
-        ``ValueError`` for the others.  The environment variable ``TSGRAD_ENGINE`` sets
-        the default.
+        ``"auto"`` (the default) runs NumPy arrays and CPU tensors on the numba engine
+        (on the wavefront engine while a new installation compiles its kernels in the
+        background), CUDA tensors on the Triton engine (or the wavefront one without
+        Triton), other devices on the wavefront engine.  A named engine runs every input
+        it can and raises ``ValueError`` for the others.  The environment variable
+        ``TSGRAD_ENGINE`` sets the default.
 
     Examples
     --------
@@ -148,9 +157,37 @@ class use_engine:  # noqa: N801 - used as a function and as a context manager
         return f"use_engine({self.name!r})"
 
 
+def engine_for_run(device) -> use_engine | contextlib.nullcontext:
+    """The engine setting for a training or evaluation run on ``device``, as a context
+    manager: ``"numba"`` instead of ``"auto"`` on the CPU.
+
+    A run then compiles the numba kernels once, if a new installation has not cached them
+    yet, rather than start on the slower wavefront engine while they compile in the
+    background; and it stays on one engine, so its numbers do not depend on when that
+    compilation ends.
+    """
+    import torch
+
+    if _chosen is None and current_engine() == "auto" and torch.device(device).type == "cpu":
+        return _Scoped("numba")
+    return contextlib.nullcontext()
+
+
+class _Scoped(use_engine):
+    """:class:`use_engine` that takes effect on entering its ``with`` block only."""
+
+    def __init__(self, name: str):
+        self.name = _check_engine(name, "The 'name' parameter of use_engine")
+
+    def __enter__(self) -> use_engine:
+        global _chosen
+        self._previous, _chosen = _chosen, self.name
+        return self
+
+
 @lru_cache(maxsize=1)
 def _wavefront():
-    from ._torch_wavefront import WavefrontEngine
+    from ._wavefront import WavefrontEngine
 
     return WavefrontEngine
 
@@ -164,15 +201,19 @@ def _triton(x):
     return TritonEngine if available(x) else None
 
 
-def engine_for(x: Any):
-    """The engine that runs problems whose data is ``x`` (an array or a tensor)."""
+def engine_for(x: Any, cells: int = 0):
+    """The engine that runs problems whose data is ``x`` (an array or a tensor) and whose
+    full tables would hold ``cells`` cells (:func:`_table_cells`)."""
     name = current_engine()
     tensor = is_torch_tensor(x)
     device = x.device.type if tensor else "cpu"
     what = f"a tensor on {x.device}" if tensor else "NumPy arrays"
     if name == "auto":
         if device == "cpu":
-            return NumbaEngine
+            if _warm.ready() or cells > THRESHOLDS.cold_wavefront_max_cells:
+                return NumbaEngine
+            _warm.start()  # compile the numba kernels in the background, meanwhile:
+            return _wavefront()
         if device == "cuda":
             return _triton(x) or _wavefront()
         return _wavefront()
@@ -183,13 +224,13 @@ def engine_for(x: Any):
                 "use_engine('auto'), 'triton' (CUDA) or 'wavefront' (any device)."
             )
         return NumbaEngine
-    if not tensor:
-        raise ValueError(
-            f"The '{name}' engine runs torch tensors. Got NumPy arrays: use "
-            "use_engine('auto') or 'numba', or pass tensors."
-        )
     if name == "wavefront":
         return _wavefront()
+    if not tensor:
+        raise ValueError(
+            "The 'triton' engine runs torch tensors. Got NumPy arrays: use "
+            "use_engine('auto'), 'numba' or 'wavefront', or pass tensors."
+        )
     engine = _triton(x)
     if engine is None:
         raise ValueError(
@@ -198,6 +239,20 @@ def engine_for(x: Any):
             "use_engine('auto') or 'wavefront'."
         )
     return engine
+
+
+def _table_cells(cost) -> int:
+    """Cells of the full skewed tables of a cost's problems, ``B (n + m + 1) (n + 1)``: what
+    the wavefront engine would allocate for each of them."""
+    if isinstance(cost, CostMatrix):
+        B, n, m = cost.D.shape
+    elif isinstance(cost, SqEuclideanPairs):
+        B, n, m = len(cost.ii), cost.X.shape[1], cost.Y.shape[1]
+    elif cost.x.ndim == 2:
+        B, n, m = 1, cost.x.shape[0], cost.y.shape[0]
+    else:
+        B, n, m = cost.x.shape[0], cost.x.shape[1], cost.y.shape[1]
+    return int(B) * (int(n) + int(m) + 1) * (int(n) + 1)
 
 
 # --------------------------------------------------------------------------------------
@@ -335,7 +390,7 @@ def values(cost, gamma: float | None, bands: Bands):
     Infeasible problems (no admissible path) have value ``inf``.
     """
     if isinstance(cost, SqEuclideanPairs):
-        engine = engine_for(cost.X)
+        engine = engine_for(cost.X, _table_cells(cost))
         if engine is NumbaEngine and not _needs_grad(cost.X, cost.Y):
             X, Y = _native(engine, cost.X), _native(engine, cost.Y)
             v = engine.sqeuclidean_pairs(X, Y, cost.lx, cost.ly, cost.ii, cost.jj, gamma, bands)
@@ -343,7 +398,7 @@ def values(cost, gamma: float | None, bands: Bands):
         cost = _gather(cost)
     if isinstance(cost, CostMatrix):
         D = cost.D
-        engine = engine_for(D)
+        engine = engine_for(D, _table_cells(cost))
         if gamma is None:
             if _needs_grad(D):
                 return _autograd().DTWFunction.apply(D, bands, engine, False)
@@ -352,7 +407,7 @@ def values(cost, gamma: float | None, bands: Bands):
             return _autograd().SoftDTWFunction.apply(D, gamma, bands, engine, _store_weights(D))
         return _as_output(engine.softdtw_values(_native(engine, D), gamma, bands), D)
     x, y = cost.x, cost.y
-    engine = engine_for(x)
+    engine = engine_for(x, _table_cells(cost))
     grad = _needs_grad(x, y)
     if gamma is not None and _fused(engine) and grad:  # pairs stay 2-D: no view nodes
         route = _route(x, y, dilate=False)
@@ -387,22 +442,34 @@ def value_and_grad(cost, gamma: float, bands: Bands):
         return v[0], (gx[0], gy[0])
     if isinstance(cost, SqEuclidean):
         x, y = cost.x, cost.y
-        engine = engine_for(x)
+        engine = engine_for(x, _table_cells(cost))
         if _fused(engine):
             xe, ye = _native(engine, x), _native(engine, y)
             v, gx, gy = engine.sqeuclidean_softdtw(xe, ye, gamma, bands, True, _route(x, y, False))
             return _as_output(v, x), (_as_output(gx, x), _as_output(gy, y))
-        import torch  # an engine without fused kernels runs tensors only
-
-        with torch.enable_grad():
-            xg, yg = x.detach().requires_grad_(True), y.detach().requires_grad_(True)
-            v = values(SqEuclidean(xg, yg), gamma, bands)
-            gx, gy = torch.autograd.grad(v.sum(), (xg, yg))
-        return v.detach(), (gx, gy)
-    D = cost.D
-    engine = engine_for(D)
+        x, y = _detached(x), _detached(y)
+        v, E = value_and_grad(CostMatrix(cost_matrix(x, y)), gamma, bands)
+        return v, _sqeuclidean_chain(E, x, y)
+    D = _detached(cost.D)
+    engine = engine_for(D, _table_cells(cost))
     state, v = engine.softdtw_forward(_native(engine, D), gamma, bands, _store_weights(D))
     return _as_output(v, D), _as_output(engine.softdtw_backward(state), D)
+
+
+def _detached(x):
+    return x.detach() if is_torch_tensor(x) else x
+
+
+def _sqeuclidean_chain(E, x, y):
+    """``(dV/dx, dV/dy)`` of ``V(D)``, ``D`` the squared Euclidean costs of ``x``
+    ``(B, n, d)``, ``y`` ``(B, m, d)``, from ``E = dV/dD`` ``(B, n, m)``: ``2 (rowsum(E) x
+    - E y)`` and ``2 (colsum(E) y - E^T x)``, on series centred by the mean of ``y`` (the
+    formula is translation invariant; centring keeps the two products from cancelling)."""
+    c = y.sum(1)[:, None, :] / y.shape[1]
+    xc, yc = x - c, y - c
+    gx = 2.0 * (E.sum(2)[:, :, None] * xc - E @ yc)
+    gy = 2.0 * (E.sum(1)[:, :, None] * yc - E.swapaxes(1, 2) @ xc)
+    return gx, gy
 
 
 def alignment(cost, gamma: float | None, bands: Bands):
@@ -413,7 +480,7 @@ def alignment(cost, gamma: float | None, bands: Bands):
     if _is_pair(cost):
         return tuple(out[0] for out in alignment(_as_batch(cost), gamma, bands))
     D = _matrix(cost).D
-    engine = engine_for(D)
+    engine = engine_for(D, _table_cells(cost))
     if is_torch_tensor(D):
         if gamma is None:
             return _autograd().DTWFunction.apply(D, bands, engine, True)
@@ -456,7 +523,7 @@ def temporal_distortion(cost, gamma: float | None, bands: Bands):
         return tuple(out[0] for out in temporal_distortion(_as_batch(cost), gamma, bands))
     if gamma is not None and isinstance(cost, SqEuclidean):
         x, y = cost.x, cost.y
-        engine = engine_for(x)
+        engine = engine_for(x, _table_cells(cost))
         if _fused(engine):
             route = _route(x, y, dilate=True)
             if _needs_grad(x, y):

@@ -9,6 +9,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from .. import _validation as check
+from .._kernels import engine_for_run
 from ._metrics import changepoints, hausdorff, ramp_score
 from ._threads import DEFAULT_NUM_THREADS, thread_count
 
@@ -196,7 +197,7 @@ def evaluate(
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad(), thread_count(num_threads):
+        with torch.no_grad(), thread_count(num_threads), engine_for_run(device):
             for x, y in _whole_batches(data, batch_size):
                 x, y = x.to(device), y.to(device)
                 pred = model(x)

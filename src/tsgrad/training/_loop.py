@@ -15,6 +15,7 @@ from torch import nn
 from torch.utils.data import DistributedSampler
 
 from .. import _validation as check
+from .._kernels import engine_for_run
 from . import _distributed as _dist
 from ._batches import DeviceData
 from ._checkpoint import FORMAT_VERSION, load_checkpoint, save_checkpoint
@@ -357,25 +358,26 @@ def fit(
         info = _dist.setup(device)
         device = _rank_device(device, info)
         try:
-            history = _run(
-                model,
-                train_data,
-                val_data,
-                loss_fn,
-                info,
-                epochs=epochs,
-                batch_size=batch_size,
-                lr=lr,
-                grad_clip=grad_clip,
-                patience=early_stopping_patience,
-                seed=seed,
-                shuffle=bool(shuffle),
-                checkpoint_path=checkpoint_path,
-                checkpoint_every=checkpoint_every,
-                resume=resume,
-                progress=progress,
-                device=device,
-            )
+            with engine_for_run(device):
+                history = _run(
+                    model,
+                    train_data,
+                    val_data,
+                    loss_fn,
+                    info,
+                    epochs=epochs,
+                    batch_size=batch_size,
+                    lr=lr,
+                    grad_clip=grad_clip,
+                    patience=early_stopping_patience,
+                    seed=seed,
+                    shuffle=bool(shuffle),
+                    checkpoint_path=checkpoint_path,
+                    checkpoint_every=checkpoint_every,
+                    resume=resume,
+                    progress=progress,
+                    device=device,
+                )
         except BaseException:
             _dist.teardown(info, finished_on=None)
             raise
