@@ -19,7 +19,6 @@ MODULES = (
     "_diag_layout",
     "_numba_bands",
     "_numba_dtw",
-    "_numba_dtw_paths",
     "_numba_softdtw",
     "_numba_softdtw_lanes",
     "_numba_softdtw_scaled",
