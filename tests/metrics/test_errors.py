@@ -17,9 +17,9 @@ x3 = np.arange(3.0)
             "same number of features",
             id="feature-dims",
         ),
-        pytest.param(lambda: M.dtw([], x3), ValueError, "'s1'.*non-empty", id="empty"),
+        pytest.param(lambda: M.dtw([], x3), ValueError, "only nans or has zero", id="empty"),
         pytest.param(
-            lambda: M.dtw([np.nan, np.nan], x3), ValueError, "'s1'.*non-empty", id="all-nan"
+            lambda: M.dtw([np.nan, np.nan], x3), ValueError, "only nans or has zero", id="all-nan"
         ),
         pytest.param(
             lambda: M.soft_dtw([1.0, np.nan, 2.0], x3), ValueError, "NaN inside", id="inner-nan"

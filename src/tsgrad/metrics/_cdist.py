@@ -11,7 +11,7 @@ from .._kernels._dispatch import (
     soft_dtw_values,
     sqeuclidean_cost,
 )
-from ._utils import to_time_series_dataset
+from ._utils import GlobalConstraintError, to_time_series_dataset
 
 
 def dataset_lengths(X, func: str, name: str) -> np.ndarray:
@@ -73,7 +73,7 @@ def cdist_values(
     bands = make_bands(lx[ii], ly[jj], Xn.shape[1], kind, param)
     if not bands.feasible.all():
         p = int(np.flatnonzero(~bands.feasible)[0])
-        raise ValueError(
+        raise GlobalConstraintError(
             f"The global constraint of {func} leaves no admissible path for series of "
             f"lengths {lx[ii[p]]} and {ly[jj[p]]}: increase the constraint's parameter."
         )

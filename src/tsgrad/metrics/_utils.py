@@ -11,6 +11,24 @@ import numpy as np
 from .._kernels import CONSTRAINT_CODES, Bands, make_bands
 from ..backend import instantiate_backend
 
+#: tslearn's text for an empty (or all-NaN) series, kept word for word: code written for
+#: tslearn compares it.  The parameter and the function are named in a note.
+EMPTY_SERIES_MESSAGE = "One of the input time series contains only nans or has zero length."
+
+
+class GlobalConstraintError(ValueError, RuntimeWarning):
+    """A global constraint that is ambiguous or leaves no admissible path.
+
+    A ``ValueError``; also a ``RuntimeWarning``, the exception tslearn raises in these cases,
+    so that code catching tslearn's exception keeps working.
+    """
+
+
+def _with_note(exc: BaseException, note: str) -> BaseException:
+    if hasattr(exc, "add_note"):  # Python >= 3.11: shown in the traceback, not in str(exc)
+        exc.add_note(note)
+    return exc
+
 
 def _float_array(x, be, name: str):
     """``x`` as a float64 array of backend ``be`` (tensors keep their autograd graph)."""
@@ -179,9 +197,10 @@ def series_pair(s1, s2, be, func: str):
     y, y_clean = _drop_trailing_nans(to_time_series(s2, be=be), be)
     for name, s, clean in (("s1", x, x_clean), ("s2", y, y_clean)):
         if s.shape[0] == 0:
-            raise ValueError(
+            raise _with_note(
+                ValueError(EMPTY_SERIES_MESSAGE),
                 f"The '{name}' parameter of {func} must be a non-empty time series. "
-                "Got a series of length 0 (or only NaN)."
+                "Got a series of length 0 (or only NaN).",
             )
         if not clean and bool(be.to_numpy(be.any(be.isnan(s)))):
             raise ValueError(
@@ -211,10 +230,12 @@ def constraint_code(global_constraint, sakoe_chiba_radius, itakura_max_slope, fu
     constraint; with both set the choice is ambiguous and is an error.  A constraint named
     without its parameter uses tslearn's default (radius 1, maximum slope 2).
     """
+    if global_constraint == "":  # tslearn's other name for "no constraint"
+        global_constraint = None
     if global_constraint not in CONSTRAINT_CODES:
         raise ValueError(
             f"The 'global_constraint' parameter of {func} must be one of None, "
-            f"'sakoe_chiba', 'itakura'. Got {global_constraint!r} instead."
+            f"'sakoe_chiba', 'itakura' (or ''). Got {global_constraint!r} instead."
         )
     if sakoe_chiba_radius is not None:
         if (
@@ -238,7 +259,7 @@ def constraint_code(global_constraint, sakoe_chiba_radius, itakura_max_slope, fu
             )
     if global_constraint is None:
         if sakoe_chiba_radius is not None and itakura_max_slope is not None:
-            raise ValueError(
+            raise GlobalConstraintError(
                 f"{func} got both 'sakoe_chiba_radius' and 'itakura_max_slope' without "
                 "'global_constraint': set global_constraint='sakoe_chiba' or 'itakura'."
             )
@@ -258,7 +279,7 @@ def constraint_code(global_constraint, sakoe_chiba_radius, itakura_max_slope, fu
 def pair_bands(n: int, m: int, kind: int, param: float, func: str) -> Bands:
     bands = _pair_bands(int(n), int(m), int(kind), float(param))
     if not bands.feasible[0]:
-        raise ValueError(
+        raise GlobalConstraintError(
             f"The global constraint of {func} leaves no admissible path for series of "
             f"lengths {n} and {m}: increase 'itakura_max_slope' / 'sakoe_chiba_radius'."
         )
