@@ -31,12 +31,6 @@ x3 = np.arange(3.0)
             lambda: M.soft_dtw(x3, x3, gamma="a"), TypeError, "'gamma'", id="string-gamma"
         ),
         pytest.param(
-            lambda: M.soft_dtw_alignment(x3, x3, gamma=0.0),
-            ValueError,
-            "'gamma'",
-            id="zero-gamma-alignment",
-        ),
-        pytest.param(
             lambda: M.dtw(x3, x3, global_constraint="sakoe"),
             ValueError,
             "'global_constraint'",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._kernels._dispatch import (
     dtw_pair_value,
+    dtw_paths_and_values,
     soft_dtw_alignments,
     soft_dtw_pair_value,
     sqeuclidean_cost,
@@ -87,8 +90,20 @@ def soft_dtw(
         s1, s2, gamma, global_constraint, sakoe_chiba_radius, itakura_max_slope, be, "soft_dtw"
     )
     if gamma == 0.0:
-        return _scalar(dtw_pair_value(x, y, bands, kind, param, be), be)
+        return _squared_dtw(dtw_pair_value(x, y, bands, kind, param, be), be)
     return _scalar(soft_dtw_pair_value(x, y, gamma, bands, kind, param, be), be)
+
+
+def _squared_dtw(acc, be):
+    """``dtw(x, y) ** 2`` from the accumulated cost, tslearn's value at ``gamma = 0``.
+
+    On NumPy it is the square of the rounded ``dtw`` (so ``soft_dtw(x, y, gamma=0) ==
+    dtw(x, y) ** 2`` exactly, as in tslearn); tensors keep the accumulated cost itself (equal
+    up to rounding), whose gradient is the optimal path's.
+    """
+    if be.backend_string == "numpy":
+        return float(np.sqrt(acc)) ** 2
+    return acc
 
 
 def soft_dtw_alignment(
@@ -111,7 +126,8 @@ def soft_dtw_alignment(
     s1 : array-like, shape (sz1, d) or (sz1,)
     s2 : array-like, shape (sz2, d) or (sz2,)
     gamma : float (default: 1.0)
-        Smoothing, > 0.
+        Smoothing, >= 0.  ``gamma == 0`` gives tslearn's hard alignment: the optimal DTW
+        path as a 0/1 matrix (not differentiable) and ``dtw(s1, s2) ** 2``.
     global_constraint, sakoe_chiba_radius, itakura_max_slope, be, compute_with_backend
         As in :func:`soft_dtw`.
 
@@ -140,11 +156,14 @@ def soft_dtw_alignment(
         be,
         "soft_dtw_alignment",
     )
-    if gamma == 0.0:
-        raise ValueError(
-            "The 'gamma' parameter of soft_dtw_alignment must be > 0. Got 0.0 (use dtw_path "
-            "for the hard alignment)."
-        )
+    if gamma == 0.0:  # tslearn: the optimal path as a 0/1 matrix, and dtw ** 2
+        paths, vals = dtw_paths_and_values(sqeuclidean_cost(x, y)[None], bands, be)
+        A = np.zeros((x.shape[0], y.shape[0]))
+        A[tuple(np.array(paths[0]).T)] = 1.0
+        value = _squared_dtw(vals[0], be)
+        if be.backend_string == "numpy":
+            return A, np.float64(value)
+        return be.array(A, dtype=be.float64, device=be.device(x)), value
     vals, E = soft_dtw_alignments(sqeuclidean_cost(x, y)[None], gamma, bands, be)
     return E[0], vals[0]
 
@@ -203,6 +222,8 @@ def cdist_soft_dtw(
         None gives the (symmetric) self-similarity matrix of ``dataset1``; its diagonal is
         ``soft_dtw(x, x)``, which is not 0.
     gamma : float (default: 1.0)
+        ``gamma == 0`` returns :func:`cdist_dtw` (DTW itself, **not** squared: tslearn's
+        convention, which differs from ``soft_dtw(x, y, gamma=0) == dtw(x, y) ** 2``).
     global_constraint, sakoe_chiba_radius, itakura_max_slope
         As in :func:`dtw`.
     n_jobs, verbose
@@ -223,11 +244,23 @@ def cdist_soft_dtw(
     kind, param = constraint_code(
         global_constraint, sakoe_chiba_radius, itakura_max_slope, "cdist_soft_dtw"
     )
+    if gamma == 0.0:  # tslearn: cdist_dtw itself (not squared, unlike soft_dtw)
+        vals = cdist_values(
+            dataset1,
+            dataset2,
+            be,
+            gamma=None,
+            kind=kind,
+            param=param,
+            func="cdist_soft_dtw",
+            with_diagonal=False,
+        )
+        return be.sqrt(vals)
     return cdist_values(
         dataset1,
         dataset2,
         be,
-        gamma=None if gamma == 0.0 else gamma,
+        gamma=gamma,
         kind=kind,
         param=param,
         func="cdist_soft_dtw",
