@@ -8,7 +8,13 @@ from .._kernels import make_bands
 from .._kernels._dispatch import dtw_pair_value, dtw_paths_and_values, sqeuclidean_cost
 from ..backend import instantiate_backend
 from ._cdist import cdist_values
-from ._utils import constraint_code, pair_bands, series_pair, to_time_series
+from ._utils import (
+    GlobalConstraintError,
+    constraint_code,
+    pair_bands,
+    series_pair,
+    to_time_series,
+)
 
 
 def _scalar(v, be):
@@ -237,16 +243,25 @@ def itakura_mask(sz1, sz2, max_slope=2.0, be=None):
     return be.array(mask)
 
 
+#: tslearn's integer codes of the global constraints, accepted by :func:`compute_mask`.
+GLOBAL_CONSTRAINT_CODE = {None: 0, "": 0, "itakura": 1, "sakoe_chiba": 2}
+_CODE_NAMES = {0: None, 1: "itakura", 2: "sakoe_chiba"}
+
+
 def compute_mask(
-    s1, s2, global_constraint=None, sakoe_chiba_radius=None, itakura_max_slope=None, be=None
+    s1, s2, global_constraint=0, sakoe_chiba_radius=None, itakura_max_slope=None, be=None
 ):
     """Admissible-cell mask of a global constraint for two series (or two lengths).
 
     Parameters
     ----------
     s1, s2 : array-like or int
-        Time series (their lengths are used) or lengths.
-    global_constraint, sakoe_chiba_radius, itakura_max_slope
+        Time series (their lengths, NaN padding included, as in tslearn) or lengths.
+    global_constraint : {0, 1, 2}, {None, "", "itakura", "sakoe_chiba"} (default: 0)
+        tslearn's integer codes (:data:`GLOBAL_CONSTRAINT_CODE`: 0 none, 1 Itakura,
+        2 Sakoe-Chiba) or the names used by :func:`dtw`.  With 0 / None, a single constraint
+        parameter given picks its constraint.
+    sakoe_chiba_radius, itakura_max_slope
         As in :func:`dtw`.
     be : Backend, str or None
 
@@ -254,10 +269,18 @@ def compute_mask(
     -------
     mask : bool array, shape (sz1, sz2)
 
+    Raises
+    ------
+    GlobalConstraintError
+        (a ``ValueError`` and a ``RuntimeWarning``, as tslearn raises) when both parameters
+        are given without a constraint, or an Itakura slope leaves no admissible path.
+
     Examples
     --------
     >>> compute_mask(3, 3).all()
     np.True_
+    >>> compute_mask(4, 4, global_constraint=2).astype(int).tolist()
+    [[1, 1, 0, 0], [1, 1, 1, 0], [0, 1, 1, 1], [0, 0, 1, 1]]
     """
     be = instantiate_backend(be, s1, s2)
     sizes = []
@@ -265,11 +288,26 @@ def compute_mask(
         if isinstance(s, (int, np.integer)) and not isinstance(s, bool):
             sizes.append(_check_size(s, name, "compute_mask"))
         else:
-            sizes.append(int(to_time_series(s, remove_nans=True, be=be).shape[0]))
+            sizes.append(int(to_time_series(s, be=be).shape[0]))
+    if isinstance(global_constraint, (int, np.integer)) and not isinstance(
+        global_constraint, bool
+    ):
+        if int(global_constraint) not in _CODE_NAMES:
+            raise ValueError(
+                "The 'global_constraint' parameter of compute_mask must be 0, 1, 2 (tslearn's "
+                "codes: none, Itakura, Sakoe-Chiba) or a constraint name. "
+                f"Got {global_constraint!r} instead."
+            )
+        global_constraint = _CODE_NAMES[int(global_constraint)]
     kind, param = constraint_code(
         global_constraint, sakoe_chiba_radius, itakura_max_slope, "compute_mask"
     )
-    mask, _ = _mask_from_bands(sizes[0], sizes[1], kind, param)
+    mask, ok = _mask_from_bands(sizes[0], sizes[1], kind, param)
+    if not ok:
+        raise GlobalConstraintError(
+            "The global constraint of compute_mask leaves no admissible path for lengths "
+            f"{sizes[0]} and {sizes[1]}: increase 'itakura_max_slope' / 'sakoe_chiba_radius'."
+        )
     return be.array(mask)
 
 
