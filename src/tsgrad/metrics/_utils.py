@@ -191,11 +191,14 @@ def _drop_trailing_nans(x, be):
     return x[: (int(valid[-1]) + 1 if valid.size else 0)], False
 
 
-def series_pair(s1, s2, be, func: str):
-    """Validated ``(x (n, d), y (m, d))`` pair, trailing NaN padding removed."""
+def series_pair(s1, s2, be, func: str, names: tuple[str, str] = ("s1", "s2")):
+    """Validated ``(x (n, d), y (m, d))`` pair, trailing NaN padding removed.
+
+    ``names`` are the parameter names used in the error messages.
+    """
     x, x_clean = _drop_trailing_nans(to_time_series(s1, be=be), be)
     y, y_clean = _drop_trailing_nans(to_time_series(s2, be=be), be)
-    for name, s, clean in (("s1", x, x_clean), ("s2", y, y_clean)):
+    for name, s, clean in ((names[0], x, x_clean), (names[1], y, y_clean)):
         if s.shape[0] == 0:
             raise _with_note(
                 ValueError(EMPTY_SERIES_MESSAGE),
@@ -210,7 +213,7 @@ def series_pair(s1, s2, be, func: str):
     if x.shape[1] != y.shape[1]:
         raise ValueError(
             f"The series passed to {func} must have the same number of features. "
-            f"Got s1 with {x.shape[1]} and s2 with {y.shape[1]}."
+            f"Got {names[0]} with {x.shape[1]} and {names[1]} with {y.shape[1]}."
         )
     return x, y
 
