@@ -289,9 +289,7 @@ def compute_mask(
             sizes.append(_check_size(s, name, "compute_mask"))
         else:
             sizes.append(int(to_time_series(s, be=be).shape[0]))
-    if isinstance(global_constraint, (int, np.integer)) and not isinstance(
-        global_constraint, bool
-    ):
+    if isinstance(global_constraint, (int, np.integer)) and not isinstance(global_constraint, bool):
         if int(global_constraint) not in _CODE_NAMES:
             raise ValueError(
                 "The 'global_constraint' parameter of compute_mask must be 0, 1, 2 (tslearn's "
