@@ -191,25 +191,30 @@ def _drop_trailing_nans(x, be):
     return x[: (int(valid[-1]) + 1 if valid.size else 0)], False
 
 
+def one_series(s, be, func: str, name: str):
+    """A validated series ``(n, d)``, trailing NaN padding removed: non-empty, no NaN inside."""
+    x, clean = _drop_trailing_nans(to_time_series(s, be=be), be)
+    if x.shape[0] == 0:
+        raise _with_note(
+            ValueError(EMPTY_SERIES_MESSAGE),
+            f"The '{name}' parameter of {func} must be a non-empty time series. "
+            "Got a series of length 0 (or only NaN).",
+        )
+    if not clean and bool(be.to_numpy(be.any(be.isnan(x)))):
+        raise ValueError(
+            f"The '{name}' parameter of {func} contains NaN inside the series; NaN is "
+            "only allowed as trailing padding of variable-length series."
+        )
+    return x
+
+
 def series_pair(s1, s2, be, func: str, names: tuple[str, str] = ("s1", "s2")):
     """Validated ``(x (n, d), y (m, d))`` pair, trailing NaN padding removed.
 
     ``names`` are the parameter names used in the error messages.
     """
-    x, x_clean = _drop_trailing_nans(to_time_series(s1, be=be), be)
-    y, y_clean = _drop_trailing_nans(to_time_series(s2, be=be), be)
-    for name, s, clean in ((names[0], x, x_clean), (names[1], y, y_clean)):
-        if s.shape[0] == 0:
-            raise _with_note(
-                ValueError(EMPTY_SERIES_MESSAGE),
-                f"The '{name}' parameter of {func} must be a non-empty time series. "
-                "Got a series of length 0 (or only NaN).",
-            )
-        if not clean and bool(be.to_numpy(be.any(be.isnan(s)))):
-            raise ValueError(
-                f"The '{name}' parameter of {func} contains NaN inside the series; NaN is "
-                "only allowed as trailing padding of variable-length series."
-            )
+    x = one_series(s1, be, func, names[0])
+    y = one_series(s2, be, func, names[1])
     if x.shape[1] != y.shape[1]:
         raise ValueError(
             f"The series passed to {func} must have the same number of features. "
