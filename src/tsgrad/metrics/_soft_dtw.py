@@ -127,7 +127,8 @@ def soft_dtw_alignment(
     s2 : array-like, shape (sz2, d) or (sz2,)
     gamma : float (default: 1.0)
         Smoothing, >= 0.  ``gamma == 0`` gives tslearn's hard alignment: the optimal DTW
-        path as a 0/1 matrix (not differentiable) and ``dtw(s1, s2) ** 2``.
+        path as a 0/1 matrix (not differentiable; for tensors in torch's default float dtype,
+        as tslearn) and ``dtw(s1, s2) ** 2``.
     global_constraint, sakoe_chiba_radius, itakura_max_slope, be, compute_with_backend
         As in :func:`soft_dtw`.
 
@@ -163,7 +164,8 @@ def soft_dtw_alignment(
         value = _squared_dtw(vals[0], be)
         if be.backend_string == "numpy":
             return A, np.float64(value)
-        return be.array(A, dtype=be.float64, device=be.device(x)), value
+        # torch's default float dtype, as tslearn's be.zeros: a 0/1 matrix is exact in it
+        return be.array(A, dtype=be.zeros(()).dtype, device=be.device(x)), value
     vals, E = soft_dtw_alignments(sqeuclidean_cost(x, y)[None], gamma, bands, be)
     return E[0], vals[0]
 
