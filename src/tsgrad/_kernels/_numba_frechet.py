@@ -1,0 +1,114 @@
+"""Discrete Frechet values of many pairs of series, cost made on the fly (numba, CPU).
+
+The discrete Frechet distance (Eiter & Mannila, 1994) is the bottleneck version of DTW:
+``R[i, j] = max(c[i, j], min(R[i-1, j-1], R[i-1, j], R[i, j-1]))`` with the squared
+Euclidean cost ``c``, and the distance is ``sqrt(R[-1, -1])``: the largest cost along the
+best coupling.  Its derivative is that of the single *bottleneck* cell whose cost the
+value is, so the kernel also returns that cell, tracked along the recursion (each cell
+keeps the cell its value came from).
+
+Like :func:`._numba_diag.dtw_pairs_value`, each pair runs on three rolling
+anti-diagonals (cells of one diagonal are independent: the loop vectorises), with the
+series transposed and ``y`` reversed (:func:`._diag_layout._transposed`), parallel over
+pairs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from ._diag_layout import _PAR, _cells, _diag_sqeuclidean, _transposed
+from ._fastmath import JIT
+from ._numba_dp import _fill_band_one, _pairs_work, _sized
+
+INF = np.inf
+
+
+@njit(**JIT)
+def _frechet_diag(xT, yrT, lx, ly, lo, hi, bufs, srcs, cost):
+    """Squared Frechet value of one pair and the flat index ``i * ly + j`` of its
+    bottleneck cell (-1 when no coupling is admissible).
+
+    ``bufs`` ``(3, n + 2)`` holds diagonals ``t``, ``t - 1``, ``t - 2`` indexed by ``i``
+    (1-based table: row 0 and column 0 are the borders), ``srcs`` the same for the
+    bottleneck indices; ``cost`` ``(n + 1,)`` is scratch.
+    """
+    bufs[0, 0] = 0.0
+    srcs[0, 0] = -1
+    for t in range(1, lx + ly + 1):
+        cur = bufs[t % 3]
+        cs = srcs[t % 3]
+        if t <= ly:
+            cur[0] = INF  # (0, t)
+            cs[0] = -1
+        if t <= lx:
+            cur[t] = INF  # (t, 0)
+            cs[t] = -1
+        if t < 2:
+            continue
+        p1 = bufs[(t - 1) % 3]
+        p2 = bufs[(t - 2) % 3]
+        s1 = srcs[(t - 1) % 3]
+        s2 = srcs[(t - 2) % 3]
+        i0, K = _cells(t, lx, ly)
+        c = cost[:K]
+        _diag_sqeuclidean(xT, yrT, t, i0, K, c)
+        cu = cur[i0 : i0 + K]
+        su = cs[i0 : i0 + K]
+        up = p1[i0 - 1 : i0 + K]
+        sup = s1[i0 - 1 : i0 + K]
+        dg = p2[i0 - 1 : i0 - 1 + K]
+        sdg = s2[i0 - 1 : i0 - 1 + K]
+        blo = lo[i0 - 1 : i0 - 1 + K]
+        bhi = hi[i0 - 1 : i0 - 1 + K]
+        j0 = t - i0 - 1  # 0-based column of k = 0
+        for k in range(K):
+            a = dg[k]
+            b = up[k]
+            e = up[k + 1]
+            sa = sdg[k]
+            sb = sup[k]
+            se = sup[k + 1]
+            mn = a if a <= b else b
+            sm = sa if a <= b else sb
+            sm = sm if mn <= e else se
+            mn = mn if mn <= e else e
+            own = c[k] >= mn
+            j = j0 - k
+            inside = (j >= blo[k]) & (j < bhi[k])
+            cu[k] = (c[k] if own else mn) if inside else INF
+            su[k] = ((i0 - 1 + k) * ly + j if own else sm) if inside else -1
+    last = (lx + ly) % 3
+    return bufs[last, lx], srcs[last, lx]
+
+
+@njit(**_PAR)
+def frechet_pairs(X, Y, lx, ly, ii, jj, kind, param):
+    """Squared Frechet values ``(P,)`` of the pairs ``(X[ii[p]], Y[jj[p]])`` and their
+    bottleneck cells ``(P, 2)`` (``-1`` where the constraint admits no coupling)."""
+    P = ii.shape[0]
+    n = X.shape[1]
+    XT, YrT = _transposed(X, Y)
+    out = np.empty(P)
+    cell = np.full((P, 2), -1, dtype=np.int64)
+    for p in prange(P):
+        a = ii[p]
+        b = jj[p]
+        lo = np.empty(n, dtype=np.int64)
+        hi = np.empty(n, dtype=np.int64)
+        if not _fill_band_one(kind, param, lx[a], ly[b], lo, hi):
+            out[p] = INF
+            continue
+        bufs = np.empty((3, n + 2))
+        srcs = np.empty((3, n + 2), dtype=np.int64)
+        cost = np.empty(n + 1)
+        v, s = _frechet_diag(XT[a], YrT[b], lx[a], ly[b], lo, hi, bufs, srcs, cost)
+        out[p] = v
+        if s >= 0:
+            cell[p, 0] = s // ly[b]
+            cell[p, 1] = s % ly[b]
+    return out, cell
+
+
+frechet_pairs = _sized(frechet_pairs, _pairs_work)
