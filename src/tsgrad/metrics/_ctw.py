@@ -1,0 +1,323 @@
+"""Canonical Time Warping (Zhou & De la Torre, NIPS 2009): DTW alternated with CCA."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._kernels._dispatch import dtw_pair_value, dtw_paths_and_values, sqeuclidean_cost
+from ..backend import instantiate_backend
+from ._common import (
+    PairSet,
+    check_int,
+    path_list,
+    requires_grad,
+    safe_sqrt,
+)
+from ._utils import constraint_code, one_series, pair_bands
+
+# Ridge added to each covariance before whitening, relative to its mean eigenvalue: it
+# keeps constant or collinear features (rank-deficient covariances) well defined and moves
+# full-rank directions by about this relative amount.
+_RIDGE = 1e-10
+
+
+class CCAProjection:
+    """The canonical directions CTW projects the two series on.
+
+    Attributes
+    ----------
+    x_weights_ : ndarray, shape (d1, n_components)
+    y_weights_ : ndarray, shape (d2, n_components)
+        Unit-norm columns; component ``k`` of the pair is ``(x @ x_weights_[:, k],
+        y @ y_weights_[:, k])``.  Before any CCA step (``max_iter=1``) they select the first
+        ``n_components`` features.
+    n_components : int
+    n_iter_ : int
+        Number of DTW alignments computed.
+
+    Examples
+    --------
+    >>> _, cca, _ = ctw_path([[1.0, 0.0], [2.0, 0.5], [3.0, 0.1]], [1.0, 2.0, 3.0])
+    >>> cca.x_weights_.shape, cca.y_weights_.shape
+    ((2, 1), (1, 1))
+    """
+
+    def __init__(self, x_weights, y_weights, n_iter):
+        self.x_weights_ = x_weights
+        self.y_weights_ = y_weights
+        self.n_components = int(x_weights.shape[1])
+        self.n_iter_ = int(n_iter)
+
+    def transform(self, X, Y=None):
+        """``X @ x_weights_`` (and ``Y @ y_weights_``): the projected series.
+
+        Parameters
+        ----------
+        X : array-like, shape (sz1, d1)
+        Y : array-like, shape (sz2, d2), or None
+
+        Returns
+        -------
+        array, shape (sz1, n_components), or a pair of arrays when ``Y`` is given
+            Of the backend of ``X`` (tensors stay differentiable).
+        """
+        be = instantiate_backend(X)
+        Xp = _project(be.asarray(X, dtype=be.float64), self.x_weights_, be)
+        if Y is None:
+            return Xp
+        be_y = instantiate_backend(Y)
+        return Xp, _project(be_y.asarray(Y, dtype=be_y.float64), self.y_weights_, be_y)
+
+    def __repr__(self) -> str:
+        return f"CCAProjection(n_components={self.n_components}, n_iter_={self.n_iter_})"
+
+
+def _project(x, weights, be):
+    return be.matmul(x, be.array(weights, dtype=be.float64, device=be.device(x)))
+
+
+def _inverse_sqrt(C):
+    """``(C + ridge I)^(-1/2)`` of a covariance (symmetric, >= 0)."""
+    d = C.shape[0]
+    ridge = _RIDGE * np.trace(C) / d
+    lam, V = np.linalg.eigh(C + (ridge if ridge > 0 else 1.0) * np.eye(d))
+    return (V / np.sqrt(np.maximum(lam, np.finfo(float).tiny))) @ V.T
+
+
+def _unit_columns(W):
+    norms = np.linalg.norm(W, axis=0)
+    return W / np.where(norms > 0, norms, 1.0)
+
+
+def _cca_directions(A, B, k):
+    """Unit-norm canonical directions ``(d1, k)``, ``(d2, k)`` of the aligned samples ``A``
+    ``(T, d1)`` and ``B`` ``(T, d2)``: the first ``k`` pairs of the SVD of the whitened
+    cross-covariance, signs making the largest entry of each ``A`` direction positive."""
+    A0 = A - A.mean(axis=0)
+    B0 = B - B.mean(axis=0)
+    Kx = _inverse_sqrt(A0.T @ A0)
+    Ky = _inverse_sqrt(B0.T @ B0)
+    U, _, Vt = np.linalg.svd(Kx @ (A0.T @ B0) @ Ky)
+    Wx = _unit_columns(Kx @ U[:, :k])
+    Wy = _unit_columns(Ky @ Vt.T[:, :k])
+    flip = np.sign(Wx[np.argmax(np.abs(Wx), axis=0), np.arange(k)])
+    flip[flip == 0] = 1.0
+    return Wx * flip, Wy * flip
+
+
+def _ctw(x, y, max_iter, k, bands, verbose):
+    """CTW of two NumPy series: ``(path (list), projection, squared score)``."""
+    Wx = np.eye(x.shape[1], k)
+    Wy = np.eye(y.shape[1], k)
+    path = score = None
+    for it in range(max_iter):
+        if it > 0:
+            rows, cols = np.array(path).T
+            Wx, Wy = _cca_directions(x[rows], y[cols], k)
+        D = sqeuclidean_cost(x @ Wx, y @ Wy)[None]
+        paths, vals = dtw_paths_and_values(D, bands, instantiate_backend("numpy"))
+        if verbose:
+            print(f"Iteration {it}, score={np.sqrt(vals[0])}")
+        converged = paths[0] == path
+        path, score = paths[0], vals[0]
+        if converged:
+            break
+    return path, CCAProjection(Wx, Wy, it + 1), score
+
+
+def _n_components(n_components, d1, d2, func):
+    if n_components is None:
+        return min(d1, d2)
+    k = check_int(n_components, "n_components", func, minimum=1)
+    if k > min(d1, d2):
+        raise ValueError(
+            f"The 'n_components' parameter of {func} must be at most min(d1, d2) = "
+            f"{min(d1, d2)} (the features of the two series). Got {n_components!r} instead."
+        )
+    return k
+
+
+def ctw_path(
+    s1,
+    s2,
+    max_iter=100,
+    n_components=None,
+    global_constraint=None,
+    sakoe_chiba_radius=None,
+    itakura_max_slope=None,
+    verbose=False,
+    be=None,
+):
+    r"""Canonical Time Warping: alignment path, canonical projection and score.
+
+    CTW (Zhou & De la Torre, NIPS 2009) aligns series whose features differ by a linear map
+    (even in number): it alternates DTW between the projected series and canonical
+    correlation analysis (CCA) of the aligned samples, until the alignment path repeats or
+    ``max_iter`` alignments were computed.  The first alignment projects each series on its
+    first ``n_components`` features; each CCA step then finds the unit-norm directions
+    ``w_x, w_y`` of largest correlation between the centred aligned samples.  The score is
+    the DTW (square root of the accumulated squared cost) between ``x @ W_x`` and
+    ``y @ W_y`` at the last alignment.
+
+    For univariate series every direction is +-1, so the score is :func:`dtw` (up to the
+    sign of ``y`` when the aligned samples are anti-correlated).
+
+    Parameters
+    ----------
+    s1 : array-like, shape (sz1, d1) or (sz1,)
+    s2 : array-like, shape (sz2, d2) or (sz2,)
+        ``d1 != d2`` is allowed.  Trailing NaN rows are padding and are removed.
+    max_iter : int >= 1 (default: 100)
+        Largest number of DTW alignments; 1 is DTW on the first ``n_components`` features.
+    n_components : int or None (default: None)
+        Number of canonical components, at most (and by default) ``min(d1, d2)``.
+    global_constraint, sakoe_chiba_radius, itakura_max_slope
+        Constraint of every DTW step, as in :func:`dtw`.
+    verbose : bool (default: False)
+        Print the score of each alignment.
+    be : Backend, str or None
+
+    Returns
+    -------
+    path : list of (int, int)
+    cca : CCAProjection
+        The directions the score was computed with (``transform`` projects series).
+    score : float, or a 0-d float64 tensor
+        Differentiable for tensors with the directions and the path held fixed (the gradient
+        of the last DTW step).
+
+    Notes
+    -----
+    tslearn's ``ctw_path`` stops after one CCA step whatever ``max_iter`` (its convergence
+    test compares the path with itself) and returns the score of the first alignment, DTW on
+    the first ``n_components`` raw features; for univariate series, or ``max_iter=1``, its
+    scores are the ones here.  The paper normalizes the projections to unit variance; here
+    the directions have unit norm so that the score keeps the scale of the data.
+
+    Examples
+    --------
+    >>> path, cca, score = ctw_path([1, 2, 3], [1.0, 2.0, 2.0, 3.0, 4.0])
+    >>> path, score
+    ([(0, 0), (1, 1), (1, 2), (2, 3), (2, 4)], 1.0)
+    """
+    func = "ctw_path"
+    be = instantiate_backend(be, s1, s2)
+    x = one_series(s1, be, func, "s1")
+    y = one_series(s2, be, func, "s2")
+    max_iter = check_int(max_iter, "max_iter", func, minimum=1)
+    k = _n_components(n_components, x.shape[1], y.shape[1], func)
+    kind, param = constraint_code(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    return _ctw_core(x, y, max_iter, k, kind, param, bool(verbose), be, func)
+
+
+def _ctw_core(x, y, max_iter, k, kind, param, verbose, be, func):
+    """``(path, projection, score)`` of two validated series of backend ``be``."""
+    bands = pair_bands(x.shape[0], y.shape[0], kind, param, func)
+    xn = np.ascontiguousarray(be.to_numpy(x), dtype=np.float64)
+    yn = np.ascontiguousarray(be.to_numpy(y), dtype=np.float64)
+    path, cca, score = _ctw(xn, yn, max_iter, k, bands, verbose)
+    if requires_grad(x, y):
+        xp = _project(x, cca.x_weights_, be)
+        yp = _project(y, cca.y_weights_, be)
+        score = safe_sqrt(dtw_pair_value(xp, yp, bands, kind, param, be), be)
+    elif be.backend_string == "numpy":
+        score = float(np.sqrt(score))
+    else:
+        score = be.array(np.sqrt(score), dtype=be.float64, device=be.device(x))
+    return path_list(path), cca, score
+
+
+def ctw(
+    s1,
+    s2,
+    max_iter=100,
+    n_components=None,
+    global_constraint=None,
+    sakoe_chiba_radius=None,
+    itakura_max_slope=None,
+    verbose=False,
+    be=None,
+):
+    r"""Canonical Time Warping score of two time series (see :func:`ctw_path`).
+
+    Parameters
+    ----------
+    s1, s2, max_iter, n_components, global_constraint, sakoe_chiba_radius,
+    itakura_max_slope, verbose, be
+        As in :func:`ctw_path`.
+
+    Returns
+    -------
+    float, or a 0-d float64 tensor (differentiable as in :func:`ctw_path`).
+
+    Examples
+    --------
+    >>> ctw([1, 2, 3], [1.0, 2.0, 2.0, 3.0])
+    0.0
+    """
+    return ctw_path(
+        s1,
+        s2,
+        max_iter=max_iter,
+        n_components=n_components,
+        global_constraint=global_constraint,
+        sakoe_chiba_radius=sakoe_chiba_radius,
+        itakura_max_slope=itakura_max_slope,
+        verbose=verbose,
+        be=be,
+    )[-1]
+
+
+def cdist_ctw(
+    dataset1,
+    dataset2=None,
+    max_iter=100,
+    n_components=None,
+    global_constraint=None,
+    sakoe_chiba_radius=None,
+    itakura_max_slope=None,
+    n_jobs=None,
+    verbose=0,
+    be=None,
+):
+    r"""Cross-similarity matrix of Canonical Time Warping between two datasets.
+
+    Parameters
+    ----------
+    dataset1 : array-like, shape (n_ts1, sz1, d) or a list of series of varying lengths
+    dataset2 : array-like, shape (n_ts2, sz2, d), or None
+        None gives the symmetric matrix of ``dataset1`` (upper triangle computed, zero
+        diagonal).  Both datasets have the same number of features.
+    max_iter, n_components, global_constraint, sakoe_chiba_radius, itakura_max_slope
+        As in :func:`ctw_path`, for every pair.
+    n_jobs, verbose
+        Accepted for tslearn compatibility and ignored (``verbose`` does not print).
+    be : Backend, str or None
+
+    Returns
+    -------
+    array, shape (n_ts1, n_ts2)
+        Differentiable for tensors as in :func:`ctw_path`.
+
+    Examples
+    --------
+    >>> cdist_ctw([[1, 2, 2, 3], [1.0, 2.0, 3.0, 4.0]]).tolist()
+    [[0.0, 1.0], [1.0, 0.0]]
+    """
+    func = "cdist_ctw"
+    be = instantiate_backend(be, dataset1, dataset2)
+    max_iter = check_int(max_iter, "max_iter", func, minimum=1)
+    kind, param = constraint_code(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    ps = PairSet(dataset1, dataset2, be, func, with_diagonal=False)
+    ps.check_feasible(kind, param, func)
+    d = ps.Xn.shape[2]
+    k = _n_components(n_components, d, d, func)
+    grad = requires_grad(ps.X, ps.Y)
+    X, Y = ps.zero_padded() if grad else (ps.X, ps.Y)
+    vals = [
+        _ctw_core(X[a, : ps.lx[a]], Y[b, : ps.ly[b]], max_iter, k, kind, param, False, be, func)[2]
+        for a, b in zip(ps.ii, ps.jj, strict=True)
+    ]
+    if grad:
+        return ps.matrix(be.stack(vals))
+    return ps.matrix(np.array([float(v) for v in vals]))
