@@ -14,7 +14,17 @@ from __future__ import annotations
 import hashlib
 import os
 
-MODULES = ("_fastmath", "_numba_dp", "_numba_diag", "_numba_lanes", "_numba_scaled", "_diag_layout")
+MODULES = (
+    "_fastmath",
+    "_numba_dp",
+    "_numba_diag",
+    "_numba_lanes",
+    "_numba_scaled",
+    "_diag_layout",
+    # they inline _fastmath / _diag_layout / _numba_dp functions:
+    "_numba_frechet",
+    "_numba_gak",
+)
 _STAMP = "tsgrad-kernels.sha256"
 
 
