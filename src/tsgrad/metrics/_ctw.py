@@ -29,11 +29,10 @@ class CCAProjection:
     x_weights_ : ndarray, shape (d1, n_components)
     y_weights_ : ndarray, shape (d2, n_components)
         Unit-norm columns; component ``k`` of the pair is ``(x @ x_weights_[:, k],
-        y @ y_weights_[:, k])``.  Before any CCA step (``max_iter=1``) they select the first
-        ``n_components`` features.
+        y @ y_weights_[:, k])``.
     n_components : int
     n_iter_ : int
-        Number of DTW alignments computed.
+        Number of CCA / DTW alternations run.
 
     Examples
     --------
@@ -105,24 +104,42 @@ def _cca_directions(A, B, k):
     return Wx * flip, Wy * flip
 
 
+def _uniform_path(n, m):
+    """The linear alignment of lengths ``n`` and ``m``: ``max(n, m)`` cells on the diagonal
+    line from ``(0, 0)`` to ``(n - 1, m - 1)``."""
+    T = max(n, m)
+    t = np.arange(T) / max(T - 1, 1)
+    rows, cols = np.rint(t * (n - 1)).astype(int), np.rint(t * (m - 1)).astype(int)
+    return list(zip(rows.tolist(), cols.tolist(), strict=True))
+
+
 def _ctw(x, y, max_iter, k, bands, verbose):
-    """CTW of two NumPy series: ``(path (list), projection, squared score)``."""
-    Wx = np.eye(x.shape[1], k)
-    Wy = np.eye(y.shape[1], k)
-    path = score = None
+    """CTW of two NumPy series: ``(path (list), projection, squared score)``.
+
+    From the uniform alignment, each iteration fits CCA on the aligned samples and aligns
+    the projected series by DTW, until the path repeats (a fixed point, or a cycle) or
+    ``max_iter`` iterations; the iterate of lowest score is returned.
+    """
+    numpy_be = instantiate_backend("numpy")
+    path = _uniform_path(x.shape[0], y.shape[0])
+    seen = set()
+    best = None
     for it in range(max_iter):
-        if it > 0:
-            rows, cols = np.array(path).T
-            Wx, Wy = _cca_directions(x[rows], y[cols], k)
+        rows, cols = np.array(path).T
+        Wx, Wy = _cca_directions(x[rows], y[cols], k)
         D = sqeuclidean_cost(x @ Wx, y @ Wy)[None]
-        paths, vals = dtw_paths_and_values(D, bands, instantiate_backend("numpy"))
+        paths, vals = dtw_paths_and_values(D, bands, numpy_be)
         if verbose:
-            print(f"Iteration {it}, score={np.sqrt(vals[0])}")
-        converged = paths[0] == path
-        path, score = paths[0], vals[0]
-        if converged:
+            print(f"Iteration {it + 1}, score={np.sqrt(vals[0])}")
+        if best is None or vals[0] <= best[2]:
+            best = (paths[0], (Wx, Wy), vals[0])
+        key = tuple(paths[0])
+        if paths[0] == path or key in seen:
             break
-    return path, CCAProjection(Wx, Wy, it + 1), score
+        seen.add(key)
+        path = paths[0]
+    (Wx, Wy), n_iter = best[1], it + 1
+    return best[0], CCAProjection(Wx, Wy, n_iter), best[2]
 
 
 def _n_components(n_components, d1, d2, func):
@@ -151,16 +168,16 @@ def ctw_path(
     r"""Canonical Time Warping: alignment path, canonical projection and score.
 
     CTW (Zhou & De la Torre, NIPS 2009) aligns series whose features differ by a linear map
-    (even in number): it alternates DTW between the projected series and canonical
-    correlation analysis (CCA) of the aligned samples, until the alignment path repeats or
-    ``max_iter`` alignments were computed.  The first alignment projects each series on its
-    first ``n_components`` features; each CCA step then finds the unit-norm directions
-    ``w_x, w_y`` of largest correlation between the centred aligned samples.  The score is
-    the DTW (square root of the accumulated squared cost) between ``x @ W_x`` and
-    ``y @ W_y`` at the last alignment.
+    (even in number): starting from the uniform (linear) alignment, it alternates canonical
+    correlation analysis (CCA) of the aligned samples, which gives the directions ``W_x``,
+    ``W_y`` of largest correlation between the centred samples, and DTW between the
+    projected series ``x @ W_x`` and ``y @ W_y``, until the alignment path repeats or
+    ``max_iter`` alternations were run.  The directions have unit norm, so the score, the
+    DTW (square root of the accumulated squared cost) of the projected series, keeps the
+    scale of the data; the iterate of lowest score is returned.
 
-    For univariate series every direction is +-1, so the score is :func:`dtw` (up to the
-    sign of ``y`` when the aligned samples are anti-correlated).
+    For univariate series each direction is +-1: the score is :func:`dtw` (of ``x`` and
+    ``y``, or of ``x`` and ``-y`` when the samples are anti-correlated along the alignment).
 
     Parameters
     ----------
@@ -168,7 +185,7 @@ def ctw_path(
     s2 : array-like, shape (sz2, d2) or (sz2,)
         ``d1 != d2`` is allowed.  Trailing NaN rows are padding and are removed.
     max_iter : int >= 1 (default: 100)
-        Largest number of DTW alignments; 1 is DTW on the first ``n_components`` features.
+        Largest number of CCA / DTW alternations.
     n_components : int or None (default: None)
         Number of canonical components, at most (and by default) ``min(d1, d2)``.
     global_constraint, sakoe_chiba_radius, itakura_max_slope
@@ -188,11 +205,12 @@ def ctw_path(
 
     Notes
     -----
-    tslearn's ``ctw_path`` stops after one CCA step whatever ``max_iter`` (its convergence
-    test compares the path with itself) and returns the score of the first alignment, DTW on
-    the first ``n_components`` raw features; for univariate series, or ``max_iter=1``, its
-    scores are the ones here.  The paper normalizes the projections to unit variance; here
-    the directions have unit norm so that the score keeps the scale of the data.
+    tslearn's ``ctw_path`` starts from DTW on the first ``n_components`` features, stops
+    after one CCA step whatever ``max_iter`` (its convergence test compares the path with
+    itself) and returns the score of that first DTW with the path of the second one: for
+    univariate series its scores are the ones here (up to the sign case above); for
+    multivariate series they are DTW on raw features.  The paper normalizes the canonical
+    variates to unit variance; unit-norm directions keep tslearn's scale.
 
     Examples
     --------
