@@ -75,32 +75,40 @@ def _project(x, weights, be):
     return be.matmul(x, be.array(weights, dtype=be.float64, device=be.device(x)))
 
 
-def _inverse_sqrt(C):
-    """``(C + ridge I)^(-1/2)`` of a covariance (symmetric, >= 0)."""
+def _inverse_sqrt(C, be):
+    """``(C + ridge I)^(-1/2)`` of a covariance (symmetric, >= 0), written on the backend."""
     d = C.shape[0]
-    ridge = _RIDGE * np.trace(C) / d
-    lam, V = np.linalg.eigh(C + (ridge if ridge > 0 else 1.0) * np.eye(d))
-    return (V / np.sqrt(np.maximum(lam, np.finfo(float).tiny))) @ V.T
+    trace = float(np.trace(be.to_numpy(C)))
+    ridge = _RIDGE * trace / d if trace > 0 else 1.0
+    lam, V = be.linalg.eigh(C + ridge * be.eye(d, dtype=be.float64, device=be.device(C)))
+    return be.matmul(V / be.sqrt(be.maximum(lam, np.finfo(float).tiny)), be.transpose(V))
 
 
-def _unit_columns(W):
-    norms = np.linalg.norm(W, axis=0)
-    return W / np.where(norms > 0, norms, 1.0)
+def _unit_columns(W, be):
+    norms = be.linalg.norm(W, axis=0)
+    return W / be.where(norms > 0, norms, be.ones_like(norms))
 
 
-def _cca_directions(A, B, k):
+def _cca_directions(A, B, k, be):
     """Unit-norm canonical directions ``(d1, k)``, ``(d2, k)`` of the aligned samples ``A``
     ``(T, d1)`` and ``B`` ``(T, d2)``: the first ``k`` pairs of the SVD of the whitened
-    cross-covariance, signs making the largest entry of each ``A`` direction positive."""
-    A0 = A - A.mean(axis=0)
-    B0 = B - B.mean(axis=0)
-    Kx = _inverse_sqrt(A0.T @ A0)
-    Ky = _inverse_sqrt(B0.T @ B0)
-    U, _, Vt = np.linalg.svd(Kx @ (A0.T @ B0) @ Ky)
-    Wx = _unit_columns(Kx @ U[:, :k])
-    Wy = _unit_columns(Ky @ Vt.T[:, :k])
-    flip = np.sign(Wx[np.argmax(np.abs(Wx), axis=0), np.arange(k)])
+    cross-covariance, signs making the largest entry of each ``A`` direction positive.
+
+    Written on the backend: with tensors the directions are differentiable (while the
+    canonical correlations are distinct).
+    """
+    A0 = A - be.mean(A, axis=0)
+    B0 = B - be.mean(B, axis=0)
+    Kx = _inverse_sqrt(be.matmul(be.transpose(A0), A0), be)
+    Ky = _inverse_sqrt(be.matmul(be.transpose(B0), B0), be)
+    cross = be.matmul(be.matmul(Kx, be.matmul(be.transpose(A0), B0)), Ky)
+    U, _, Vh = be.linalg.svd(cross, False)
+    Wx = _unit_columns(be.matmul(Kx, U[:, :k]), be)
+    Wy = _unit_columns(be.matmul(Ky, be.transpose(Vh)[:, :k]), be)
+    Wn = be.to_numpy(Wx)
+    flip = np.sign(Wn[np.argmax(np.abs(Wn), axis=0), np.arange(k)])
     flip[flip == 0] = 1.0
+    flip = be.array(flip, dtype=be.float64, device=be.device(A))
     return Wx * flip, Wy * flip
 
 
@@ -114,7 +122,7 @@ def _uniform_path(n, m):
 
 
 def _ctw(x, y, max_iter, k, bands, verbose):
-    """CTW of two NumPy series: ``(path (list), projection, squared score)``.
+    """CTW of two NumPy series: ``(path, projection, squared score, path of its CCA)``.
 
     From the uniform alignment, each iteration fits CCA on the aligned samples and aligns
     the projected series by DTW, until the path repeats (a fixed point, or a cycle) or
@@ -126,20 +134,20 @@ def _ctw(x, y, max_iter, k, bands, verbose):
     best = None
     for it in range(max_iter):
         rows, cols = np.array(path).T
-        Wx, Wy = _cca_directions(x[rows], y[cols], k)
+        Wx, Wy = _cca_directions(x[rows], y[cols], k, numpy_be)
         D = sqeuclidean_cost(x @ Wx, y @ Wy)[None]
         paths, vals = dtw_paths_and_values(D, bands, numpy_be)
         if verbose:
             print(f"Iteration {it + 1}, score={np.sqrt(vals[0])}")
         if best is None or vals[0] <= best[2]:
-            best = (paths[0], (Wx, Wy), vals[0])
+            best = (paths[0], (Wx, Wy), vals[0], path)
         key = tuple(paths[0])
         if paths[0] == path or key in seen:
             break
         seen.add(key)
         path = paths[0]
     (Wx, Wy), n_iter = best[1], it + 1
-    return best[0], CCAProjection(Wx, Wy, n_iter), best[2]
+    return best[0], CCAProjection(Wx, Wy, n_iter), best[2], best[3]
 
 
 def _n_components(n_components, d1, d2, func):
@@ -200,8 +208,10 @@ def ctw_path(
     cca : CCAProjection
         The directions the score was computed with (``transform`` projects series).
     score : float, or a 0-d float64 tensor
-        Differentiable for tensors with the directions and the path held fixed (the gradient
-        of the last DTW step).
+        Differentiable for tensors: the last CCA step (through ``eigh`` and ``svd``; finite
+        while the canonical correlations are distinct) and the last DTW step (through its
+        path) are recomputed on the tensors, with the alignment the CCA was fitted on held
+        fixed (it is piecewise constant).
 
     Notes
     -----
@@ -233,10 +243,12 @@ def _ctw_core(x, y, max_iter, k, kind, param, verbose, be, func):
     bands = pair_bands(x.shape[0], y.shape[0], kind, param, func)
     xn = np.ascontiguousarray(be.to_numpy(x), dtype=np.float64)
     yn = np.ascontiguousarray(be.to_numpy(y), dtype=np.float64)
-    path, cca, score = _ctw(xn, yn, max_iter, k, bands, verbose)
+    path, cca, score, cca_path = _ctw(xn, yn, max_iter, k, bands, verbose)
     if requires_grad(x, y):
-        xp = _project(x, cca.x_weights_, be)
-        yp = _project(y, cca.y_weights_, be)
+        # the last step again on the tensors: CCA on the alignment it used, then DTW
+        rows, cols = (be.array(v, device=be.device(x)) for v in np.array(cca_path).T)
+        Wx, Wy = _cca_directions(x[rows], y[cols], k, be)
+        xp, yp = be.matmul(x, Wx), be.matmul(y, Wy)
         score = safe_sqrt(dtw_pair_value(xp, yp, bands, kind, param, be), be)
     elif be.backend_string == "numpy":
         score = float(np.sqrt(score))
