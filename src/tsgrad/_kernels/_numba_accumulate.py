@@ -73,6 +73,31 @@ def accumulate(D, mask, mode, free_start):
 
 
 @njit(cache=True, nogil=True)
+def accumulate_values(D, mask, mode, free_start):
+    """The ``R`` of :func:`accumulate` alone (no choices: about twice as fast)."""
+    n, m = D.shape
+    R = np.full((n + 1, m + 1), INF)
+    if free_start:
+        R[0, :] = 0.0
+    else:
+        R[0, 0] = 0.0
+    frechet = mode == FRECHET
+    for i in range(n):
+        prev = R[i]
+        row = R[i + 1]
+        for j in range(m):
+            dg = prev[j]
+            up = prev[j + 1]
+            lf = row[j]
+            best = dg if dg < up else up
+            best = best if best < lf else lf
+            d = D[i, j]
+            v = (d if d > best else best) if frechet else d + best
+            row[j + 1] = v if mask[i, j] else INF
+    return np.ascontiguousarray(R[1:, 1:])
+
+
+@njit(cache=True, nogil=True)
 def accumulate_backward(G, choice, mode):
     """``dL/dD`` from ``G = dL/dR`` ``(n, m)``: each cell passes its adjoint to its cost
     (DTW; Frechet when ``CHOICE_SELF``) and to the predecessor it chose, in reverse order."""
@@ -141,3 +166,20 @@ def bottleneck(D, acc, path):
         if D[path[k, 0], path[k, 1]] == value:
             return path[k, 0], path[k, 1]
     return path[-1, 0], path[-1, 1]
+
+
+@njit(cache=True, nogil=True)
+def sqeuclidean_matrix(x, y):
+    """``C[i, j] = sum_f (x[i, f] - y[j, f])^2`` ``(n, m)``, features summed in order (the
+    rounding of a per-cell loop); NumPy's broadcast-and-sum is several times slower for the
+    few features of a time series."""
+    n, d = x.shape
+    m = y.shape[0]
+    C = np.zeros((n, m))
+    for i in range(n):
+        for f in range(d):
+            a = x[i, f]
+            for j in range(m):
+                diff = a - y[j, f]
+                C[i, j] += diff * diff
+    return C

@@ -4,8 +4,8 @@ The discrete Frechet distance (Eiter & Mannila, 1994) is the bottleneck version 
 ``R[i, j] = max(c[i, j], min(R[i-1, j-1], R[i-1, j], R[i, j-1]))`` with the squared
 Euclidean cost ``c``, and the distance is ``sqrt(R[-1, -1])``: the largest cost along the
 best coupling.  Its derivative is that of the single *bottleneck* cell whose cost the
-value is, so the kernel also returns that cell, tracked along the recursion (each cell
-keeps the cell its value came from).
+value is, so a second kernel also returns that cell, tracked along the recursion (each
+cell keeps the cell its value came from).
 
 Like :func:`._numba_diag.dtw_pairs_value`, each pair runs on three rolling
 anti-diagonals (cells of one diagonal are independent: the loop vectorises), with the
@@ -23,6 +23,43 @@ from ._fastmath import JIT
 from ._numba_dp import _fill_band_one, _pairs_work, _sized
 
 INF = np.inf
+
+
+@njit(**JIT)
+def _frechet_value_diag(xT, yrT, lx, ly, lo, hi, bufs, cost):
+    """Squared Frechet value of one pair (``+inf`` without an admissible coupling);
+    ``bufs`` ``(3, n + 2)`` holds diagonals ``t``, ``t - 1``, ``t - 2`` indexed by ``i``,
+    ``cost`` ``(n + 1,)`` is scratch."""
+    bufs[0, 0] = 0.0
+    for t in range(1, lx + ly + 1):
+        cur = bufs[t % 3]
+        if t <= ly:
+            cur[0] = INF  # (0, t)
+        if t <= lx:
+            cur[t] = INF  # (t, 0)
+        if t < 2:
+            continue
+        p1 = bufs[(t - 1) % 3]
+        p2 = bufs[(t - 2) % 3]
+        i0, K = _cells(t, lx, ly)
+        c = cost[:K]
+        _diag_sqeuclidean(xT, yrT, t, i0, K, c)
+        cu = cur[i0 : i0 + K]
+        up = p1[i0 - 1 : i0 + K]
+        dg = p2[i0 - 1 : i0 - 1 + K]
+        blo = lo[i0 - 1 : i0 - 1 + K]
+        bhi = hi[i0 - 1 : i0 - 1 + K]
+        j0 = t - i0 - 1  # 0-based column of k = 0
+        for k in range(K):
+            a = dg[k]
+            b = up[k]
+            e = up[k + 1]
+            mn = a if a < b else b
+            mn = mn if mn < e else e
+            v = c[k] if c[k] > mn else mn
+            j = j0 - k
+            cu[k] = v if (j >= blo[k]) & (j < bhi[k]) else INF
+    return bufs[(lx + ly) % 3, lx]
 
 
 @njit(**JIT)
@@ -85,8 +122,31 @@ def _frechet_diag(xT, yrT, lx, ly, lo, hi, bufs, srcs, cost):
 
 @njit(**_PAR)
 def frechet_pairs(X, Y, lx, ly, ii, jj, kind, param):
-    """Squared Frechet values ``(P,)`` of the pairs ``(X[ii[p]], Y[jj[p]])`` and their
-    bottleneck cells ``(P, 2)`` (``-1`` where the constraint admits no coupling)."""
+    """Squared Frechet values ``(P,)`` of the pairs ``(X[ii[p]], Y[jj[p]])`` (``+inf``
+    where the constraint admits no coupling)."""
+    P = ii.shape[0]
+    n = X.shape[1]
+    XT, YrT = _transposed(X, Y)
+    out = np.empty(P)
+    for p in prange(P):
+        a = ii[p]
+        b = jj[p]
+        lo = np.empty(n, dtype=np.int64)
+        hi = np.empty(n, dtype=np.int64)
+        if not _fill_band_one(kind, param, lx[a], ly[b], lo, hi):
+            out[p] = INF
+            continue
+        bufs = np.empty((3, n + 2))
+        cost = np.empty(n + 1)
+        out[p] = _frechet_value_diag(XT[a], YrT[b], lx[a], ly[b], lo, hi, bufs, cost)
+    return out
+
+
+@njit(**_PAR)
+def frechet_pairs_cells(X, Y, lx, ly, ii, jj, kind, param):
+    """As :func:`frechet_pairs`, with the bottleneck cell of each pair ``(P, 2)`` (``-1``
+    where no coupling is admissible): the derivative of a value is that cell's.  Tracking
+    the cell costs about four times the value alone."""
     P = ii.shape[0]
     n = X.shape[1]
     XT, YrT = _transposed(X, Y)
@@ -112,3 +172,4 @@ def frechet_pairs(X, Y, lx, ly, ii, jj, kind, param):
 
 
 frechet_pairs = _sized(frechet_pairs, _pairs_work)
+frechet_pairs_cells = _sized(frechet_pairs_cells, _pairs_work)

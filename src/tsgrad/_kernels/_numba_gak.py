@@ -16,6 +16,13 @@ soft-DTW gradient, the expected alignment, w.r.t. that cost).  ``-log k = s +
 log(2 - exp(-s))`` and the soft minimum use the branch-free ``exp`` / ``log`` of
 :mod:`._fastmath` (``2 - exp(-s)`` lies in ``[1, 2]``), and each pair runs on three
 rolling anti-diagonals: the loop over a diagonal vectorises.
+
+Every term of ``M`` is positive, so the recursion can also run on ``M`` itself, each
+diagonal scaled by a power of two (exact) so that its largest cell is in ``[1/2, 1)``:
+one ``exp`` and one division per cell instead of three ``exp`` and two ``log``.  The
+result is then exact up to rounding unless a local kernel or a scaled cell falls below
+the smallest normal number (a flushed or subnormal term); the kernel watches for that and
+computes such pairs again in the log domain.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._diag_layout import _PAR, _cells, _diag_sqeuclidean, _transposed
-from ._fastmath import JIT, exp_neg, log_1_4, softmin
+from ._fastmath import JIT, _f64_as_i64, _i64_as_f64, exp_neg, exp_neg_wide, log_1_4, softmin
 from ._numba_dp import _pairs_work, _sized
 
 INF = np.inf
@@ -58,6 +65,68 @@ def _log_gak_diag(xT, yrT, lx, ly, scale, bufs, cost):
     return -bufs[(lx + ly) % 3, lx]
 
 
+_TINY_BITS = 1 << 52  # bit pattern of the smallest normal float64, 2**-1022
+_LN2 = 0.6931471805599453
+
+
+@njit(inline="always", **JIT)
+def _pow2(e):
+    """``2.0 ** e`` for integers ``-1022 <= e <= 1023``, from its bits (exact)."""
+    return _i64_as_f64((e + 1023) << 52)
+
+
+@njit(**JIT)
+def _log_gak_scaled_diag(xT, yrT, lx, ly, scale, bufs, cost):
+    """``log G`` of one pair in the scaled probability domain, or NaN when a term left the
+    normal range (the caller then uses :func:`_log_gak_diag`).
+
+    Diagonal ``t`` is stored as ``w_t = M_t / 2^E(t-1)``, where ``E(t) = f_1 + ... + f_t``
+    and ``2^f_t`` bounds the largest ``w_t``; the next diagonal reads its predecessors
+    rescaled by exact powers of two.  The largest and smallest values are found on the bit
+    patterns (integer reductions, which vectorise; positive doubles order like their bits).
+    """
+    bufs[0, 0] = 1.0
+    f1 = 0  # f of diagonal t - 1
+    f2 = 0  # f of diagonal t - 2
+    total = 0  # E(t - 1)
+    for t in range(1, lx + ly + 1):
+        cur = bufs[t % 3]
+        if t <= ly:
+            cur[0] = 0.0  # (0, t)
+        if t <= lx:
+            cur[t] = 0.0  # (t, 0)
+        if t < 2:
+            continue
+        p1 = bufs[(t - 1) % 3]
+        p2 = bufs[(t - 2) % 3]
+        i0, K = _cells(t, lx, ly)
+        c = cost[:K]
+        _diag_sqeuclidean(xT, yrT, t, i0, K, c)
+        cu = cur[i0 : i0 + K]
+        up = p1[i0 - 1 : i0 + K]
+        dg = p2[i0 - 1 : i0 - 1 + K]
+        a = _pow2(-f1)  # diagonal t - 1 in the units of diagonal t
+        b = _pow2(-f1 - f2)  # diagonal t - 2
+        top = 0
+        low = _TINY_BITS
+        for k in range(K):
+            e = exp_neg_wide(-(c[k] * scale))
+            kern = e / (2.0 - e)
+            w = kern * (a * (up[k] + up[k + 1]) + b * dg[k])
+            cu[k] = w
+            bits = _f64_as_i64(w)
+            kbits = _f64_as_i64(kern)
+            top = bits if bits > top else top
+            low = kbits if kbits < low else low
+            low = bits if bits < low else low
+        if low < _TINY_BITS or top == 0:
+            return np.nan
+        total += f1
+        f2 = f1
+        f1 = (top >> 52) - 1022  # 2^(f1 - 1) <= largest w < 2^f1
+    return np.log(bufs[(lx + ly) % 3, lx]) + total * _LN2
+
+
 @njit(**_PAR)
 def log_gak_pairs(X, Y, lx, ly, ii, jj, scale):
     """``log G`` ``(P,)`` of the pairs ``(X[ii[p]], Y[jj[p]])`` (unnormalized GAK)."""
@@ -70,7 +139,10 @@ def log_gak_pairs(X, Y, lx, ly, ii, jj, scale):
         cost = np.empty(n + 1)
         a = ii[p]
         b = jj[p]
-        out[p] = _log_gak_diag(XT[a], YrT[b], lx[a], ly[b], scale, bufs, cost)
+        v = _log_gak_scaled_diag(XT[a], YrT[b], lx[a], ly[b], scale, bufs, cost)
+        if v != v:
+            v = _log_gak_diag(XT[a], YrT[b], lx[a], ly[b], scale, bufs, cost)
+        out[p] = v
     return out
 
 

@@ -9,12 +9,54 @@ length of the longest common subsequence of the prefixes, is
 
 with ``L = 0`` before the first row and column.  A cell outside the band cannot match but
 still carries the best count of its prefixes.
+
+:func:`lcss_length` computes the length alone on three rolling anti-diagonals (the cells
+of a diagonal are independent: the loop vectorises), distances made on the fly;
+:func:`lcss_table` keeps the whole table for :func:`lcss_backtrack`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from ._diag_layout import _cells, _diag_sqeuclidean, _transposed
+from ._fastmath import JIT
+
+
+@njit(**JIT)
+def lcss_length(x, y, eps, lo, hi):
+    """Length of the longest common subsequence of ``x`` ``(n, d)`` and ``y`` ``(m, d)``."""
+    n = x.shape[0]
+    m = y.shape[0]
+    XT, YrT = _transposed(x.reshape((1, n, -1)), y.reshape((1, m, -1)))
+    xT = XT[0]
+    yrT = YrT[0]
+    bufs = np.zeros((3, n + 2))
+    cost = np.empty(n + 1)
+    for t in range(2, n + m + 1):
+        cur = bufs[t % 3]
+        cur[0] = 0.0  # (0, t)
+        if t <= n:
+            cur[t] = 0.0  # (t, 0)
+        p1 = bufs[(t - 1) % 3]
+        p2 = bufs[(t - 2) % 3]
+        i0, K = _cells(t, n, m)
+        c = cost[:K]
+        _diag_sqeuclidean(xT, yrT, t, i0, K, c)
+        cu = cur[i0 : i0 + K]
+        up = p1[i0 - 1 : i0 + K]
+        dg = p2[i0 - 1 : i0 - 1 + K]
+        blo = lo[i0 - 1 : i0 - 1 + K]
+        bhi = hi[i0 - 1 : i0 - 1 + K]
+        j0 = t - i0 - 1
+        for k in range(K):
+            j = j0 - k
+            match = (np.sqrt(c[k]) <= eps) & (j >= blo[k]) & (j < bhi[k])
+            a = up[k]
+            b = up[k + 1]
+            cu[k] = dg[k] + 1.0 if match else (a if a > b else b)
+    return int(bufs[(n + m) % 3, n])
 
 
 @njit(cache=True, nogil=True)

@@ -31,6 +31,8 @@ _METRIC_ALIASES = {"l1": "cityblock", "manhattan": "cityblock", "l2": "euclidean
 
 def band_mask(n: int, m: int, kind: int, param: float, func: str) -> np.ndarray:
     """Boolean ``(n, m)`` mask of the admissible cells; an error when no path is left."""
+    if kind == CONSTRAINT_CODES[None]:
+        return np.ones((n, m), dtype=np.bool_)
     bands = pair_bands(n, m, kind, param, func)
     cols = np.arange(m)[None, :]
     return (cols >= bands.lo[0][:, None]) & (cols < bands.hi[0][:, None])
@@ -44,7 +46,18 @@ def band_rows(n: int, m: int, kind: int, param: float, func: str):
 
 def path_list(path) -> list[tuple[int, int]]:
     """An ``(L, 2)`` integer array as tslearn's list of ``(i, j)`` tuples of ints."""
-    return [(int(i), int(j)) for i, j in path]
+    path = np.asarray(path)
+    return list(zip(path[:, 0].tolist(), path[:, 1].tolist(), strict=True))
+
+
+def sq_cost(x, y, be):
+    """Squared Euclidean cost matrix ``(n, m)`` of two validated series: numba for NumPy
+    arrays, the backend's (differentiable) operations for tensors."""
+    if be.backend_string == "numpy":
+        return _na.sqeuclidean_matrix(
+            np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64)
+        )
+    return sqeuclidean_cost(x, y)
 
 
 def safe_sqrt(v, be):
@@ -116,7 +129,7 @@ def check_mask(mask, shape: tuple[int, int], be, func: str) -> np.ndarray:
 def check_cost_matrix(D, be, func: str, name: str = "s1"):
     """A precomputed cost matrix ``(n, m)``: float64, no NaN, no ``-inf``."""
     if be.is_array(D):
-        D = be.array(D, dtype=be.float64)
+        D = be.asarray(D, dtype=be.float64)
     else:
         try:
             D = be.array(np.asarray(D, dtype=np.float64), dtype=be.float64)
@@ -130,8 +143,7 @@ def check_cost_matrix(D, be, func: str, name: str = "s1"):
             f"The '{name}' parameter of {func} must be a non-empty cost matrix (sz1, sz2) with "
             f"metric='precomputed'. Got shape {tuple(D.shape)} instead."
         )
-    Dn = be.to_numpy(D)
-    if np.isnan(Dn).any() or np.isneginf(Dn).any():
+    if not (be.to_numpy(D) > -np.inf).all():  # NaN or -inf
         raise ValueError(
             f"The '{name}' parameter of {func} must not contain NaN or -inf (+inf marks a "
             "forbidden cell)."
@@ -151,7 +163,7 @@ def cost_from_metric(x, y, metric, kwds: dict, be, func: str):
     if isinstance(metric, str):
         name = _METRIC_ALIASES.get(metric, metric)
         if name in ("sqeuclidean", "euclidean") and not kwds:
-            D = sqeuclidean_cost(x, y)
+            D = sq_cost(x, y, be)
             return D if name == "sqeuclidean" else safe_sqrt(D, be)
         if requires_grad(x, y):
             raise ValueError(
@@ -295,7 +307,7 @@ def accumulated(D, mask: np.ndarray, mode: int, be, *, free_start: bool = False)
 
         return accumulate(D, mask, mode, free_start)
     Dn = np.ascontiguousarray(be.to_numpy(D), dtype=np.float64)
-    R, _ = _na.accumulate(Dn, mask, mode, free_start)
+    R = _na.accumulate_values(Dn, mask, mode, free_start)
     return R if be.backend_string == "numpy" else as_backend(R, be, D)
 
 
@@ -318,4 +330,4 @@ def accumulated_matrix(s1, s2, mask, be, mode, func):
             f"Got s1 with {x.shape[1]} and s2 with {y.shape[1]}."
         )
     mask = check_mask(mask, (x.shape[0], y.shape[0]), be, func)
-    return accumulated(sqeuclidean_cost(x, y), mask, mode, be)
+    return accumulated(sq_cost(x, y, be), mask, mode, be)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels._dispatch import dtw_pair_value, dtw_paths_and_values, sqeuclidean_cost
+from .._kernels._dispatch import dtw_pair_value
+from .._kernels._numba_accumulate import DTW, accumulate_values, backtrack, sqeuclidean_matrix
 from ..backend import instantiate_backend
 from ._common import (
     PairSet,
+    band_mask,
     check_int,
     path_list,
     requires_grad,
@@ -121,33 +123,40 @@ def _uniform_path(n, m):
     return list(zip(rows.tolist(), cols.tolist(), strict=True))
 
 
-def _ctw(x, y, max_iter, k, bands, verbose):
-    """CTW of two NumPy series: ``(path, projection, squared score, path of its CCA)``.
+def _ctw(x, y, max_iter, k, mask, verbose):
+    """CTW of two NumPy series: ``(path (L, 2), projection, squared score, path of its
+    CCA)``.
 
     From the uniform alignment, each iteration fits CCA on the aligned samples and aligns
     the projected series by DTW, until the path repeats (a fixed point, or a cycle) or
     ``max_iter`` iterations; the iterate of lowest score is returned.
     """
     numpy_be = instantiate_backend("numpy")
-    path = _uniform_path(x.shape[0], y.shape[0])
+    n, m = x.shape[0], y.shape[0]
+    path = np.array(_uniform_path(n, m))
     seen = set()
     best = None
+    directions = None
+    n_iter = 0
     for it in range(max_iter):
-        rows, cols = np.array(path).T
-        Wx, Wy = _cca_directions(x[rows], y[cols], k, numpy_be)
-        D = sqeuclidean_cost(x @ Wx, y @ Wy)[None]
-        paths, vals = dtw_paths_and_values(D, bands, numpy_be)
+        Wx, Wy = _cca_directions(x[path[:, 0]], y[path[:, 1]], k, numpy_be)
+        if directions is not None and all(map(np.array_equal, (Wx, Wy), directions)):
+            break  # same projection: DTW would return the same path (a fixed point)
+        directions = (Wx, Wy)
+        n_iter = it + 1
+        R = accumulate_values(sqeuclidean_matrix(x @ Wx, y @ Wy), mask, DTW, False)
+        new_path = backtrack(R, n - 1, m - 1, False)
+        score = R[n - 1, m - 1]
         if verbose:
-            print(f"Iteration {it + 1}, score={np.sqrt(vals[0])}")
-        if best is None or vals[0] <= best[2]:
-            best = (paths[0], (Wx, Wy), vals[0], path)
-        key = tuple(paths[0])
-        if paths[0] == path or key in seen:
+            print(f"Iteration {n_iter}, score={np.sqrt(score)}")
+        if best is None or score <= best[2]:
+            best = (new_path, directions, score, path)
+        key = new_path.tobytes()
+        if np.array_equal(new_path, path) or key in seen:
             break
         seen.add(key)
-        path = paths[0]
-    (Wx, Wy), n_iter = best[1], it + 1
-    return best[0], CCAProjection(Wx, Wy, n_iter), best[2], best[3]
+        path = new_path
+    return best[0], CCAProjection(*best[1], n_iter), best[2], best[3]
 
 
 def _n_components(n_components, d1, d2, func):
@@ -240,13 +249,14 @@ def ctw_path(
 
 def _ctw_core(x, y, max_iter, k, kind, param, verbose, be, func):
     """``(path, projection, score)`` of two validated series of backend ``be``."""
-    bands = pair_bands(x.shape[0], y.shape[0], kind, param, func)
+    mask = band_mask(x.shape[0], y.shape[0], kind, param, func)
     xn = np.ascontiguousarray(be.to_numpy(x), dtype=np.float64)
     yn = np.ascontiguousarray(be.to_numpy(y), dtype=np.float64)
-    path, cca, score, cca_path = _ctw(xn, yn, max_iter, k, bands, verbose)
+    path, cca, score, cca_path = _ctw(xn, yn, max_iter, k, mask, verbose)
     if requires_grad(x, y):
         # the last step again on the tensors: CCA on the alignment it used, then DTW
-        rows, cols = (be.array(v, device=be.device(x)) for v in np.array(cca_path).T)
+        bands = pair_bands(x.shape[0], y.shape[0], kind, param, func)
+        rows, cols = (be.array(v, device=be.device(x)) for v in cca_path.T)
         Wx, Wy = _cca_directions(x[rows], y[cols], k, be)
         xp, yp = be.matmul(x, Wx), be.matmul(y, Wy)
         score = safe_sqrt(dtw_pair_value(xp, yp, bands, kind, param, be), be)

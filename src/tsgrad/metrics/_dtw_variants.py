@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from .._kernels import _numba_accumulate as na
-from .._kernels._dispatch import sqeuclidean_cost
 from .._kernels._numba_ldtw import ldtw_backtrack, ldtw_best, ldtw_table
 from ..backend import instantiate_backend
 from ._common import (
@@ -17,6 +16,7 @@ from ._common import (
     path_list,
     safe_sqrt,
     scalar,
+    sq_cost,
 )
 from ._utils import constraint_code, series_pair
 
@@ -115,7 +115,7 @@ def _ldtw(s1, s2, max_length, be, func):
             f"The 'max_length' parameter of {func} must be at least the length of the longer "
             f"series ({max(n, m)}): no shorter path aligns them. Got {max_length!r} instead."
         )
-    D = sqeuclidean_cost(x, y)
+    D = sq_cost(x, y, be)
     C = ldtw_table(np.ascontiguousarray(be.to_numpy(D), dtype=np.float64), length)
     cost, steps = ldtw_best(C)
     path = ldtw_backtrack(C, steps)

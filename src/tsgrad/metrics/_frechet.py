@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._kernels import _numba_accumulate as na
-from .._kernels._dispatch import sqeuclidean_cost
-from .._kernels._numba_frechet import frechet_pairs
+from .._kernels._numba_frechet import frechet_pairs, frechet_pairs_cells
 from ..backend import instantiate_backend
 from ._common import (
     PairSet,
@@ -19,6 +18,7 @@ from ._common import (
     requires_grad,
     safe_sqrt,
     scalar,
+    sq_cost,
 )
 from ._utils import constraint_code, pair_bands, series_pair
 
@@ -26,9 +26,10 @@ from ._utils import constraint_code, pair_bands, series_pair
 def _values(X, Y, Xn, Yn, lx, ly, ii, jj, kind, param, be):
     """Frechet distances ``(P,)`` of the pairs ``(X[ii], Y[jj])``, differentiable for
     tensors through each pair's bottleneck cell."""
-    sq, cell = frechet_pairs(Xn, Yn, lx, ly, ii, jj, kind, float(param))
     if not requires_grad(X, Y):
+        sq = frechet_pairs(Xn, Yn, lx, ly, ii, jj, kind, float(param))
         return np.sqrt(sq) if be.backend_string == "numpy" else as_backend(np.sqrt(sq), be, X)
+    _, cell = frechet_pairs_cells(Xn, Yn, lx, ly, ii, jj, kind, float(param))
     idx = [be.array(a, device=be.device(X)) for a in (ii, cell[:, 0], jj, cell[:, 1])]
     diff = X[idx[0], idx[1]] - Y[idx[2], idx[3]]
     return safe_sqrt(be.sum(diff * diff, axis=-1), be)
@@ -116,7 +117,7 @@ def frechet_path(
     )
     n, m = x.shape[0], y.shape[0]
     mask = band_mask(n, m, kind, param, "frechet_path")
-    R = accumulated(sqeuclidean_cost(x, y), mask, na.FRECHET, be)
+    R = accumulated(sq_cost(x, y, be), mask, na.FRECHET, be)
     path = na.backtrack(be.to_numpy(R), n - 1, m - 1, False)
     return path_list(path), scalar(safe_sqrt(R[n - 1, m - 1], be), be)
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels._dispatch import sqeuclidean_cost
-from .._kernels._numba_lcss import lcss_backtrack, lcss_table
+from .._kernels._numba_lcss import lcss_backtrack, lcss_length, lcss_table
 from ..backend import instantiate_backend
-from ._common import band_rows, check_real, metric_cost_matrix, path_list
+from ._common import band_rows, check_real, metric_cost_matrix, path_list, sq_cost
 from ._utils import constraint_code, series_pair
 
 
@@ -22,7 +21,8 @@ def _lcss(dist, eps, kind, param, func):
 
 def _series_distances(s1, s2, be, func):
     x, y = series_pair(s1, s2, be, func)
-    return np.sqrt(be.to_numpy(sqeuclidean_cost(x, y)))
+    numpy_be = instantiate_backend("numpy")
+    return np.sqrt(sq_cost(be.to_numpy(x), be.to_numpy(y), numpy_be))
 
 
 def lcss(
@@ -74,9 +74,13 @@ def lcss(
     func = "lcss"
     be = instantiate_backend(be, s1, s2)
     eps = check_real(eps, "eps", func, minimum=0.0)
-    dist = _series_distances(s1, s2, be, func)
+    x, y = series_pair(s1, s2, be, func)
     kind, param = constraint_code(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
-    return _lcss(dist, eps, kind, param, func)[1]
+    n, m = x.shape[0], y.shape[0]
+    lo, hi = band_rows(n, m, kind, param, func)
+    xn = np.ascontiguousarray(be.to_numpy(x), dtype=np.float64)
+    yn = np.ascontiguousarray(be.to_numpy(y), dtype=np.float64)
+    return lcss_length(xn, yn, eps, lo, hi) / min(n, m)
 
 
 def lcss_path(

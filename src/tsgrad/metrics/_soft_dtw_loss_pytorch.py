@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 
 from .._kernels import make_bands
+from .._kernels._autograd import fused_sqeuclidean as _fused_sqeuclidean
+from .._kernels._autograd import soft_dtw_sqeuclidean_batch as _soft_dtw_sqeuclidean_batch
 from .._kernels._dispatch import soft_dtw_values
 from ..backend import instantiate_backend
 from ..losses import soft_dtw_loss
@@ -44,12 +46,7 @@ class _SoftDTWLossPyTorch:
         gamma = check_real(gamma, "gamma", func, minimum=0.0, strict=True)
         kind, param = _constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
         B, m, n = D.shape
-        bands = make_bands([m] * B, [n] * B, m, kind, param)
-        if not bands.feasible.all():
-            raise GlobalConstraintError(
-                f"The global constraint of {func} leaves no admissible path for series of "
-                f"lengths {m} and {n}: increase the constraint's parameter."
-            )
+        bands = _bands(B, m, n, kind, param, func)
         values = soft_dtw_values(D.to(torch.float64), gamma, bands, instantiate_backend(D))
         return values.to(D.dtype)
 
@@ -60,7 +57,8 @@ class SoftDTWLossPyTorch(torch.nn.Module):
     ``forward(x, y)`` returns the soft-DTW value of each pair ``(x[b], y[b])``, shape
     ``(B,)`` (no reduction), differentiable.  Without a global constraint it is
     :func:`tsgrad.losses.soft_dtw_loss` (fused cost, DP and gradient in one kernel for the
-    squared Euclidean cost); with one, the cost matrices are formed and banded.
+    squared Euclidean cost); with one, the same fused kernel runs banded (or, with a
+    ``dist_func`` or off the CPU, the cost matrices are formed and banded).
 
     Parameters
     ----------
@@ -124,6 +122,14 @@ class SoftDTWLossPyTorch(torch.nn.Module):
         return values
 
     def _banded_values(self, x, y):
+        if self.dist_func is None and _fused_sqeuclidean(x) and x.dtype == y.dtype:
+            # the squared Euclidean cost: cost, DP and gradient in one kernel, banded
+            func = "SoftDTWLossPyTorch"
+            kind, param = _constraint(
+                self.global_constraint, self.sakoe_chiba_radius, self.itakura_max_slope, func
+            )
+            bands = _bands(x.shape[0], x.shape[1], y.shape[1], kind, param, func)
+            return _soft_dtw_sqeuclidean_batch(x, y, self.gamma, bands)
         D = self.dist_func(x, y) if self.dist_func is not None else _sqeuclidean(x, y)
         return _SoftDTWLossPyTorch.apply(
             D,
@@ -132,6 +138,16 @@ class SoftDTWLossPyTorch(torch.nn.Module):
             self.sakoe_chiba_radius,
             self.itakura_max_slope,
         )
+
+
+def _bands(B, m, n, kind, param, func):
+    bands = make_bands([m] * B, [n] * B, m, kind, param)
+    if not bands.feasible.all():
+        raise GlobalConstraintError(
+            f"The global constraint of {func} leaves no admissible path for series of "
+            f"lengths {m} and {n}: increase the constraint's parameter."
+        )
+    return bands
 
 
 def _sqeuclidean(x, y):

@@ -5,16 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from .._kernels import _numba_accumulate as na
-from .._kernels._dispatch import sqeuclidean_cost
 from ..backend import instantiate_backend
-from ._common import accumulated, check_int, path_list, safe_sqrt, scalar
+from ._common import accumulated, check_int, path_list, safe_sqrt, scalar, sq_cost
 from ._utils import series_pair
 
 
 def _cost_matrix(subseq, longseq, be, func):
     x, y = series_pair(subseq, longseq, be, func, names=("subseq", "longseq"))
     full = np.ones((x.shape[0], y.shape[0]), dtype=np.bool_)
-    return accumulated(sqeuclidean_cost(x, y), full, na.DTW, be, free_start=True)
+    return accumulated(sq_cost(x, y, be), full, na.DTW, be, free_start=True)
 
 
 def subsequence_cost_matrix(subseq, longseq, be=None):
