@@ -24,6 +24,7 @@ MODULES = (
     # they inline _fastmath / _diag_layout / _numba_dp functions:
     "_numba_frechet",
     "_numba_gak",
+    "_numba_lcss",
 )
 _STAMP = "tsgrad-kernels.sha256"
 
