@@ -206,3 +206,47 @@ def test_ctw_of_univariate_series_is_dtw():
     path, cca, score = M.ctw_path(x, y)
     assert (path, score) == M.dtw_path(x, y)
     assert abs(cca.x_weights_[0, 0]) == 1.0 and abs(cca.y_weights_[0, 0]) == 1.0
+
+
+def test_the_two_gak_routes_agree_and_the_log_domain_takes_over():
+    # the scaled probability route returns NaN when a term leaves the normal range; the
+    # pairs kernel then uses the log domain, whose value it must equal
+    from tsgrad._kernels._diag_layout import _transposed
+    from tsgrad._kernels._numba_gak import _log_gak_diag, _log_gak_scaled_diag
+
+    rng = np.random.default_rng(0)
+    fallbacks = 0
+    for n, m, scale in [(30, 20, 0.5), (7, 40, 2.0), (1, 9, 0.3), (600, 600, 0.5)]:
+        X, Y = _transposed(rng.normal(size=(1, n, 2)), rng.normal(size=(1, m, 2)))
+        bufs, cost = np.empty((3, n + 2)), np.empty(n + 1)
+        log_g = _log_gak_diag(X[0], Y[0], n, m, scale, bufs, cost)
+        scaled = _log_gak_scaled_diag(X[0], Y[0], n, m, scale, bufs, cost)
+        if np.isnan(scaled):
+            fallbacks += 1
+        else:
+            assert scaled == pytest.approx(log_g, rel=1e-13)
+    assert fallbacks == 1  # 600 x 600: corner cells underflow relative to their diagonal
+    # the public function on long series (log domain): sigma = 1 is scale 1/2
+    x, y = rng.normal(size=(600, 1)), rng.normal(size=(600, 1))
+
+    def log_g(a, b):
+        A, B = _transposed(a[None], b[None])
+        return _log_gak_diag(A[0], B[0], 600, 600, 0.5, np.empty((3, 602)), np.empty(601))
+
+    want = np.exp(log_g(x, y) - 0.5 * (log_g(x, x) + log_g(y, y)))
+    assert M.gak(x, y, sigma=1.0) == pytest.approx(want, rel=1e-12)
+
+
+def test_frechet_bottleneck_kernel_matches_the_value_kernel():
+    from tsgrad._kernels._numba_frechet import frechet_pairs, frechet_pairs_cells
+
+    rng = np.random.default_rng(1)
+    X, Y = rng.normal(size=(4, 12, 2)), rng.normal(size=(3, 9, 2))
+    lx, ly = np.array([12, 7, 10, 3]), np.array([9, 9, 4])
+    ii, jj = (a.ravel() for a in np.meshgrid(np.arange(4), np.arange(3), indexing="ij"))
+    for kind, param in ((0, 0.0), (1, 2.0)):
+        values = frechet_pairs(X, Y, lx, ly, ii, jj, kind, param)
+        same, cells = frechet_pairs_cells(X, Y, lx, ly, ii, jj, kind, param)
+        np.testing.assert_array_equal(values, same)
+        bottleneck = ((X[ii, cells[:, 0]] - Y[jj, cells[:, 1]]) ** 2).sum(-1)
+        np.testing.assert_allclose(bottleneck, values, rtol=1e-14)
