@@ -197,7 +197,7 @@ def _tslearn_api_rows(bench, tsl, rng) -> None:
     )
     row("gak, 300 x 280", lambda: M.gak(x, y, sigma=2.0), lambda: tsl.gak(x, y, sigma=2.0))
     row(
-        "unnormalized_gak, 300 x 280",
+        "unnormalized_gak, 150 x 150",
         lambda: M.unnormalized_gak(x[:150], y[:150], sigma=2.0),
         lambda: tsl.unnormalized_gak(x[:150], y[:150], sigma=2.0),
     )
