@@ -24,9 +24,9 @@ import numba
 import numpy as np
 import torch
 
-from tsgrad._kernels import _numba_diag as nd
+from tsgrad import use_engine
+from tsgrad._kernels import _numba_softdtw as nd
 from tsgrad._kernels import full_bands
-from tsgrad._kernels._autograd import set_cpu_engine
 from tsgrad.losses import dilate_loss, soft_dtw_loss
 
 torch.set_num_threads(1)
@@ -49,8 +49,8 @@ class _NaiveShape(torch.autograd.Function):
         Rs, vals = [], []
         for k in range(B):
             b = full_bands(1, *Dn.shape[1:])
-            S, v, DS = nd.softdtw_forward(Dn[k : k + 1], gamma, b.lx, b.ly, b.lo, b.hi)
-            Rs.append((S, DS))
+            S, v = nd.softdtw_forward(Dn[k : k + 1], gamma, b.lx, b.ly, b.lo, b.hi)
+            Rs.append(S)
             vals.append(v[0])
         ctx.save = (Dn, Rs, gamma)
         return torch.tensor(vals, dtype=D.dtype).mean()
@@ -62,8 +62,7 @@ class _NaiveShape(torch.autograd.Function):
         E = np.empty_like(Dn)
         for k in range(B):
             b = full_bands(1, *Dn.shape[1:])
-            S, DS = Rs[k]
-            E[k] = nd.softdtw_backward(DS, S, gamma, b.lx, b.ly, *Dn.shape[1:])[0]
+            E[k] = nd.softdtw_backward(Rs[k], gamma, b.lx, b.ly, b.lo, b.hi, *Dn.shape[1:])[0]
         return g * torch.from_numpy(E).to(g.dtype) / B, None
 
 
@@ -77,9 +76,9 @@ class _NaivePath(torch.autograd.Function):
         Rs, Es = [], np.empty_like(Dn)
         for k in range(B):
             b = full_bands(1, *Dn.shape[1:])
-            S, _, DS = nd.softdtw_forward(Dn[k : k + 1], gamma, b.lx, b.ly, b.lo, b.hi)
-            Es[k] = nd.softdtw_backward(DS, S, gamma, b.lx, b.ly, *Dn.shape[1:])[0]
-            Rs.append((S, DS))
+            S, _ = nd.softdtw_forward(Dn[k : k + 1], gamma, b.lx, b.ly, b.lo, b.hi)
+            Es[k] = nd.softdtw_backward(S, gamma, b.lx, b.ly, b.lo, b.hi, *Dn.shape[1:])[0]
+            Rs.append(S)
         ctx.save = (Dn, Rs, Es, gamma)
         return torch.from_numpy(Es.mean(0)).to(D.dtype)
 
@@ -91,8 +90,7 @@ class _NaivePath(torch.autograd.Function):
         H = np.empty_like(Dn)
         for k in range(B):
             b = full_bands(1, *Dn.shape[1:])
-            S, DS = Rs[k]
-            H[k] = nd.softdtw_hvp(DS, S, Es[k : k + 1], Gn, gamma, b.lx, b.ly)[0][0]
+            H[k] = nd.softdtw_hvp(Rs[k], Es[k : k + 1], Gn, gamma, b.lx, b.ly, b.lo, b.hi)[0][0]
         return torch.from_numpy(H).to(G.dtype) / B, None
 
 
@@ -194,11 +192,8 @@ def main(argv=None):
     rows = []
 
     def wavefront_sdtw(x, y):
-        prev = set_cpu_engine("wavefront")
-        try:
+        with use_engine("wavefront"):
             return soft_dtw_loss(x, y, 1.0)
-        finally:
-            set_cpu_engine(prev)
 
     for B, n, reps in ((64, 100, args.reps), (256, 256, max(3, args.reps // 3))):
         x, y = _series(B, n, 1)

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/run_all.py [--quick] [--only metrics,losses,ode,training]
+    python benchmarks/run_all.py [--quick] [--only metrics,losses,ode,training,clustering]
 
 Each script prints its own table of ratios (ours / peer, lower is better); this runner
 prints them in order with the machine's description, so that one run gives every figure
@@ -25,6 +25,7 @@ SCRIPTS = {
     "losses": ("bench_losses.py", [], ["--reps", "5"]),
     "ode": ("bench_ode.py", [], ["--quick"]),
     "training": ("bench_training.py", [], ["--repeats", "3"]),
+    "clustering": ("bench_clustering.py", [], ["--quick", "--repeats", "1"]),
 }
 
 

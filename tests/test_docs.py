@@ -1,10 +1,14 @@
-"""The examples of the documentation run and print what they say.
+"""Every Python example of README.md and docs/*.md runs as written.
 
-* Every ``docs/*.md`` page with ``>>>`` examples runs as a doctest file (``docs/losses.md``
-  is run by ``tests/losses/test_docs.py``, so it is skipped here, not run twice).
-* Every ```` ```python ```` block of ``README.md`` is executed, each in a fresh namespace.
+* A ```` ```python ```` block with ``>>>`` prompts is a doctest: each ``docs/*.md`` page
+  with prompts runs as a doctest file, its output compared (``docs/losses.md`` and
+  ``docs/cli.md`` are run by ``tests/losses/test_docs.py`` and ``tests/cli/test_docs.py``,
+  so they are skipped here, not run twice).
+* Every other ```` ```python ```` block, of README.md and of every docs page, is executed
+  on its own, in a fresh namespace, as a reader who pastes it would run it.  A signature
+  is not Python that runs: it belongs in a ```` ``` ```` or ```` ```text ```` fence.
 
-Both run in a temporary working directory, with ``tempfile`` pointed there too (the pages
+All run in a temporary working directory, with ``tempfile`` pointed there too (the pages
 write small files), after seeding ``random``, NumPy and torch, with one torch thread.
 """
 
@@ -22,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 README = ROOT / "README.md"
 
-# Run elsewhere: docs/losses.md by tests/losses/test_docs.py.
-RUN_ELSEWHERE = {"losses.md": "tests/losses/test_docs.py"}
+# Doctests run elsewhere (with their own fixtures); their plain blocks still run here.
+RUN_ELSEWHERE = {"losses.md": "tests/losses/test_docs.py", "cli.md": "tests/cli/test_docs.py"}
 # Pages that must keep runnable examples (a page losing all of them is a regression).
 MUST_HAVE_EXAMPLES = ["metrics.md", "losses.md", "ode.md", "getting-started.md", "forecasting.md"]
 
@@ -36,19 +40,22 @@ def _has_examples(page: str) -> bool:
     return ">>>" in (DOCS / page).read_text(encoding="utf-8")
 
 
-def _readme_blocks() -> list[tuple[str, str]]:
-    """``(id, code)`` of each python block, named after the heading above it."""
-    text = README.read_text(encoding="utf-8")
+def _python_blocks(path: Path) -> list[tuple[str, str]]:
+    """``(id, code)`` of each python block without prompts, named after its heading."""
+    text = path.read_text(encoding="utf-8")
     blocks = []
     for k, match in enumerate(PYTHON_BLOCK.finditer(text), start=1):
+        code = match.group(1)
+        if ">>>" in code:  # a doctest block: run by the page's doctest
+            continue
         headings = HEADING.findall(text, 0, match.start())
         title = headings[-1] if headings else "top"
         slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
-        blocks.append((f"{k}-{slug}", match.group(1)))
+        blocks.append((f"{path.name}:{k}-{slug}", code))
     return blocks
 
 
-README_BLOCKS = _readme_blocks()
+PLAIN_BLOCKS = [b for path in [README, *sorted(DOCS.glob("*.md"))] for b in _python_blocks(path)]
 
 
 @pytest.fixture
@@ -72,12 +79,11 @@ def test_the_pages_that_must_have_examples_have_them():
     assert not without, f"pages without >>> examples: {without}"
 
 
-@pytest.mark.parametrize("page", PAGES)
+DOCTEST_PAGES = [p for p in PAGES if p not in RUN_ELSEWHERE and _has_examples(p)]
+
+
+@pytest.mark.parametrize("page", DOCTEST_PAGES)
 def test_docs_page_examples(page, clean_state):
-    if page in RUN_ELSEWHERE:
-        pytest.skip(f"run by {RUN_ELSEWHERE[page]}")
-    if not _has_examples(page):
-        pytest.skip("no >>> examples")
     result = doctest.testfile(
         str(DOCS / page),
         module_relative=False,
@@ -87,14 +93,14 @@ def test_docs_page_examples(page, clean_state):
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples of {page} failed"
 
 
-def test_readme_has_python_examples():
-    # one per part: backends and metrics, losses, ODE, forecasting
-    assert len(README_BLOCKS) >= 4
+def test_the_readme_has_a_python_example_per_part():
+    # backends and metrics, losses, ODE, forecasting
+    assert sum(block_id.startswith("README.md:") for block_id, _ in PLAIN_BLOCKS) >= 4
 
 
-@pytest.mark.parametrize(("block_id", "code"), README_BLOCKS, ids=[b[0] for b in README_BLOCKS])
-def test_readme_python_block_runs(block_id, code, clean_state):
-    namespace = {"__name__": f"readme_{block_id}"}
-    exec(compile(code, f"README.md[{block_id}]", "exec"), namespace)
+@pytest.mark.parametrize(("block_id", "code"), PLAIN_BLOCKS, ids=[b[0] for b in PLAIN_BLOCKS])
+def test_python_block_runs_as_written(block_id, code, clean_state):
+    namespace = {"__name__": "__main__"}
+    exec(compile(code, block_id, "exec"), namespace)
     # A block that ran defines at least one name besides the module metadata.
     assert set(namespace) - {"__name__", "__builtins__"}

@@ -68,6 +68,13 @@ EXPECTED_FAILURES: list[tuple[str, dict[str, object], str]] = [
     # Only in old checkouts of gradient_tests.py; the versions measured in docs/ode.md have none.
     ("gradient_tests.py::TestGradient::test_adams", {}, _ADAMS),
     (
+        "odeint_tests.py::TestMinMaxStep::test_min_max_step",
+        {},
+        "its scipy_solver half: SciPy's LSODA (SciPy 1.17) spends 191 evaluations on the "
+        "'linear' problem whatever min_step=2, above the test's bound of 50; torchdiffeq "
+        "passes the same min_step to solve_ivp and fails alike (the dopri5 half passes)",
+    ),
+    (
         "gradient_tests.py::TestCompareAdjointGradient::test_adams_adjoint_against_dopri5",
         {},
         _ADAMS,

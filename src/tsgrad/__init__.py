@@ -13,8 +13,15 @@ cli       The ``tsgrad`` command line.
 
 Subpackages are imported on demand so that ``import tsgrad.metrics`` on NumPy arrays does
 not import PyTorch.
+
+Functions
+---------
+use_engine   Choose the engine of the alignment kernels ("auto", "numba", "triton",
+             "wavefront"); also a context manager, and the ``TSGRAD_ENGINE`` variable.
 """
+
+from ._kernels import use_engine
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "use_engine"]

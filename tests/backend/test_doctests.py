@@ -3,12 +3,11 @@
 import doctest
 
 import pytest
+import torch  # noqa: F401 - the examples use it
 
 import tsgrad.backend._base
 import tsgrad.backend._instantiate
 import tsgrad.backend._numpy
-
-pytest.importorskip("torch")
 import tsgrad.backend._pytorch  # noqa: E402  (needs torch)
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
-from tsgrad.backend import NumPyBackend
-
-torch = pytest.importorskip("torch")
-from tsgrad.backend import PyTorchBackend  # noqa: E402  (needs torch)
+from tsgrad.backend import (
+    NumPyBackend,
+    PyTorchBackend,  # noqa: E402  (needs torch)
+)
 
 BACKENDS = [NumPyBackend(), PyTorchBackend()]
 BACKEND_IDS = ["numpy", "pytorch"]

@@ -8,11 +8,14 @@ import textwrap
 
 import numpy as np
 import pytest
+import torch
 
-from tsgrad.backend import Backend, NumPyBackend, instantiate_backend
-
-torch = pytest.importorskip("torch")
-from tsgrad.backend import PyTorchBackend  # noqa: E402  (needs torch)
+from tsgrad.backend import (
+    Backend,
+    NumPyBackend,
+    PyTorchBackend,  # noqa: E402  (needs torch)
+    instantiate_backend,
+)
 
 
 class _ForeignBackend:

@@ -12,11 +12,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
+import torch
 
-from tsgrad.backend import OPERATIONS, NumPyBackend
-
-torch = pytest.importorskip("torch")
-from tsgrad.backend import PyTorchBackend  # noqa: E402  (needs torch)
+from tsgrad.backend import (
+    OPERATIONS,
+    NumPyBackend,
+    PyTorchBackend,  # noqa: E402  (needs torch)
+)
 
 NP, PT = NumPyBackend(), PyTorchBackend()
 

@@ -6,12 +6,16 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from scipy.spatial.distance import cdist
 
-from tsgrad.backend import NumPyBackend, instantiate_backend, is_torch_tensor, to_numpy
-
-torch = pytest.importorskip("torch")
-from tsgrad.backend import PyTorchBackend  # noqa: E402  (needs torch)
+from tsgrad.backend import (
+    NumPyBackend,
+    PyTorchBackend,  # noqa: E402  (needs torch)
+    instantiate_backend,
+    is_torch_tensor,
+    to_numpy,
+)
 
 PT = PyTorchBackend()
 BACKENDS = [NumPyBackend(), PT]

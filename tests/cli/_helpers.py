@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-ECG = (
-    Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "ECG5000" / "ECG5000_TRAIN.txt"
-)
+from tsgrad.data import ecg5000_path
+
+# The copy shipped with tsgrad (package data): always there, nothing skips for it.
+ECG = ecg5000_path()
 
 # A reproduction in about a second: 30 + 30 series, 10 validation, 2 epochs, 2 seeds.
 TINY = [
@@ -36,6 +37,19 @@ def write_ucr(path: Path, n_series: int = 60, length: int = 30, *, seed: int = 0
         lines.append(" ".join([str(i % 2 + 1)] + [f"{v:.6f}" for v in values]))
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def file_mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def default_file_mode() -> int:
+    """The mode ``open`` gives a new file under the current umask."""
+    import os
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def interrupt_on_training_call(monkeypatch, *, run_index: int, call: int) -> None:

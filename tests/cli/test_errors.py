@@ -28,9 +28,27 @@ def _good_ucr(tmp_path):
     return write_ucr(tmp_path / "good_TRAIN.txt", n_series=20, length=30)
 
 
+def _csv_with_header(tmp_path):
+    path = tmp_path / "named.csv"
+    path.write_text("a,b\n" + "".join(f"{k},{k % 7}\n" for k in range(200)))
+    return path
+
+
+def _numeric_csv(tmp_path):
+    path = tmp_path / "recording.csv"
+    path.write_text("".join(f"{k},{k % 7}\n" for k in range(200)))
+    return path
+
+
+def _train_csv(data, *extra):
+    return ["train", "--data", data, "--format", "csv", "--input-len", "20", "--horizon", "10",
+            "--quiet", "--out", data.parent / "run", *extra]  # fmt: skip
+
+
 def _train(data, *extra):
+    folder = data if data.is_dir() else data.parent
     return ["train", "--data", data, "--format", "ucr", "--input-len", "20", "--horizon", "10",
-            "--quiet", *extra]  # fmt: skip
+            "--quiet", "--out", folder / "run", *extra]  # fmt: skip
 
 
 # (id, argv builder taking tmp_path, words expected in the message)
@@ -56,7 +74,21 @@ CASES = [
     ("malformed-ucr-file", lambda p: _train(_bad_ucr(p)), ["line 2", "oops"]),
     ("ragged-ucr-file", lambda p: _train(_ragged_ucr(p)), ["line 2"]),
     ("windows-longer-than-series", lambda p: _train(_good_ucr(p), "--horizon", "20"),
-     ["input_len", "horizon"]),
+     ["--input-len 20", "--horizon 20", "30-point"]),
+    ("data-is-a-folder", lambda p: _train(p), ["--data", "is a folder"]),
+    ("csv-header-without-option", lambda p: _train_csv(_csv_with_header(p)),
+     ["line 1", "'a'", "--csv-header"]),
+    ("ucr-format-on-a-csv", lambda p: _train(_numeric_csv(p)), ["CSV", "--format csv"]),
+    ("ucr-format-on-a-csv-with-header", lambda p: _train(_csv_with_header(p)),
+     ["'a'", "--format csv"]),
+    ("csv-fractions-sum-to-one", lambda p: _train_csv(_numeric_csv(p), "--val-fraction", "0.5",
+                                                      "--test-fraction", "0.5"),
+     ["--val-fraction", "--test-fraction", "below 1"]),
+    ("csv-test-part-without-window", lambda p: _train_csv(_numeric_csv(p), "--test-fraction",
+                                                          "0.04"),
+     ["test part", "no window", "--input-len 20", "--horizon 10"]),
+    ("too-few-series-to-split", lambda p: _train(write_ucr(p / "few.txt", n_series=2, length=40)),
+     ["--val-fraction", "2 series", "at least one"]),
     ("train-unknown-loss", lambda p: _train(_good_ucr(p), "--loss", "huber"), ["--loss"]),
     ("csv-option-on-ucr", lambda p: _train(_good_ucr(p), "--csv-layout", "rows"), ["--csv-layout"]),
     ("train-missing-format", lambda p: ["train", "--data", "x", "--input-len", "2",
@@ -76,6 +108,19 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path, cli, argv, words):
     assert "Traceback" not in result.err
     for word in words:
         assert word in result.err
+    # the command line's words, not the library's (function names, parameter template)
+    for internal in ("make_windows", "fixed_length_pairs", "load_ucr", "load_csv", "parameter of"):
+        assert internal not in result.err
+
+
+def test_device_cuda_without_cuda_is_one_line(tmp_path, cli, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    result = cli(*_train(_good_ucr(tmp_path), "--device", "cuda"))
+    assert result.code == 2 and result.err.count("\n") == 1
+    assert "--device cuda: CUDA is not available" in result.err and "--device cpu" in result.err
+    assert not (tmp_path / "run").exists()  # refused before touching --out
 
 
 def test_version_and_help_exit_0(cli):

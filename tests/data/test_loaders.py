@@ -1,15 +1,11 @@
 """UCR and CSV readers on good files, the real ECG5000 file, and malformed files."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from tsgrad.data import fixed_length_pairs, load_csv, load_ucr
+from tsgrad.data import ecg5000_path, fixed_length_pairs, load_csv, load_ucr
 
-ECG = (
-    Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "ECG5000" / "ECG5000_TRAIN.txt"
-)
+ECG = ecg5000_path()  # shipped with tsgrad: nothing skips for it
 
 
 def _write(tmp_path, name, text):
@@ -70,7 +66,6 @@ def test_ucr_missing_file(tmp_path):
         load_ucr(tmp_path / "nope.txt")
 
 
-@pytest.mark.skipif(not ECG.is_file(), reason="ECG5000_TRAIN.txt not present in ../shared/data")
 def test_ecg5000_real_file():
     data = load_ucr(ECG)
     assert data.values.shape == (500, 140) and data.labels.shape == (500,)

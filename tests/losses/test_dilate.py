@@ -5,7 +5,7 @@ import torch
 
 from tsgrad.losses import DILATELoss, dilate_loss
 
-from ._reference import dilate_reference
+from .._oracles import dilate_reference
 
 REDUCTIONS = ["none", "mean", "sum"]
 SHAPES = [(3, 6, 6, 1), (3, 5, 4, 2), (2, 4, 7, 3)]

@@ -8,7 +8,7 @@ from tslearn.metrics import dtw_path as tslearn_dtw_path
 
 from tsgrad.losses import dtw_batch, tdi
 
-from ._reference import all_paths, sqeuclidean
+from .._oracles import all_paths, sqeuclidean
 
 
 def _pair(B, n, m, d, seed=0):

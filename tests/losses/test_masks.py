@@ -5,7 +5,7 @@ import torch
 
 from tsgrad.losses import dilate_loss, dtw_batch, soft_dtw_divergence, soft_dtw_loss, tdi
 
-from ._reference import dilate_reference, softdtw_recursion, sqeuclidean
+from .._oracles import dilate_reference, softdtw_recursion, sqeuclidean
 
 LX = [5, 3, 6, 1]
 LY = [4, 6, 2, 6]

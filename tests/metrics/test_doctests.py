@@ -4,12 +4,11 @@ import doctest
 
 import numpy as np
 import pytest
+import torch  # noqa: F401 - the examples use it
 
 import tsgrad.metrics._dtw
 import tsgrad.metrics._soft_dtw
 import tsgrad.metrics._utils
-
-pytest.importorskip("torch")
 
 
 @pytest.mark.parametrize(

@@ -60,7 +60,7 @@ x3 = np.arange(3.0)
             "no admissible path",
             id="infeasible-itakura",
         ),
-        pytest.param(lambda: M.dtw(["a", "b"], x3), TypeError, "'ts'", id="non-numeric"),
+        pytest.param(lambda: M.dtw(["a", "b"], x3), TypeError, "'s1'", id="non-numeric"),
         pytest.param(lambda: M.dtw(np.ones((2, 2, 2)), x3), ValueError, "shape", id="3d-series"),
         pytest.param(
             lambda: M.cdist_dtw(np.array([[[1.0], [np.nan], [2.0]]])),

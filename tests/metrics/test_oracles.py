@@ -11,7 +11,7 @@ from tsgrad.metrics import (
     soft_dtw_alignment,
 )
 
-from ._oracles import brute_soft_dtw, sq_cost
+from .._oracles import brute_soft_dtw, sq_cost
 
 SHAPES = [(1, 1), (1, 4), (3, 1), (2, 2), (3, 4), (4, 3), (5, 5)]
 

@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
+import torch
 
 import tsgrad.metrics as M
-
-torch = pytest.importorskip("torch")
 
 
 def _t(a, grad=False):

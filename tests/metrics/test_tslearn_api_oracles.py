@@ -11,7 +11,7 @@ import pytest
 
 import tsgrad.metrics as M
 
-from ._oracles import all_paths, brute_soft_dtw, sq_cost
+from .._oracles import all_paths, brute_soft_dtw, sq_cost
 
 SEEDS = range(3)
 

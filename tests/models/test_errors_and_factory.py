@@ -47,7 +47,7 @@ def test_build_model_unknown_hyperparameter():
         (
             lambda: Seq2SeqGRU(horizon=0),
             ValueError,
-            "'horizon' parameter of Seq2SeqGRU must be >= 1",
+            "'horizon' parameter of Seq2SeqGRU must be an integer >= 1",
         ),
         (lambda: Seq2SeqGRU(horizon=5, output_size=2), ValueError, "'output_size'"),
         (lambda: Seq2SeqGRU(horizon=5.0), TypeError, "'horizon'"),

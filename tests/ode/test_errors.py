@@ -7,7 +7,6 @@ import torch
 
 from tsgrad.ode import (
     MaxStepsExceededError,
-    NonFiniteStateError,
     ODESolverError,
     StepSizeUnderflowError,
     odeint,
@@ -29,7 +28,7 @@ def decay(t, y):
     ("kwargs", "error", "match"),
     [
         ({"method": "rk45"}, ValueError, "'method' parameter of odeint must be one of"),
-        ({"rtol": -1.0}, ValueError, "'rtol' parameter of odeint must be >= 0"),
+        ({"rtol": -1.0}, ValueError, "'rtol' parameter of odeint must be finite and >= 0"),
         ({"atol": float("nan")}, ValueError, "'atol' parameter"),
         ({"rtol": "tight"}, TypeError, "'rtol' parameter"),
         ({"options": {"max_steps": 3}}, ValueError, "Unknown option 'max_steps'"),
@@ -109,8 +108,8 @@ def test_gradient_parameters_are_checked_alike(solve):
 def test_event_and_dense_argument_errors():
     with pytest.raises(ValueError, match="'step_size' option"):
         odeint(decay, Y0, T, method="rk4", event_fn=lambda t, y: y.sum() - 1.0)
-    with pytest.raises(ValueError, match="one-element tensor"):
-        odeint(decay, Y0, T, event_fn=lambda t, y: y - 0.5)
+    with pytest.raises(ValueError, match="real tensor with at least one element"):
+        odeint(decay, Y0, T, event_fn=lambda t, y: None)
     with pytest.raises(ValueError, match="'t0' parameter of odeint_event"):
         odeint_event(decay, Y0, torch.tensor([0.0, 1.0]), event_fn=lambda t, y: y.sum())
     with pytest.raises(ValueError, match="must differ"):
@@ -142,15 +141,3 @@ def test_max_num_steps_is_named():
             torch.tensor([0.0, 10.0]),
             options={"max_num_steps": 5},
         )
-
-
-def test_non_finite_state_is_named():
-    with pytest.raises(NonFiniteStateError, match="non-finite") as info:
-        odeint(
-            lambda t, y: y**2,
-            torch.ones(1, dtype=torch.float64),
-            torch.linspace(0, 3, 4, dtype=torch.float64),
-            method="euler",
-            options={"step_size": 0.1},
-        )
-    assert info.value.t in (1.0, 2.0, 3.0)

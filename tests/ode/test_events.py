@@ -23,11 +23,12 @@ def half(t, y):
 @pytest.mark.parametrize("method", ["dopri5", "tsit5", "bosh3", "dopri8"])
 def test_decay_reaches_half_at_log2(method):
     y0 = torch.tensor([1.0], dtype=F64)
-    t_e, y_e = odeint_event(
+    t_e, sol = odeint_event(
         decay, y0, torch.tensor(0.0, dtype=F64), event_fn=half, method=method, rtol=1e-9, atol=1e-12
     )
     assert abs(t_e.item() - math.log(2)) < 1e-7
-    assert abs(y_e.item() - 0.5) < 1e-12
+    assert sol.shape == (2, 1) and torch.equal(sol[0], y0)
+    assert abs(sol[-1].item() - 0.5) < 1e-12
 
 
 def test_odeint_event_return_convention():
@@ -70,22 +71,22 @@ def test_event_time_gradient_wrt_initial_time():
 def test_state_at_event_gradient_includes_the_event_motion():
     # A loss on the state at the event: y_e is pinned to 0.5 whatever y0, so d y_e / d y0 = 0.
     y0 = torch.tensor([1.0], dtype=F64, requires_grad=True)
-    _, y_e = odeint_event(decay, y0, torch.tensor(0.0, dtype=F64), event_fn=half)
-    (g,) = torch.autograd.grad(y_e.sum(), y0)
+    _, sol = odeint_event(decay, y0, torch.tensor(0.0, dtype=F64), event_fn=half)
+    (g,) = torch.autograd.grad(sol[-1].sum(), y0)
     assert abs(g.item()) < 1e-6
 
 
 def test_reverse_time_event():
     # y' = -y backwards from y(0) = 1 reaches 2 at t = -log 2.
     y0 = torch.tensor([1.0], dtype=F64)
-    t_e, y_e = odeint_event(
+    t_e, sol = odeint_event(
         decay,
         y0,
         torch.tensor(0.0, dtype=F64),
         event_fn=lambda t, y: y.sum() - 2.0,
         reverse_time=True,
     )
-    assert abs(t_e.item() + math.log(2)) < 1e-6
+    assert abs(t_e.item() + math.log(2)) < 1e-6 and abs(sol[-1].item() - 2.0) < 1e-6
 
 
 def test_crossing_direction():
@@ -135,3 +136,71 @@ def test_adjoint_event_backward_runs():
     assert abs(t_e.item() - math.log(2)) < 1e-6
     (g,) = torch.autograd.grad(t_e, k)
     assert abs(g.item() + math.log(2)) < 1e-5
+
+
+def test_multi_output_event_fires_on_the_first_component_to_cross():
+    # y' = -y from (1, 2): component 0 reaches 0.5 at log 2, component 1 reaches 0.4 at
+    # log 5; the event is the earlier one, and its gradient follows that component.
+    y0 = torch.tensor([1.0, 2.0], dtype=F64, requires_grad=True)
+    thresholds = torch.tensor([0.5, 0.4], dtype=F64)
+    t_e, sol = odeint_event(
+        decay,
+        y0,
+        torch.tensor(0.0, dtype=F64),
+        event_fn=lambda t, y: y - thresholds,
+        rtol=1e-10,
+        atol=1e-12,
+    )
+    assert abs(t_e.item() - math.log(2)) < 1e-8 and sol.shape == (2, 2)
+    g = torch.autograd.grad(t_e, y0)[0]  # t_e = log(y0[0] / 0.5)
+    assert abs(g[0].item() - 1.0) < 1e-6 and abs(g[1].item()) < 1e-9
+    later = torch.tensor([0.1, 0.4], dtype=F64)
+    t_e, _ = odeint_event(decay, y0, torch.tensor(0.0, dtype=F64), event_fn=lambda t, y: y - later)
+    assert abs(t_e.item() - math.log(5)) < 1e-6
+
+
+def test_multi_output_event_with_a_zero_component_at_t0_fires_at_t0():
+    y0 = torch.tensor([1.0, 2.0], dtype=F64)
+    t_e, sol = odeint(
+        decay,
+        y0,
+        torch.tensor([0.0, 1.0], dtype=F64),
+        event_fn=lambda t, y: torch.stack([y[0] - 1.0, y[1] - 0.5]),
+    )
+    assert float(t_e) == 0.0 and torch.equal(sol[1], y0)
+
+
+def test_bouncing_ball_as_torchdiffeq_runs_it():
+    # torchdiffeq's examples/bouncing_ball.py: read the state at the event from solution[-1]
+    # of a tuple state, bounce, restart from the event time; gradients by the adjoint too.
+    class Ball(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gravity = torch.nn.Parameter(torch.tensor([9.8], dtype=F64))
+
+        def forward(self, t, state):
+            pos, vel = state
+            return vel, -self.gravity.expand_as(vel)
+
+        def event_fn(self, t, state):
+            return state[0] - 0.2
+
+    ball = Ball()
+    t0 = torch.tensor([0.0], dtype=F64)
+    state = (torch.tensor([10.0], dtype=F64), torch.tensor([0.0], dtype=F64))
+    times = []
+    for interface in (odeint, odeint_adjoint):
+        t, s = t0, state
+        for _ in range(2):
+            t, solution = odeint_event(
+                ball, s, t, event_fn=ball.event_fn, atol=1e-8, rtol=1e-8, odeint_interface=interface
+            )
+            s = (solution[0][-1] + 1e-7, -0.8 * solution[1][-1])
+            times.append(t)
+    # Falling 9.8 m takes sqrt(2 h / g) = sqrt(2); the bounce at 0.8 times the impact speed
+    # flies 1.6 sqrt(2) more. Both scale as 1 / sqrt(g): dt/dg = -t / (2 g).
+    for first, second in (times[:2], times[2:]):
+        assert abs(float(first) - math.sqrt(2)) < 1e-6
+        assert abs(float(second) - 2.6 * math.sqrt(2)) < 1e-5
+        (g,) = torch.autograd.grad(second, ball.gravity)
+        assert abs(float(g) + float(second) / (2 * 9.8)) < 1e-5

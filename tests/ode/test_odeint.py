@@ -75,11 +75,11 @@ def test_fixed_grid_methods_on_exp_sin(method, reverse):
     assert float((y - problem.exact(t)).abs().max()) < bound
 
 
-def _fit_order(method, step_sizes, problem=PROBLEMS[4]):
+def _fit_order(method, step_sizes, problem=PROBLEMS[4], **options):
     t = torch.tensor([problem.t0, problem.t1], dtype=F64)
     errs = []
     for h in step_sizes:
-        y = odeint(problem.f, problem.y0, t, method=method, options={"step_size": h})
+        y = odeint(problem.f, problem.y0, t, method=method, options={"step_size": h, **options})
         errs.append(float((y[-1] - problem.exact(t)[-1]).abs().max()))
     logs_h = [math.log(h) for h in step_sizes]
     logs_e = [math.log(e) for e in errs]
@@ -91,19 +91,23 @@ def _fit_order(method, step_sizes, problem=PROBLEMS[4]):
 
 
 @pytest.mark.parametrize(
-    ("method", "order"),
+    ("method", "order", "options"),
     [
-        ("euler", 1),
-        ("midpoint", 2),
-        ("heun2", 2),
-        ("heun3", 3),
-        ("rk4", 4),
-        ("explicit_adams", 4),
-        ("implicit_adams", 5),
+        ("euler", 1, {}),
+        ("midpoint", 2, {}),
+        ("heun2", 2, {}),
+        ("heun3", 3, {}),
+        ("rk4", 4, {}),
+        # torchdiffeq's max_order: Adams-Bashforth of order max_order - 1, the corrector
+        # (Adams-Moulton) of order max_order.
+        ("explicit_adams", 4, {"max_order": 5}),
+        ("implicit_adams", 5, {"max_order": 5}),
+        ("explicit_adams", 3, {"max_order": 4}),
     ],
+    ids=lambda v: str(v).replace(" ", "") if isinstance(v, dict) else None,
 )
-def test_fixed_step_convergence_order(method, order):
-    fitted = _fit_order(method, [0.1, 0.05, 0.025, 0.0125])
+def test_fixed_step_convergence_order(method, order, options):
+    fitted = _fit_order(method, [0.1, 0.05, 0.025, 0.0125], **options)
     assert order - 0.25 < fitted < order + 0.6
 
 
@@ -115,7 +119,11 @@ def test_nonuniform_grid_constructor_keeps_adams_order():
     problem = PROBLEMS[4]
     t = torch.tensor([problem.t0, problem.t1], dtype=F64)
     y = odeint(
-        problem.f, problem.y0, t, method="explicit_adams", options={"grid_constructor": grid}
+        problem.f,
+        problem.y0,
+        t,
+        method="explicit_adams",
+        options={"grid_constructor": grid, "max_order": 5},
     )
     assert float((y[-1] - problem.exact(t)[-1]).abs().max()) < 1e-4
 
@@ -336,3 +344,41 @@ def test_scipy_lsoda_takes_min_step_and_other_solvers_refuse_it(monkeypatch):
 class _Decay(torch.nn.Module):
     def forward(self, t, y):
         return -y
+
+
+@pytest.mark.parametrize("max_order", [4, 6, 12])
+def test_explicit_adams_max_order_means_what_it_means_in_torchdiffeq(max_order):
+    # Same name, same meaning: the outputs agree with torchdiffeq's up to the start-up (RK4
+    # steps here, a ramp of orders there), both far below the method's own error.
+    torchdiffeq = pytest.importorskip("torchdiffeq")
+    problem = PROBLEMS[4]
+    t = torch.linspace(0, 3, 7, dtype=F64)
+    options = {"step_size": 0.01, "max_order": max_order}
+    ours = odeint(problem.f, problem.y0, t, method="explicit_adams", options=options)
+    theirs = torchdiffeq.odeint(problem.f, problem.y0, t, method="explicit_adams", options=options)
+    assert float((ours - theirs).abs().max()) < 1e-6  # the old meaning differed by 1e-2
+    assert float((ours - problem.exact(t)).abs().max()) < 5e-6
+
+
+def test_tuple_tolerances_for_a_tuple_state():
+    # A loose tolerance on the first component only: it takes fewer steps than a tight
+    # one on both, and the tight component stays accurate.
+    f = lambda t, y: (-y[0], torch.cos(t) * y[1])  # noqa: E731
+    y0 = (torch.ones(2, dtype=F64), torch.ones(3, dtype=F64))
+    t = torch.linspace(0, 3, 4, dtype=F64)
+    tight, mixed = SolverStats(), SolverStats()
+    odeint(f, y0, t, rtol=1e-10, atol=1e-12, options={"stats": tight})
+    a, b = odeint(
+        f,
+        y0,
+        t,
+        rtol=(1e-3, 1e-10),
+        atol=(1e-3, torch.full((3,), 1e-12, dtype=F64)),
+        options={"stats": mixed},
+    )
+    assert mixed.n_accepted < tight.n_accepted
+    assert float((b - torch.exp(torch.sin(t))[:, None]).abs().max()) < 1e-8
+    with pytest.raises(ValueError, match="one entry per component of y0 \\(2\\)"):
+        odeint(f, y0, t, rtol=(1e-3, 1e-3, 1e-3))
+    with pytest.raises(ValueError, match="'atol\\[1\\]' parameter"):
+        odeint(f, y0, t, atol=(1e-3, torch.ones(2, dtype=F64)))

@@ -219,3 +219,46 @@ def test_save_writes_next_to_the_target_then_renames(tmp_path, monkeypatch):
     monkeypatch.setattr(checkpoint_module.os, "replace", spy)
     save_checkpoint({"epoch": 1}, tmp_path / "ckpt.pt")
     assert calls == [(str(tmp_path), str(tmp_path / "ckpt.pt"))]
+
+
+def _complete_checkpoint(tmp_path):
+    train, _, model = _setup()
+    path = tmp_path / "ckpt.pt"
+    kw = {k: v for k, v in KW.items() if k != "early_stopping_patience"}
+    fit(model, train, epochs=1, checkpoint_path=path, **kw)
+    return train, model, path, kw
+
+
+@pytest.mark.parametrize(
+    ("damage", "match"),
+    [
+        (lambda c: {"format_version": 1},
+         r"not a complete tsgrad training checkpoint \(missing 'config', 'epoch', 'batch', "
+         r"'partial', 'names', 'model', 'optimizer', 'history', 'early_stopping', 'rng'\)"),
+        (lambda c: {**c, "epoch": "2"}, r"not a complete .*wrong type of 'epoch' \(str\)"),
+        (lambda c: {**c, "early_stopping": {}},
+         r"not a complete .*missing early_stopping\['best_val_loss'\]"),
+        (lambda c: {**c, "history": {"train": []}}, r"damaged tsgrad training checkpoint"),
+        (lambda c: {**c, "rng": {}}, r"damaged tsgrad training checkpoint"),
+    ],
+    ids=["only-the-version", "wrong-type", "early-stopping-keys", "history", "rng"],
+)  # fmt: skip
+def test_an_incomplete_checkpoint_is_a_clear_value_error(tmp_path, damage, match):
+    train, model, path, kw = _complete_checkpoint(tmp_path)
+    save_checkpoint(damage(load_checkpoint(path)), path)
+    with pytest.raises(ValueError, match=match) as info:
+        fit(model, train, epochs=2, checkpoint_path=path, resume=True, **kw)
+    assert str(path) in str(info.value) and "Start a new run instead of resuming" in str(info.value)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002], ids=["022", "077", "002"])
+def test_a_checkpoint_gets_the_mode_open_gives_under_the_umask(tmp_path, umask):
+    previous = os.umask(umask)
+    try:
+        save_checkpoint({"epoch": 1}, tmp_path / "ckpt.pt")
+        with open(tmp_path / "plain", "w"):
+            pass
+    finally:
+        os.umask(previous)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+    assert modes == {"ckpt.pt": 0o666 & ~umask, "plain": 0o666 & ~umask}

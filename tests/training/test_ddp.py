@@ -1,7 +1,6 @@
 """Data-parallel training on 2 processes (torchrun, gloo) equals single-process training."""
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,13 +17,18 @@ from . import _ddp_script as script
 HERE = Path(__file__).parent
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _store() -> dist.TCPStore:
+    """A TCPStore server on a port the system picks and this process keeps.
+
+    The workers connect to it as clients, as torchrun's workers connect to its agent's
+    store (TORCHELASTIC_USE_AGENT_STORE).  Choosing a free port first and binding it later
+    would leave a window in which a concurrent test (pytest -n) can take that port, and a
+    worker would then talk to another process's store or gloo socket.
+    """
+    return dist.TCPStore("127.0.0.1", 0, is_master=True, wait_for_workers=False)
 
 
-def _worker(rank: int, world_size: int, port: int, out: str):
+def _worker(rank: int, world_size: int, port: int, out: str, cuda_visible: bool):
     # What torchrun exports to each process; fit reads it and joins the gloo group.
     os.environ.update(
         {
@@ -33,8 +37,12 @@ def _worker(rank: int, world_size: int, port: int, out: str):
             "WORLD_SIZE": str(world_size),
             "MASTER_ADDR": "127.0.0.1",
             "MASTER_PORT": str(port),
+            "TORCHELASTIC_USE_AGENT_STORE": "True",
         }
     )
+    if cuda_visible:  # a machine with a GPU: a CPU model must still train with gloo
+        torch.cuda.is_available = lambda: True
+        torch.cuda.get_rng_state_all = list  # the RNG states fit saves: none on this machine
     script.main(out)
 
 
@@ -58,13 +66,20 @@ def _check_against_single_process(tmp_path, out):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ddp.pt", "ddp.pt.ckpt"]
 
 
-def test_two_processes_match_one_process_on_the_same_global_batch(tmp_path):
+@pytest.mark.parametrize("cuda_visible", [False, True], ids=["cpu-machine", "gpu-machine"])
+def test_two_processes_match_one_process_on_the_same_global_batch(tmp_path, cuda_visible):
     # Forked workers inherit the imported modules, which keeps this test to ~2 s.
     assert dist.is_available() and dist.is_gloo_available()
     out = tmp_path / "ddp.pt"
+    store = _store()
     mp.start_processes(
-        _worker, args=(2, _free_port(), str(out)), nprocs=2, join=True, start_method="fork"
+        _worker,
+        args=(2, store.port, str(out), cuda_visible),
+        nprocs=2,
+        join=True,
+        start_method="fork",
     )
+    del store
     _check_against_single_process(tmp_path, out)
 
 
@@ -72,7 +87,10 @@ def test_two_processes_match_one_process_on_the_same_global_batch(tmp_path):
 def test_torchrun_launch(tmp_path):
     # The real launcher: fresh interpreters, rendezvous, environment variables (~13 s).
     out = tmp_path / "ddp.pt"
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # One thread per pool in each worker: under pytest -n on 2 cores, more would only
+    # oversubscribe (numba's pool starts with fit's thread setting).
+    threads = dict.fromkeys(("OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"), "1")
+    env = {**os.environ, **threads}
     cmd = [
         sys.executable,
         "-m",
@@ -83,8 +101,8 @@ def test_torchrun_launch(tmp_path):
         str(HERE / "_ddp_script.py"),
         str(out),
     ]
-    run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr[-3000:]
+    run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, f"exit {run.returncode}\n{run.stdout[-1500:]}\n{run.stderr[-3000:]}"
     _check_against_single_process(tmp_path, out)
 
 

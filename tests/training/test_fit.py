@@ -19,8 +19,6 @@ LOSS_CASES = [
 
 @pytest.mark.parametrize(("loss", "options"), LOSS_CASES, ids=[c[0] for c in LOSS_CASES])
 def test_a_few_epochs_reduce_the_training_loss(loss, options):
-    if loss != "mse":
-        pytest.importorskip("tsgrad.losses")
     model = make_model()
     data = step_dataset(64)
     history = fit(
@@ -47,7 +45,6 @@ def test_a_few_epochs_reduce_the_training_loss(loss, options):
 
 
 def test_dilate_epoch_loss_is_the_weighted_sum_of_its_terms():
-    pytest.importorskip("tsgrad.losses")
     history = fit(
         make_model(),
         step_dataset(40),
@@ -178,8 +175,8 @@ def test_history_round_trips_through_a_dict():
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_threads_are_set_for_the_run_and_restored(threads):
-    numba = pytest.importorskip("numba")
-    before = torch.get_num_threads(), numba.get_num_threads()
+    import numba
+
     seen = []
 
     class Probe(torch.nn.Module):
@@ -191,14 +188,16 @@ def test_threads_are_set_for_the_run_and_restored(threads):
             seen.append((torch.get_num_threads(), numba.get_num_threads()))
             return self.inner(x)
 
-    fit(Probe(), step_dataset(8), epochs=1, batch_size=8, num_threads=threads, progress=False)
+    model, data = Probe(), step_dataset(8)
+    # measured here: torch's first operations may change its OpenMP count on their own
+    before = torch.get_num_threads(), numba.get_num_threads()
+    fit(model, data, epochs=1, batch_size=8, num_threads=threads, progress=False)
     expected = min(threads, numba.config.NUMBA_NUM_THREADS)
     assert seen == [(threads, expected)]
     assert (torch.get_num_threads(), numba.get_num_threads()) == before
 
 
 def test_progress_bar_shows_the_loss_terms(capsys):
-    pytest.importorskip("tsgrad.losses")
     fit(make_model(), step_dataset(16), loss="dilate", epochs=1, batch_size=8, progress=True)
     err = capsys.readouterr().err
     assert "fit[dilate]" in err and "shape=" in err and "temporal=" in err
@@ -219,8 +218,8 @@ def test_prediction_shape_mismatch_is_explained():
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"epochs": 0}, ValueError, "'epochs' parameter of fit must be an int >= 1. Got 0"),
-        ({"batch_size": 2.5}, ValueError, "'batch_size'.*Got 2.5"),
+        ({"epochs": 0}, ValueError, "'epochs' parameter of fit must be an integer >= 1. Got 0"),
+        ({"batch_size": 2.5}, TypeError, "'batch_size'.*Got float 2.5"),
         ({"lr": -1.0}, ValueError, "'lr'.*> 0.*Got -1.0"),
         ({"grad_clip": 0}, ValueError, "'grad_clip'.*or None"),
         ({"early_stopping_patience": 2}, ValueError, "needs validation data"),

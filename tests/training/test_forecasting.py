@@ -3,11 +3,8 @@
 import pytest
 import torch
 
+from tsgrad import data, models
 from tsgrad.training import METRIC_NAMES, evaluate, fit, seed_everything
-
-data = pytest.importorskip("tsgrad.data")
-models = pytest.importorskip("tsgrad.models")
-pytest.importorskip("tsgrad.losses")
 
 SMALL = {
     "seq2seq": {"hidden_size": 16},

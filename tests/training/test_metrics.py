@@ -44,7 +44,6 @@ def test_worst_tdi_reachable_by_an_optimal_dtw_path():
     # A strictly optimal DTW path never pays for the corner cell (a diagonal step skips it),
     # so the largest TDI a forecast can get is 2 * sum_{t<19} t^2 / 400 = 10.545:
     # the output jumps right away, the target at the very end.
-    pytest.importorskip("tsgrad.losses")
     out = torch.ones(1, 20, 1)
     out[0, 0] = 0.0
     target = torch.zeros(1, 20, 1)
@@ -54,7 +53,6 @@ def test_worst_tdi_reachable_by_an_optimal_dtw_path():
 
 
 def test_dtw_and_tdi_match_brute_force_paths():
-    pytest.importorskip("tsgrad.losses")
     g = torch.Generator().manual_seed(0)
     x = torch.randn(4, 5, 2, generator=g, dtype=torch.float64)
     y = torch.randn(4, 5, 2, generator=g, dtype=torch.float64)
@@ -137,7 +135,6 @@ def test_changepoints_errors(kwargs, match):
 
 
 def test_fixed_count_never_leaves_a_set_empty():
-    pytest.importorskip("tsgrad.losses")
     flat = torch.zeros(3, 20, 1)
     step = flat.clone()
     step[:, 12:] = 1.0
@@ -275,7 +272,6 @@ def test_evaluate_equals_the_mean_of_forecast_metrics():
 
 
 def test_evaluate_a_late_forecast():
-    pytest.importorskip("tsgrad.losses")
     targets = torch.zeros(4, 20, 1)
     for b, at in enumerate((5, 8, 11, 14)):
         targets[b, at:] = 1.0

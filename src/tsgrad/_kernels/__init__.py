@@ -1,17 +1,29 @@
-"""Private kernel layer: alignment dynamic programmes over cost matrices.
+"""Private kernel layer: the alignment dynamic programmes and the router that runs them.
 
-``_numba_dp``        numba: bands, hard DTW (CPU, parallel over the batch), NumPy in / out.
-``_numba_diag``      numba: soft-DTW on the anti-diagonal layout, vectorised (CPU), and the
-                     fused squared-Euclidean soft-DTW / DILATE entry points.
-``_numba_scaled``    numba: the same soft-DTW in the scaled probability domain (one exp per
-                     cell), tried first by the squared-Euclidean entry points.
-``_diag_layout``     the anti-diagonal table layout both share.
-``_numba_lanes``     numba: the same for batches of short series, vectorised across problems.
-``_fastmath``        branch-free exp / log / soft minimum that LLVM vectorises.
-``_jit_cache``       drops numba's cached kernels when their sources change together.
-``_bands``           lengths + global constraints -> admissible row bands.
-``_autograd``        torch autograd Functions (numba on CPU, wavefront elsewhere); imports torch.
-``_torch_wavefront`` pure-torch anti-diagonal kernels for non-CPU devices; imports torch.
+The metrics and the losses call the four operations of :mod:`._router` (``values``,
+``value_and_grad``, ``alignment``, ``temporal_distortion``) on a cost
+(``SqEuclidean``, ``CostMatrix``, ``SqEuclideanPairs``) and :class:`Bands`; the router
+picks the engine and its route.  Engine files are named by engine and algorithm:
+
+``_router``                 engine and route choice (one table of thresholds), the 4 ops.
+``_numba_engine``           the numba engine's calls (NumPy in / out).
+``_numba_dtw``              numba: hard DTW (matrix rows; series along anti-diagonals).
+``_numba_dtw_paths``        numba: hard-DTW optimal paths of series pairs along anti-diagonals,
+                            costs made inside (DTW barycenter averaging).
+``_numba_softdtw``          numba: soft-DTW, log domain, anti-diagonals (forward, expected
+                            alignment, Hessian-vector product, DILATE).
+``_numba_softdtw_scaled``   numba: soft-DTW in the scaled probability domain (one exp per cell).
+``_numba_softdtw_lanes``    numba: soft-DTW / DILATE of short series, vectorised across problems.
+``_numba_bands``            numba: global constraints as row bands.
+``_numba_threads``          thread count of the parallel kernels, by the size of the work.
+``_diag_layout``            the anti-diagonal table layout the numba soft-DTW kernels share.
+``_fastmath``               branch-free exp / log / soft minimum that LLVM vectorises.
+``_jit_cache``              drops numba's cached kernels when their sources change together.
+``_bands``                  lengths + global constraints of a batch (:class:`Bands`).
+``_torch_autograd``         torch autograd Functions over any engine; imports torch.
+``_torch_wavefront``        pure-torch anti-diagonal engine (any device); imports torch.
+``_triton_engine``          Triton engine (CUDA tensors; CPU ones under TRITON_INTERPRET=1).
+``_triton_kernels``         its Triton kernels; both import torch and triton on first use only.
 
 This package imports no torch at import time.
 """
@@ -21,5 +33,36 @@ from ._jit_cache import refresh as _refresh_jit_cache
 _refresh_jit_cache()  # before any kernel module is imported (see _jit_cache)
 
 from ._bands import CONSTRAINT_CODES, Bands, full_bands, make_bands  # noqa: E402
+from ._router import (  # noqa: E402
+    ENGINES,
+    THRESHOLDS,
+    CostMatrix,
+    SqEuclidean,
+    SqEuclideanPairs,
+    alignment,
+    cost_matrix,
+    current_engine,
+    temporal_distortion,
+    use_engine,
+    value_and_grad,
+    values,
+)
 
-__all__ = ["CONSTRAINT_CODES", "Bands", "full_bands", "make_bands"]
+__all__ = [
+    "CONSTRAINT_CODES",
+    "ENGINES",
+    "THRESHOLDS",
+    "Bands",
+    "CostMatrix",
+    "SqEuclidean",
+    "SqEuclideanPairs",
+    "alignment",
+    "cost_matrix",
+    "current_engine",
+    "full_bands",
+    "make_bands",
+    "temporal_distortion",
+    "use_engine",
+    "value_and_grad",
+    "values",
+]

@@ -1,17 +1,22 @@
 """The anti-diagonal table layout shared by the soft-DTW kernels (numba, CPU).
 
 The cells of an anti-diagonal ``i + j = t`` depend only on the two previous
-anti-diagonals, so the kernels of :mod:`._numba_diag` (log domain) and
-:mod:`._numba_scaled` (scaled probability domain) store their tables diagonal by diagonal:
-every diagonal is one loop without dependencies, which LLVM vectorises.
+anti-diagonals, so the kernels of :mod:`._numba_softdtw` (log domain) and
+:mod:`._numba_softdtw_scaled` (scaled probability domain) store their tables diagonal by
+diagonal: every diagonal is one loop without dependencies, which LLVM vectorises.
 
-A problem with padded lengths ``(n, m)`` has a table of ``(n + 2) x (m + 2)`` cells
-``(i, j)``: row ``i = 0`` and column ``j = 0`` are the borders of the recursion, cell
-``(i, j)`` with ``i, j >= 1`` belongs to the cost ``D[i - 1, j - 1]``, and the extra row
-``n + 1`` and column ``m + 1`` make every successor of a cell exist (their weights stay 0).
-Diagonal ``t`` holds the cells ``max(0, t - m - 1) <= i <= min(n + 1, t)`` contiguously,
+Cell ``(i, j)`` of a problem of lengths ``(lx, ly)`` belongs to the cost ``D[i - 1, j - 1]``
+(``i, j >= 1``; row 0 and column 0 are the borders of the recursion).  A table stores, for
+each diagonal ``t``, only the problem's admissible cells there (:func:`diag_cells`: the
+rows ``i0 <= i < i0 + K`` of its band), with one sentinel cell before and after them,
 followed by ``_PAD`` slack cells; cell ``(i, t - i)`` is at ``off[t] + i``
-(:func:`diag_offsets`, which also returns the flat size ``L`` of a problem's table).
+(:func:`band_offsets`, which also returns the flat size of the table).  Diagonals 0 and 1
+hold the borders, diagonal ``lx + ly + 1`` the two successors of the last cells.  A band
+of radius ``r`` thus costs ``O((lx + ly) r)`` cells of memory and of work.
+
+The sentinels are what the next diagonals read just outside the band (``+inf`` costs in
+the forward tables, zero weights and zero alignments in the backward ones); they are also
+the problem's borders and the successors past its end, so no other cell is ever read.
 
 Series enter the squared-Euclidean kernels transposed, ``xT`` ``(d, n)``, and ``y``
 reversed, ``yrT[:, q] = y[m - 1 - q]`` ``(d, m)``: along a diagonal both are contiguous
@@ -32,26 +37,52 @@ _PAR.pop("nogil")
 
 # The forward loops run every diagonal to a multiple of _VEC cells, so that LLVM's vector
 # loop covers it without a scalar remainder (a scalar cell costs ~4 vector ones).  The
-# extra cells lie past the problem (their band test fails: they get +inf and weight 0, which
-# is also what the border cell (t, 0) they may cover must hold) or in the _PAD slack cells
-# kept after every diagonal, which nothing reads.
+# extra cells lie past the band (their band test fails: they get +inf and weight 0, which
+# is also what a sentinel they may cover must hold) or in the _PAD slack cells kept after
+# every diagonal, which nothing reads (they also hold the extra cells' reads).
 _VEC = 4
 _PAD = _VEC + 8
 
 
 @njit(**JIT)
-def diag_offsets(n, m):
-    """``off`` (``n + m + 3``,) with cell ``(i, t - i)`` at ``off[t] + i``, and the size ``L``."""
-    rows = n + 1  # largest i
-    cols = m + 1  # largest j
-    off = np.empty(rows + cols + 1, dtype=np.int64)
+def band_offsets(cells, lx, ly):
+    """``off`` (``lx + ly + 2``,) with cell ``(i, t - i)`` at ``off[t] + i``, and the size
+    of the table, for the admissible cells ``cells`` (:func:`diag_cells`) and the
+    sentinels around them (see the module's docstring)."""
+    T = lx + ly
+    off = np.empty(T + 2, dtype=np.int64)
     start = 0
-    for t in range(rows + cols + 1):
-        ilo = max(0, t - cols)
-        ihi = min(rows, t)
-        off[t] = start - ilo
-        start += ihi - ilo + 1 + _PAD
+    for t in range(T + 2):
+        if t == 0:
+            first, last = 0, 0
+        elif t == 1:
+            first, last = 0, 1
+        elif t <= T:
+            first, last = cells[t, 0] - 1, cells[t, 0] + cells[t, 1]
+        else:
+            first, last = lx, lx + 1
+        off[t] = start - first
+        start += last - first + 1 + _PAD
     return off, start
+
+
+@njit(**JIT)
+def band_layout(lo, hi, lx, ly):
+    """``(cells, off, size)`` of one problem's table (:func:`diag_cells`,
+    :func:`band_offsets`)."""
+    cells = diag_cells(lo, hi, lx, ly)
+    off, size = band_offsets(cells, lx, ly)
+    return cells, off, size
+
+
+@njit(**JIT)
+def batch_table_size(lx, ly, lo, hi):
+    """The largest table (:func:`band_layout`) of a batch: the width of its ``(B, L)``
+    tables."""
+    size = 1
+    for b in range(lx.shape[0]):
+        size = max(size, band_layout(lo[b], hi[b], lx[b], ly[b])[2])
+    return size
 
 
 @njit(**JIT)
@@ -65,51 +96,108 @@ def _padded_band(lo, hi, lx):
 
 
 @njit(**JIT)
-def _skew(D, lx, ly, off, DS):
-    # DS[cell (i + 1, j + 1)] = D[i, j] inside the lengths.
-    for i in range(lx):
-        for j in range(ly):
-            DS[off[i + j + 2] + i + 1] = D[i, j]
+def _skew(D, cells, off, DS):
+    # DS[cell (i, j)] = D[i - 1, j - 1] on the problem's admissible cells.
+    for t in range(2, cells.shape[0]):
+        i0, K = cells[t, 0], cells[t, 1]
+        for i in range(i0, i0 + K):
+            DS[off[t] + i] = D[i - 1, t - i - 1]
 
 
 @njit(**JIT)
-def _unskew(ES, lx, ly, off, E):
-    # E[i, j] = ES[cell (i + 1, j + 1)] inside the lengths, 0 outside.
+def _unskew(ES, cells, off, E):
+    # E[i - 1, j - 1] = ES[cell (i, j)] on the problem's admissible cells, 0 elsewhere.
     E[:, :] = 0.0
-    for i in range(lx):
-        for j in range(ly):
-            E[i, j] = ES[off[i + j + 2] + i + 1]
+    for t in range(2, cells.shape[0]):
+        i0, K = cells[t, 0], cells[t, 1]
+        for i in range(i0, i0 + K):
+            E[i - 1, t - i - 1] = ES[off[t] + i]
 
 
 @njit(**JIT)
-def _fill_frame(A, lx, ly, off, value):
-    """Set the cells ``(lx + 1, 1..ly + 1)`` and ``(1..lx + 1, ly + 1)`` to ``value``: the
-    successors of a problem's cells that lie outside it (read by the backward passes)."""
-    for i in range(1, lx + 2):
-        A[off[i + ly + 1] + i] = value
-    for j in range(1, ly + 2):
-        A[off[lx + 1 + j] + lx + 1] = value
+def _start(S, off, corner, border):
+    """The borders of the recursion: ``(0, 0)`` is ``corner``, ``(0, 1)`` and ``(1, 0)``
+    ``border`` (the other border cells are the diagonals' first and last sentinels)."""
+    S[off[0]] = corner
+    S[off[1]] = border
+    S[off[1] + 1] = border
 
 
 @njit(**JIT)
-def _zero_frame(A, lx, ly, off):
-    _fill_frame(A, lx, ly, off, 0.0)
+def _clear_end(A, lx, ly, off):
+    """Zero the successors of the last cells, ``(lx, ly + 1)`` and ``(lx + 1, ly)``."""
+    A[off[lx + ly + 1] + lx] = 0.0
+    A[off[lx + ly + 1] + lx + 1] = 0.0
 
 
 @njit(**JIT)
-def _borders(S, lx, ly, off):
-    S[off[0]] = 0.0
-    for t in range(1, lx + 1):
-        S[off[t] + t] = INF  # (t, 0)
-    for t in range(1, ly + 1):
-        S[off[t]] = INF  # (0, t)
+def _start_backward(A, lx, ly, off, end):
+    """The last diagonals of a backward table: ``end`` at the end cell ``(lx, ly)``, 0 on
+    its sentinels and on its successors past the end (:func:`_clear_end`)."""
+    T = lx + ly
+    A[off[T] + lx - 1] = 0.0
+    A[off[T] + lx] = end
+    A[off[T] + lx + 1] = 0.0
+    _clear_end(A, lx, ly, off)
 
 
 @njit(inline="always", **JIT)
-def _cells(t, lx, ly):
-    """First row ``i0`` and number ``K`` of a problem's cells on diagonal ``t``."""
-    i0 = max(1, t - ly)
-    return i0, min(lx, t - 1) + 1 - i0
+def _end(S, cells, off, lx, ly, outside):
+    """The table's value at the end cell ``(lx, ly)``, or ``outside`` when the band leaves
+    it out (no admissible path)."""
+    T = lx + ly
+    inside = (cells[T, 1] > 0) & (cells[T, 0] == lx)
+    return S[off[T] + lx] if inside else outside
+
+
+@njit(**JIT)
+def diag_cells(lo, hi, lx, ly):
+    """The problem's admissible cells, diagonal by diagonal: ``cells[t] = (i0, K)``, the
+    cells ``(i, t - i)`` of rows ``i0 <= i < i0 + K`` (``K`` may be 0), ``2 <= t <= lx +
+    ly``; ``cells`` ``(lx + ly + 1, 2)``.  ``lo``, ``hi`` are the band rows (``(lx,)`` at
+    least).
+
+    Bands are monotone (``lo`` and ``hi`` never decrease with the row), so the admissible
+    cells of a diagonal are one interval of rows, and both ends of the interval move by at
+    most one row from a diagonal to the next.  The cells a diagonal reads (predecessors,
+    successors) outside the intervals are therefore the rows just before and just after
+    them, where the kernels write sentinels (``+inf`` costs, zero weights, zero
+    alignments): a band of radius ``r`` costs ``O((lx + ly) r)``, not ``O(lx ly)``.  A band
+    that admits no path has no cell (``K = 0`` everywhere).
+    """
+    T = lx + ly
+    cells = np.zeros((T + 1, 2), dtype=np.int64)
+    cells[:, 0] = 1
+    if not _admits_a_path(lo, hi, lx, ly):
+        return cells  # no cell anywhere: value inf, zero alignment and gradients
+    a = 0  # the first row r whose band reaches column s - r (r + hi[r] > s)
+    b = -1  # the last row r whose band starts at or before column s - r (r + lo[r] <= s)
+    for t in range(2, T + 1):
+        s = t - 2  # i + j of the cost matrix's cells (i, j) on diagonal t
+        while a < lx and a + hi[a] <= s:
+            a += 1
+        while b + 1 < lx and b + 1 + lo[b + 1] <= s:
+            b += 1
+        r0 = max(a, s - ly + 1)
+        r1 = min(b, s, lx - 1)
+        cells[t, 0] = r0 + 1
+        cells[t, 1] = max(0, r1 - r0 + 1)
+    return cells
+
+
+@njit(**JIT)
+def _admits_a_path(lo, hi, lx, ly):
+    """Whether the band rows admit a monotone path from ``(0, 0)`` to ``(lx-1, ly-1)``
+    (then they are monotone too): the rows of an infeasible constraint may be empty or
+    out of order, and :func:`diag_cells` needs monotone rows."""
+    if lx < 1 or ly < 1 or lo[0] != 0 or hi[lx - 1] != ly:
+        return False
+    for i in range(lx):
+        if hi[i] <= lo[i]:
+            return False
+        if i > 0 and (lo[i] < lo[i - 1] or hi[i] < hi[i - 1] or lo[i] > hi[i - 1]):
+            return False
+    return True
 
 
 @njit(inline="always", **JIT)
@@ -145,6 +233,8 @@ def _diag_sqeuclidean(xT, yrT, t, i0, K, c):
     # c[k] = ||x[i - 1] - y[j - 1]||^2 for the cells (i0 + k, t - i0 - k), in float64
     # whatever the dtype of the series.
     q0 = yrT.shape[1] - t + i0  # y[j - 1] = yr[q0 + k]
+    if xT.shape[0] == 0:  # no feature: every cost is 0 (the loop below would write nothing)
+        c[:K] = 0.0
     for f in range(xT.shape[0]):
         xa = xT[f, i0 - 1 : i0 - 1 + K]
         yb = yrT[f, q0 : q0 + K]

@@ -16,15 +16,13 @@ import os
 
 MODULES = (
     "_fastmath",
-    "_numba_dp",
-    "_numba_diag",
-    "_numba_lanes",
-    "_numba_scaled",
     "_diag_layout",
-    # they inline _fastmath / _diag_layout / _numba_dp functions:
-    "_numba_frechet",
-    "_numba_gak",
-    "_numba_lcss",
+    "_numba_bands",
+    "_numba_dtw",
+    "_numba_dtw_paths",
+    "_numba_softdtw",
+    "_numba_softdtw_lanes",
+    "_numba_softdtw_scaled",
 )
 _STAMP = "tsgrad-kernels.sha256"
 

@@ -7,10 +7,10 @@ best coupling.  Its derivative is that of the single *bottleneck* cell whose cos
 value is, so a second kernel also returns that cell, tracked along the recursion (each
 cell keeps the cell its value came from).
 
-Like :func:`._numba_diag.dtw_pairs_value`, each pair runs on three rolling
-anti-diagonals (cells of one diagonal are independent: the loop vectorises), with the
-series transposed and ``y`` reversed (:func:`._diag_layout._transposed`), parallel over
-pairs.
+Like :func:`._numba_dtw.dtw_pairs_value`, each pair runs on three rolling anti-diagonals
+(cells of one diagonal are independent: the loop vectorises) visiting only the band's
+cells (:func:`._diag_layout.diag_cells`, ``+inf`` sentinels around them), with the series
+transposed and ``y`` reversed (:func:`._diag_layout._transposed`), parallel over pairs.
 """
 
 from __future__ import annotations
@@ -18,18 +18,22 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._diag_layout import _PAR, _cells, _diag_sqeuclidean, _transposed
+from ._diag_layout import _PAR, _diag_sqeuclidean, _transposed, diag_cells
 from ._fastmath import JIT
-from ._numba_dp import _fill_band_one, _pairs_work, _sized
+from ._numba_bands import pair_band
+from ._numba_threads import pairs_work, sized
 
 INF = np.inf
 
 
 @njit(**JIT)
-def _frechet_value_diag(xT, yrT, lx, ly, lo, hi, bufs, cost):
-    """Squared Frechet value of one pair (``+inf`` without an admissible coupling);
+def _frechet_value_diag(xT, yrT, lx, ly, cells, bufs, cost):
+    """Squared Frechet value of one pair (``+inf`` without an admissible coupling).
+
+    ``cells`` are the band's cells by diagonal (:func:`._diag_layout.diag_cells`);
     ``bufs`` ``(3, n + 2)`` holds diagonals ``t``, ``t - 1``, ``t - 2`` indexed by ``i``,
-    ``cost`` ``(n + 1,)`` is scratch."""
+    ``cost`` ``(n + 1,)`` is scratch.
+    """
     bufs[0, 0] = 0.0
     for t in range(1, lx + ly + 1):
         cur = bufs[t % 3]
@@ -41,36 +45,29 @@ def _frechet_value_diag(xT, yrT, lx, ly, lo, hi, bufs, cost):
             continue
         p1 = bufs[(t - 1) % 3]
         p2 = bufs[(t - 2) % 3]
-        i0, K = _cells(t, lx, ly)
+        i0, K = cells[t, 0], cells[t, 1]
+        cur[i0 - 1] = INF
+        cur[i0 + K] = INF
         c = cost[:K]
         _diag_sqeuclidean(xT, yrT, t, i0, K, c)
         cu = cur[i0 : i0 + K]
         up = p1[i0 - 1 : i0 + K]
         dg = p2[i0 - 1 : i0 - 1 + K]
-        blo = lo[i0 - 1 : i0 - 1 + K]
-        bhi = hi[i0 - 1 : i0 - 1 + K]
-        j0 = t - i0 - 1  # 0-based column of k = 0
         for k in range(K):
             a = dg[k]
             b = up[k]
             e = up[k + 1]
             mn = a if a < b else b
             mn = mn if mn < e else e
-            v = c[k] if c[k] > mn else mn
-            j = j0 - k
-            cu[k] = v if (j >= blo[k]) & (j < bhi[k]) else INF
+            cu[k] = c[k] if c[k] > mn else mn
     return bufs[(lx + ly) % 3, lx]
 
 
 @njit(**JIT)
-def _frechet_diag(xT, yrT, lx, ly, lo, hi, bufs, srcs, cost):
-    """Squared Frechet value of one pair and the flat index ``i * ly + j`` of its
-    bottleneck cell (-1 when no coupling is admissible).
-
-    ``bufs`` ``(3, n + 2)`` holds diagonals ``t``, ``t - 1``, ``t - 2`` indexed by ``i``
-    (1-based table: row 0 and column 0 are the borders), ``srcs`` the same for the
-    bottleneck indices; ``cost`` ``(n + 1,)`` is scratch.
-    """
+def _frechet_diag(xT, yrT, lx, ly, cells, bufs, srcs, cost):
+    """As :func:`_frechet_value_diag`, with the flat index ``i * ly + j`` of the
+    bottleneck cell (-1 when no coupling is admissible); ``srcs`` ``(3, n + 2)`` holds the
+    bottleneck indices of the diagonals."""
     bufs[0, 0] = 0.0
     srcs[0, 0] = -1
     for t in range(1, lx + ly + 1):
@@ -88,7 +85,9 @@ def _frechet_diag(xT, yrT, lx, ly, lo, hi, bufs, srcs, cost):
         p2 = bufs[(t - 2) % 3]
         s1 = srcs[(t - 1) % 3]
         s2 = srcs[(t - 2) % 3]
-        i0, K = _cells(t, lx, ly)
+        i0, K = cells[t, 0], cells[t, 1]
+        cur[i0 - 1] = INF
+        cur[i0 + K] = INF
         c = cost[:K]
         _diag_sqeuclidean(xT, yrT, t, i0, K, c)
         cu = cur[i0 : i0 + K]
@@ -97,25 +96,18 @@ def _frechet_diag(xT, yrT, lx, ly, lo, hi, bufs, srcs, cost):
         sup = s1[i0 - 1 : i0 + K]
         dg = p2[i0 - 1 : i0 - 1 + K]
         sdg = s2[i0 - 1 : i0 - 1 + K]
-        blo = lo[i0 - 1 : i0 - 1 + K]
-        bhi = hi[i0 - 1 : i0 - 1 + K]
         j0 = t - i0 - 1  # 0-based column of k = 0
         for k in range(K):
             a = dg[k]
             b = up[k]
             e = up[k + 1]
-            sa = sdg[k]
-            sb = sup[k]
-            se = sup[k + 1]
             mn = a if a <= b else b
-            sm = sa if a <= b else sb
-            sm = sm if mn <= e else se
+            sm = sdg[k] if a <= b else sup[k]
+            sm = sm if mn <= e else sup[k + 1]
             mn = mn if mn <= e else e
             own = c[k] >= mn
-            j = j0 - k
-            inside = (j >= blo[k]) & (j < bhi[k])
-            cu[k] = (c[k] if own else mn) if inside else INF
-            su[k] = ((i0 - 1 + k) * ly + j if own else sm) if inside else -1
+            cu[k] = c[k] if own else mn
+            su[k] = (i0 - 1 + k) * ly + (j0 - k) if own else sm
     last = (lx + ly) % 3
     return bufs[last, lx], srcs[last, lx]
 
@@ -131,14 +123,14 @@ def frechet_pairs(X, Y, lx, ly, ii, jj, kind, param):
     for p in prange(P):
         a = ii[p]
         b = jj[p]
-        lo = np.empty(n, dtype=np.int64)
-        hi = np.empty(n, dtype=np.int64)
-        if not _fill_band_one(kind, param, lx[a], ly[b], lo, hi):
+        lo, hi, ok = pair_band(kind, param, lx[a], ly[b], n)
+        if not ok:
             out[p] = INF
             continue
+        cells = diag_cells(lo, hi, lx[a], ly[b])
         bufs = np.empty((3, n + 2))
         cost = np.empty(n + 1)
-        out[p] = _frechet_value_diag(XT[a], YrT[b], lx[a], ly[b], lo, hi, bufs, cost)
+        out[p] = _frechet_value_diag(XT[a], YrT[b], lx[a], ly[b], cells, bufs, cost)
     return out
 
 
@@ -155,15 +147,15 @@ def frechet_pairs_cells(X, Y, lx, ly, ii, jj, kind, param):
     for p in prange(P):
         a = ii[p]
         b = jj[p]
-        lo = np.empty(n, dtype=np.int64)
-        hi = np.empty(n, dtype=np.int64)
-        if not _fill_band_one(kind, param, lx[a], ly[b], lo, hi):
+        lo, hi, ok = pair_band(kind, param, lx[a], ly[b], n)
+        if not ok:
             out[p] = INF
             continue
+        cells = diag_cells(lo, hi, lx[a], ly[b])
         bufs = np.empty((3, n + 2))
         srcs = np.empty((3, n + 2), dtype=np.int64)
         cost = np.empty(n + 1)
-        v, s = _frechet_diag(XT[a], YrT[b], lx[a], ly[b], lo, hi, bufs, srcs, cost)
+        v, s = _frechet_diag(XT[a], YrT[b], lx[a], ly[b], cells, bufs, srcs, cost)
         out[p] = v
         if s >= 0:
             cell[p, 0] = s // ly[b]
@@ -171,5 +163,5 @@ def frechet_pairs_cells(X, Y, lx, ly, ii, jj, kind, param):
     return out, cell
 
 
-frechet_pairs = _sized(frechet_pairs, _pairs_work)
-frechet_pairs_cells = _sized(frechet_pairs_cells, _pairs_work)
+frechet_pairs = sized(frechet_pairs, pairs_work)
+frechet_pairs_cells = sized(frechet_pairs_cells, pairs_work)

@@ -30,11 +30,18 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._diag_layout import _PAR, _cells, _diag_sqeuclidean, _transposed
+from ._diag_layout import _PAR, _diag_sqeuclidean, _transposed
 from ._fastmath import JIT, _f64_as_i64, _i64_as_f64, exp_neg, exp_neg_wide, log_1_4, softmin
-from ._numba_dp import _pairs_work, _sized
+from ._numba_threads import pairs_work, sized
 
 INF = np.inf
+
+
+@njit(inline="always", **JIT)
+def full_cells(t, lx, ly):
+    """First row ``i0`` and number ``K`` of all the cells of diagonal ``t`` (no band)."""
+    i0 = max(1, t - ly)
+    return i0, min(lx, t - 1) + 1 - i0
 
 
 @njit(**JIT)
@@ -52,7 +59,7 @@ def _log_gak_diag(xT, yrT, lx, ly, scale, bufs, cost):
             continue
         p1 = bufs[(t - 1) % 3]
         p2 = bufs[(t - 2) % 3]
-        i0, K = _cells(t, lx, ly)
+        i0, K = full_cells(t, lx, ly)
         c = cost[:K]
         _diag_sqeuclidean(xT, yrT, t, i0, K, c)
         cu = cur[i0 : i0 + K]
@@ -99,7 +106,7 @@ def _log_gak_scaled_diag(xT, yrT, lx, ly, scale, bufs, cost):
             continue
         p1 = bufs[(t - 1) % 3]
         p2 = bufs[(t - 2) % 3]
-        i0, K = _cells(t, lx, ly)
+        i0, K = full_cells(t, lx, ly)
         c = cost[:K]
         _diag_sqeuclidean(xT, yrT, t, i0, K, c)
         cu = cur[i0 : i0 + K]
@@ -146,4 +153,4 @@ def log_gak_pairs(X, Y, lx, ly, ii, jj, scale):
     return out
 
 
-log_gak_pairs = _sized(log_gak_pairs, _pairs_work)
+log_gak_pairs = sized(log_gak_pairs, pairs_work)

@@ -20,8 +20,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._diag_layout import _cells, _diag_sqeuclidean, _transposed
+from ._diag_layout import _diag_sqeuclidean, _transposed
 from ._fastmath import JIT
+from ._numba_gak import full_cells
 
 
 @njit(**JIT)
@@ -41,7 +42,7 @@ def lcss_length(x, y, eps, lo, hi):
             cur[t] = 0.0  # (t, 0)
         p1 = bufs[(t - 1) % 3]
         p2 = bufs[(t - 2) % 3]
-        i0, K = _cells(t, n, m)
+        i0, K = full_cells(t, n, m)
         c = cost[:K]
         _diag_sqeuclidean(xT, yrT, t, i0, K, c)
         cu = cur[i0 : i0 + K]

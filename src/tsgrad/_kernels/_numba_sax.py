@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._diag_layout import _PAR
-from ._numba_dp import _sized
+from ._numba_threads import sized
 
 
 @njit(**_PAR)
@@ -45,4 +45,4 @@ def _sax_work(S1, S2, ii, *args):
     return ii.shape[0], ii.shape[0] * S1.shape[1] * S1.shape[2]
 
 
-sax_mindist_pairs = _sized(sax_mindist_pairs, _sax_work)
+sax_mindist_pairs = sized(sax_mindist_pairs, _sax_work)

@@ -82,40 +82,79 @@ def _diag_range(K: int, n: int, m: int) -> tuple[int, int]:
     return max(1, K - m), min(n, K - 1) + 1
 
 
-class WavefrontEngine:
-    """Same interface as the numba engine of :mod:`._autograd`, in pure torch."""
+@dataclass(frozen=True)
+class _State:
+    S: torch.Tensor  # skewed table (B, n + m + 1, n + 1)
+    wb: _WaveBands
+    gamma: float
 
-    KEEPS_COST = True  # the backward recomputes the weights from the cost
+
+def _wave_bands(bands: Bands, n: int, m: int, dev: torch.device) -> _WaveBands:
+    skew, inside, unskew = _skew_indices(n, m, dev)
+    lo = torch.as_tensor(bands.lo, device=dev)
+    hi = torch.as_tensor(bands.hi, device=dev)
+    lx = torch.as_tensor(bands.lx, device=dev)
+    ly = torch.as_tensor(bands.ly, device=dev)
+    j = torch.arange(m, device=dev)
+    rows = torch.arange(n, device=dev)
+    adm = (j >= lo[:, :, None]) & (j < hi[:, :, None])
+    adm &= rows[None, :, None] < lx[:, None, None]
+    feasible = torch.as_tensor(np.asarray(bands.feasible, dtype=bool), device=dev)
+    adm = adm & feasible[:, None, None]
+    wb = _WaveBands(n, m, lx, ly, None, skew, inside, unskew)
+    return _WaveBands(n, m, lx, ly, _skew(adm, wb, False), skew, inside, unskew)
+
+
+class WavefrontEngine:
+    """The engine interface of :mod:`._numba_engine`, in pure torch (any device); cost
+    matrices only (the router builds them for the squared Euclidean cost)."""
+
+    name = "wavefront"
 
     @staticmethod
-    def prepare(D: torch.Tensor, bands: Bands):
+    def _prepare(D: torch.Tensor, bands: Bands):
         B, n, m = D.shape
-        dev = D.device
-        skew, inside, unskew = _skew_indices(n, m, dev)
-        lo = torch.as_tensor(bands.lo, device=dev)
-        hi = torch.as_tensor(bands.hi, device=dev)
-        lx = torch.as_tensor(bands.lx, device=dev)
-        ly = torch.as_tensor(bands.ly, device=dev)
-        j = torch.arange(m, device=dev)
-        rows = torch.arange(n, device=dev)
-        adm = (j >= lo[:, :, None]) & (j < hi[:, :, None])
-        adm &= rows[None, :, None] < lx[:, None, None]
-        feasible = torch.as_tensor(np.asarray(bands.feasible, dtype=bool), device=dev)
-        adm = adm & feasible[:, None, None]
-        wb = _WaveBands(n, m, lx, ly, None, skew, inside, unskew)
-        valid = _skew(adm, wb, False)
-        wb = _WaveBands(n, m, lx, ly, valid, skew, inside, unskew)
-        Ds = _skew(D.detach().to(compute_dtype(dev)), wb, _INF)
-        return Ds, wb
+        wb = _wave_bands(bands, n, m, D.device)
+        return _skew(D.detach().to(compute_dtype(D.device)), wb, _INF), wb
 
     @staticmethod
     def _values(S: torch.Tensor, wb: _WaveBands) -> torch.Tensor:
         b = torch.arange(S.shape[0], device=S.device)
         return S[b, wb.lx + wb.ly, wb.lx]
 
+    @staticmethod
+    def softdtw_values(D: torch.Tensor, gamma: float, bands: Bands) -> torch.Tensor:
+        return WavefrontEngine.softdtw_forward(D, gamma, bands, False)[1]
+
+    @staticmethod
+    def softdtw_forward(D: torch.Tensor, gamma: float, bands: Bands, store_weights: bool):
+        """``(state, values)``; the weights are always recomputed (``store_weights`` is the
+        numba engine's choice)."""
+        Ds, wb = WavefrontEngine._prepare(D, bands)
+        S, val = WavefrontEngine._softdtw_table(Ds, gamma, wb)
+        return _State(S, wb, gamma), val
+
+    @staticmethod
+    def softdtw_backward(state: _State) -> torch.Tensor:
+        return WavefrontEngine._softdtw_backward(state.S, state.gamma, state.wb)
+
+    @staticmethod
+    def softdtw_hvp(state: _State, E: torch.Tensor, Z: torch.Tensor) -> torch.Tensor:
+        return WavefrontEngine._softdtw_hvp(state.S, E, Z, state.gamma, state.wb)
+
+    @staticmethod
+    def dtw_forward(D: torch.Tensor, bands: Bands):
+        Ds, wb = WavefrontEngine._prepare(D, bands)
+        S, val = WavefrontEngine._dtw_table(Ds, wb)
+        return _State(S, wb, 0.0), val
+
+    @staticmethod
+    def dtw_path_matrix(state: _State) -> torch.Tensor:
+        return WavefrontEngine._dtw_path_matrix(state.S, state.wb)
+
     # ---------------------------------------------------------------------- soft-DTW
     @staticmethod
-    def softdtw_forward(Ds: torch.Tensor, gamma: float, wb: _WaveBands):
+    def _softdtw_table(Ds: torch.Tensor, gamma: float, wb: _WaveBands):
         n, m = wb.n, wb.m
         S = torch.full_like(Ds, _INF)
         S[:, 0, 0] = 0.0
@@ -129,21 +168,27 @@ class WavefrontEngine:
         return S, WavefrontEngine._values(S, wb)
 
     @staticmethod
-    def _succ_terms(S: torch.Tensor, Ds: torch.Tensor, wb: _WaveBands):
-        """``Q = R - D`` on admissible finite cells, ``-inf`` elsewhere, padded by 2.
+    def _succ_terms(S: torch.Tensor, gamma: float, wb: _WaveBands):
+        """``Q`` = each cell's soft minimum of its predecessors, on admissible finite cells,
+        ``-inf`` elsewhere, padded by 2.
 
         The soft-min weight of predecessor ``p`` in the recursion of cell ``s`` is
-        ``exp(min((Q[s] - R[p]) / gamma, 0))``; ``Q = -inf`` makes it 0 for cells that are
-        not admissible, without NaNs.
+        ``exp(min((Q[s] - R[p]) / gamma, 0))``.  ``Q`` is recomputed from the
+        predecessors, not taken as ``R - D``: that difference loses the digits the weights
+        need when ``R`` is large against ``gamma``.  ``Q = -inf`` makes the weights of cells
+        that are not admissible 0, without NaNs.
         """
         ok = wb.valid & torch.isfinite(S)
-        Q = torch.where(ok, S - Ds, -_INF)
+        preds = torch.stack((S[:, :-2, :-1], S[:, 1:-1, :-1], S[:, 1:-1, 1:]))
+        soft = torch.full_like(S, _INF)
+        soft[:, 2:, 1:] = -gamma * torch.logsumexp(preds / -gamma, dim=0)
+        Q = torch.where(ok, soft, -_INF)
         return torch.nn.functional.pad(Q, (0, 1, 0, 2), value=-_INF), ok
 
     @staticmethod
-    def softdtw_backward(Ds: torch.Tensor, S: torch.Tensor, gamma: float, wb: _WaveBands):
+    def _softdtw_backward(S: torch.Tensor, gamma: float, wb: _WaveBands):
         B, n, m = S.shape[0], wb.n, wb.m
-        Q, ok = WavefrontEngine._succ_terms(S, Ds, wb)
+        Q, ok = WavefrontEngine._succ_terms(S, gamma, wb)
         Es = torch.zeros_like(Q)
         bidx = torch.arange(B, device=S.device)
         term = torch.zeros_like(Q, dtype=torch.bool)
@@ -165,10 +210,10 @@ class WavefrontEngine:
         return _unskew(Es, wb)
 
     @staticmethod
-    def softdtw_hvp(Ds, S, E, Z, gamma: float, wb: _WaveBands):
+    def _softdtw_hvp(S, E, Z, gamma: float, wb: _WaveBands):
         B, n, m = S.shape[0], wb.n, wb.m
         dt = S.dtype
-        Q, ok = WavefrontEngine._succ_terms(S, Ds, wb)
+        Q, ok = WavefrontEngine._succ_terms(S, gamma, wb)
         Zs = torch.nn.functional.pad(_skew(Z.detach().to(dt), wb, 0.0), (0, 1, 0, 2))
         Es = torch.nn.functional.pad(_skew(E.to(dt), wb, 0.0), (0, 1, 0, 2))
         inv = 1.0 / gamma
@@ -208,7 +253,7 @@ class WavefrontEngine:
 
     # ---------------------------------------------------------------------- hard DTW
     @staticmethod
-    def dtw_forward(Ds: torch.Tensor, wb: _WaveBands):
+    def _dtw_table(Ds: torch.Tensor, wb: _WaveBands):
         n, m = wb.n, wb.m
         S = torch.full_like(Ds, _INF)
         S[:, 0, 0] = 0.0
@@ -222,7 +267,7 @@ class WavefrontEngine:
         return S, WavefrontEngine._values(S, wb)
 
     @staticmethod
-    def dtw_path_matrix(S: torch.Tensor, wb: _WaveBands) -> torch.Tensor:
+    def _dtw_path_matrix(S: torch.Tensor, wb: _WaveBands) -> torch.Tensor:
         """0/1 matrices ``(B, n, m)`` of the optimal paths, backtracked for the whole batch.
 
         Ties prefer the diagonal, then the cell above, then the cell to the left (as the
@@ -249,7 +294,3 @@ class WavefrontEngine:
             I = torch.where(active, I - di, I)
             J = torch.where(active, J - dj, J)
         return A.reshape(B, n, m)
-
-    @staticmethod
-    def to_torch(x: torch.Tensor, meta) -> torch.Tensor:
-        return x.to(dtype=meta[0], device=meta[1])

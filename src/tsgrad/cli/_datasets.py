@@ -14,6 +14,7 @@ new data exactly as at training, with the stored scaler.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import numpy as np
 from ._errors import CLIError
 
 ECG_FILE = "ECG5000_TRAIN.txt"
+
 ECG_LENGTH, ECG_INPUT, ECG_HORIZON = 140, 84, 56
 
 # The paper's synthetic setting (reference code: N = 500, 20 + 20 points, sigma 0.01).
@@ -73,17 +75,14 @@ def synthetic_data(n_series: int, n_val: int) -> ExperimentData:
 
 
 def find_ecg_file(data_dir: str | None) -> Path:
-    """``ECG5000_TRAIN.txt`` in ``data_dir`` (a folder or the file), or the default folder."""
-    from ._parser import DEFAULT_ECG_DIR
+    """``ECG5000_TRAIN.txt`` in ``data_dir`` (a folder or the file), or tsgrad's own copy."""
+    from tsgrad.data import ecg5000_path
 
     if data_dir is None:
-        candidate = Path(DEFAULT_ECG_DIR) / ECG_FILE
-        if candidate.is_file():
-            return candidate
-        raise CLIError(
-            f"--dataset ecg5000 needs --data-dir DIR, the folder holding {ECG_FILE} "
-            f"(it is not in the default {DEFAULT_ECG_DIR} relative to {Path.cwd()})"
-        )
+        try:
+            return ecg5000_path()
+        except FileNotFoundError as exc:
+            raise CLIError(f"--dataset ecg5000: {exc}") from None
     path = Path(data_dir)
     if path.is_dir():
         path = path / ECG_FILE
@@ -162,21 +161,70 @@ class FileSettings:
         return cls(**{k: d[k] for k in cls.__dataclass_fields__})
 
 
+def _ucr_on_csv_hint(path, settings: FileSettings) -> str:
+    """Said when ``--format ucr`` reads a ``.csv`` file, whatever failed."""
+    if settings.format == "ucr" and Path(path).suffix.lower() == ".csv":
+        return (
+            f" ({Path(path).name} looks like a CSV file, read here as UCR: one series per "
+            "line, its label first; pass --format csv to read it as CSV)"
+        )
+    return ""
+
+
+def _first_line_holds_names(path, delimiter: str) -> bool:
+    """Whether the first non-blank line of a CSV file has a cell that is not a number."""
+    with open(path, encoding="utf-8", newline="") as f:
+        for row in csv.reader(f, delimiter=delimiter):
+            cells = [c.strip() for c in row]
+            if any(cells):
+                for cell in cells:
+                    try:
+                        float(cell)
+                    except ValueError:
+                        return True
+                return False
+    return False
+
+
 def read_values(path: str, settings: FileSettings) -> np.ndarray:
-    """``(N, T)`` series for pairs, ``(T, d)`` channels for windows."""
+    """``(N, T)`` series for pairs, ``(T, d)`` channels for windows, all finite."""
     from tsgrad.data import load_csv, load_ucr
 
-    if not Path(path).is_file():
+    file = Path(path)
+    if file.is_dir():
+        inside = sorted(p.name for p in file.iterdir() if p.is_file() and p.suffix)
+        more = ", ..." if len(inside) > 3 else ""
+        example = f" (it holds {', '.join(inside[:3])}{more})" if inside else ""
+        raise CLIError(f"--data: {path} is a folder; pass the data file itself{example}")
+    if not file.is_file():
         raise CLIError(f"--data: no such file: {path}")
-    if settings.format == "ucr":
-        return load_ucr(path).values
-    data = load_csv(
-        path,
-        layout=settings.csv_layout,
-        header=settings.csv_header,
-        delimiter=settings.delimiter,
-    )
-    return data.values.T if settings.kind == "windows" else data.values
+    try:
+        if settings.format == "ucr":
+            values = load_ucr(path).values
+        else:
+            data = load_csv(
+                path,
+                layout=settings.csv_layout,
+                header=settings.csv_header,
+                delimiter=settings.delimiter,
+            )
+            values = data.values.T if settings.kind == "windows" else data.values
+    except ValueError as exc:
+        hint = _ucr_on_csv_hint(path, settings)
+        if (
+            settings.format == "csv"
+            and not settings.csv_header
+            and _first_line_holds_names(path, settings.delimiter)
+        ):
+            hint = " The first line holds names: pass --csv-header to skip it."
+        raise CLIError(f"--data: {exc}{hint}") from None
+    bad = np.argwhere(~np.isfinite(values))
+    if bad.size:
+        where = f"time step {bad[0][0]}" if settings.kind == "windows" else f"series {bad[0][0]}"
+        raise CLIError(
+            f"--data: {path} holds NaN or inf values (missing points; the first in {where})"
+        )
+    return values
 
 
 def _transform(dataset, scaler):
@@ -185,11 +233,56 @@ def _transform(dataset, scaler):
     return ForecastDataset(scaler.transform(dataset.inputs), scaler.transform(dataset.targets))
 
 
-def file_splits(values: np.ndarray, settings: FileSettings, scaler=None):
+def _check_pairs(values: np.ndarray, s: FileSettings, path) -> None:
+    """The checks of ``fixed_length_pairs``, in the command line's words."""
+    from tsgrad.data._windows import pair_counts
+
+    n_series, length = values.shape[:2]
+    if s.input_len + s.horizon > length:
+        raise CLIError(
+            f"--input-len {s.input_len} + --horizon {s.horizon} points do not fit in the "
+            f"{length}-point series of {path}{_ucr_on_csv_hint(path, s)}"
+        )
+    n_val, n_test = pair_counts(n_series, s.val_fraction, s.test_fraction)
+    if n_test < 1 or (s.val_fraction > 0 and n_val < 1) or n_val + n_test >= n_series:
+        raise CLIError(
+            f"--val-fraction {s.val_fraction:g} and --test-fraction {s.test_fraction:g} of the "
+            f"{n_series} series of {path} give {n_series - n_val - n_test} train / {n_val} "
+            f"validation / {n_test} test series; each part needs at least one"
+        )
+
+
+def _check_windows(values: np.ndarray, s: FileSettings, path) -> None:
+    """The checks of ``make_windows``, in the command line's words."""
+    from tsgrad.data._windows import window_parts
+
+    if s.val_fraction + s.test_fraction >= 1:
+        raise CLIError(
+            f"--val-fraction {s.val_fraction:g} + --test-fraction {s.test_fraction:g} must be "
+            "below 1 (the rest is the train part)"
+        )
+    n_steps = values.shape[0]
+    t1, t2, parts = window_parts(
+        n_steps, s.input_len, s.horizon, s.stride, s.val_fraction, s.test_fraction
+    )
+    spans = {"train": (0, t1), "val": (t1, t2), "test": (t2, n_steps)}
+    wanted = ["train", "test"] + (["val"] if s.val_fraction > 0 else [])
+    for name in wanted:
+        if parts[name].size == 0:
+            lo, hi = spans[name]
+            raise CLIError(
+                f"--data: the {name} part of {path} (time steps {lo}..{hi - 1} of {n_steps}) "
+                f"holds no window of --input-len {s.input_len} + --horizon {s.horizon} steps; "
+                "use shorter windows, a larger fraction or a longer recording"
+            )
+
+
+def file_splits(values: np.ndarray, settings: FileSettings, scaler=None, *, path=""):
     """Train / validation / test splits of ``values``, scaled.
 
     Without ``scaler`` and with ``settings.scale``, a scaler is fitted on the train part;
-    with ``scaler`` (evaluation), that one is used, never refitted.
+    with ``scaler`` (evaluation), that one is used, never refitted.  ``path`` names the
+    file in error messages.
 
     Returns
     -------
@@ -200,6 +293,7 @@ def file_splits(values: np.ndarray, settings: FileSettings, scaler=None):
 
     s = settings
     if s.kind == "windows":
+        _check_windows(values, s, path)
         if scaler is not None:
             values = scaler.transform(values)
         splits = make_windows(
@@ -212,6 +306,7 @@ def file_splits(values: np.ndarray, settings: FileSettings, scaler=None):
             scale=s.scale and scaler is None,
         )
         return splits if scaler is None else splits._replace(scaler=scaler)
+    _check_pairs(values, s, path)
     splits = fixed_length_pairs(
         values,
         input_len=s.input_len,
@@ -239,23 +334,22 @@ def file_splits(values: np.ndarray, settings: FileSettings, scaler=None):
     )
 
 
-def all_pairs(values: np.ndarray, settings: FileSettings, scaler=None):
+def all_pairs(values: np.ndarray, settings: FileSettings, scaler=None, *, path=""):
     """Every forecasting pair of ``values`` (no split): for scoring another file."""
     from tsgrad.data import ForecastDataset
 
     s = settings
     array = np.asarray(values, dtype=np.float64)
-    if not np.all(np.isfinite(array)):
-        raise CLIError("--data: the series hold NaN or inf values (missing points)")
+    need = (
+        f"the model reads {s.input_len} points and forecasts {s.horizon}, "
+        f"{s.input_len + s.horizon} in all"
+    )
     if s.kind == "windows":
         if scaler is not None:
             array = scaler.transform(array)
         n_steps = array.shape[0]
         if n_steps < s.input_len + s.horizon:
-            raise CLIError(
-                f"--data: the series has {n_steps} steps, fewer than input length "
-                f"{s.input_len} + horizon {s.horizon}"
-            )
+            raise CLIError(f"--data: {path} has {n_steps} time steps; {need}")
         starts = np.arange(0, n_steps - s.input_len - s.horizon + 1, s.stride)
         inputs = array[starts[:, None] + np.arange(s.input_len)]
         targets = array[starts[:, None] + s.input_len + np.arange(s.horizon)]
@@ -265,8 +359,8 @@ def all_pairs(values: np.ndarray, settings: FileSettings, scaler=None):
         length = array.shape[1]
         if s.input_len + s.horizon > length:
             raise CLIError(
-                f"--data: the series have {length} points, fewer than input length "
-                f"{s.input_len} + horizon {s.horizon}"
+                f"--data: the series of {path} have {length} points; {need}"
+                + _ucr_on_csv_hint(path, s)
             )
         inputs, targets = array[:, : s.input_len], array[:, length - s.horizon :]
         if scaler is not None:

@@ -9,6 +9,10 @@ import numpy as np
 from ._report import COLUMNS
 
 _DPI = 110
+# Units of the metrics whose column title does not say them (the others are unitless).
+_UNITS = {"hausdorff": "time steps"}
+# The best-epoch markers of the training curves: large enough to find at a glance.
+_BEST_MARKER = {"marker": "o", "ms": 9, "mec": "black", "mew": 1.2, "zorder": 3}
 
 
 def _pyplot():
@@ -20,7 +24,29 @@ def _pyplot():
     return plt
 
 
-def forecast_figure(path, *, inputs, targets, predictions: dict, title: str) -> Path:
+def _save(fig, path) -> Path:
+    plt = _pyplot()
+    fig.savefig(path, dpi=_DPI)
+    plt.close(fig)
+    return Path(path)
+
+
+def forecast_figure(path, **kwargs) -> Path:
+    """Save :func:`draw_forecasts` as a PNG at ``path``."""
+    return _save(draw_forecasts(**kwargs), path)
+
+
+def curves_figure(path, **kwargs) -> Path:
+    """Save :func:`draw_curves` as a PNG at ``path``."""
+    return _save(draw_curves(**kwargs), path)
+
+
+def metrics_figure(path, **kwargs) -> Path:
+    """Save :func:`draw_metrics` as a PNG at ``path``."""
+    return _save(draw_metrics(**kwargs), path)
+
+
+def draw_forecasts(*, inputs, targets, predictions: dict, title: str, ylabel: str = "value"):
     """Sample forecasts of each loss side by side on the same test inputs.
 
     Parameters
@@ -29,6 +55,8 @@ def forecast_figure(path, *, inputs, targets, predictions: dict, title: str) -> 
     targets : array, shape (S, H)
     predictions : dict of str to array, shape (S, H)
         One entry per loss (a column of panels); the rows are the ``S`` samples.
+    ylabel : str
+        The y axis of the left column: what the series' values are.
     """
     plt = _pyplot()
     inputs, targets = np.asarray(inputs), np.asarray(targets)
@@ -51,16 +79,17 @@ def forecast_figure(path, *, inputs, targets, predictions: dict, title: str) -> 
                 ax.set_title(loss)
             if row == n_rows - 1:
                 ax.set_xlabel("time step")
+            if col == 0:
+                ax.set_ylabel(ylabel)
     axes[0, 0].legend(loc="upper left", fontsize="small")
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=_DPI)
-    plt.close(fig)
-    return Path(path)
+    return fig
 
 
-def curves_figure(path, *, runs: list[dict], models: list[str], losses: list[str]) -> Path:
-    """Training (solid) and validation (dashed) loss per epoch, one panel per model / loss."""
+def draw_curves(*, runs: list[dict], models: list[str], losses: list[str]):
+    """Training (solid) and validation (dashed) loss per epoch, one panel per model / loss;
+    a large dot marks each run's best validation epoch."""
     plt = _pyplot()
     from matplotlib.ticker import MaxNLocator
 
@@ -89,7 +118,7 @@ def curves_figure(path, *, runs: list[dict], models: list[str], losses: list[str
                     shown.append(val[len(val) // 10 :])
                     if hist["best_epoch"]:
                         b = hist["best_epoch"]
-                        ax.plot([b], [val[b - 1]], "o", color=color, ms=4)
+                        ax.plot([b], [val[b - 1]], color=color, ls="none", **_BEST_MARKER)
             if shown:
                 values = np.concatenate(shown)
                 low, high = float(values.min()), float(values.max())
@@ -100,14 +129,14 @@ def curves_figure(path, *, runs: list[dict], models: list[str], losses: list[str
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_xlabel("epoch")
             ax.set_ylabel(f"{loss} loss")
-    fig.suptitle("training loss per epoch (solid: train; dashed: validation; dot: best epoch)")
+    fig.suptitle(
+        "training loss per epoch (solid: train; dashed: validation; large dot: best epoch)"
+    )
     fig.tight_layout()
-    fig.savefig(path, dpi=_DPI)
-    plt.close(fig)
-    return Path(path)
+    return fig
 
 
-def metrics_figure(path, *, rows: list[tuple[str, str, dict]], title: str) -> Path:
+def draw_metrics(*, rows: list[tuple[str, str, dict]], title: str):
     """Bar chart of every metric (mean +- std over seeds), grouped by model, one bar per loss."""
     plt = _pyplot()
     models = list(dict.fromkeys(r[0] for r in rows))
@@ -137,11 +166,9 @@ def metrics_figure(path, *, rows: list[tuple[str, str, dict]], title: str) -> Pa
                 label=loss,
             )
         ax.set_xticks(x, models)
-        ax.set_title(label)
+        ax.set_title(f"{label} ({_UNITS[key]})" if key in _UNITS else label)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=len(losses), fontsize="small")
     fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.08, 1, 1))
-    fig.savefig(path, dpi=_DPI)
-    plt.close(fig)
-    return Path(path)
+    return fig

@@ -15,17 +15,18 @@ PROG = "tsgrad"
 
 MODEL_NAMES = ("seq2seq", "mlp", "node")
 LOSS_CHOICES = ("mse", "soft_dtw", "soft_dtw_divergence", "dilate")
+DEVICES = ("auto", "cpu", "cuda")
 METRICS_HELP = (
     "metrics: MSE, DTW (sqrt of the accumulated squared cost on the optimal path, "
     "tslearn's convention), TDI (temporal distortion index), Hausdorff distance between "
     "detected change points (time steps) and ramp score"
 )
 
-# The README's main job: finishes in under 10 minutes on a 2-core machine (docs/cli.md).
+# The README's main job: about 5 minutes on an idle 2-core machine (docs/cli.md).
 # At lr 1e-3 the DILATE-trained model needs ~300 epochs to reach an MSE close to the
-# MSE-trained one; at 3e-3, 200 epochs do. 2 seeds x 3 losses x 200 epochs took 4.8 min,
-# 3 seeds 7.2 min on the idle 2-core machine, ~40% more when another job shares it
-# (measurements in docs/cli.md).
+# MSE-trained one; at 3e-3, 200 epochs do. 2 seeds x 3 losses x 200 epochs took 4.8 min
+# (4.2 min of CPU time in a later run), 3 seeds 7.2 min on the idle 2-core machine, more
+# when other jobs share it (13 min at a load average of 6-8; measurements in docs/cli.md).
 DEFAULT_SEEDS = 2
 DEFAULT_EPOCHS = 200
 DEFAULT_LR = 3e-3
@@ -36,7 +37,6 @@ FULL_EPOCHS = 500
 FULL_LR = 1e-3
 DEFAULT_REPRODUCE_OUT = "runs/dilate"
 DEFAULT_TRAIN_OUT = "runs/train"
-DEFAULT_ECG_DIR = "../shared/data/ECG5000"
 _EXIT_CODES = "0 done, 1 training failed, 2 bad arguments or files, 130 interrupted"
 
 
@@ -133,6 +133,16 @@ def _delimiter(text: str) -> str:
     return text
 
 
+def _device_option(g) -> None:
+    g.add_argument(
+        "--device",
+        choices=DEVICES,
+        default="auto",
+        help="where the model runs: auto (CUDA when available, else CPU), cpu or cuda "
+        "(default: auto)",
+    )
+
+
 def _common_run_options(p: argparse.ArgumentParser, *, out_default: str, out_help: str):
     g = p.add_argument_group("output, resuming and speed")
     g.add_argument(
@@ -161,6 +171,7 @@ def _common_run_options(p: argparse.ArgumentParser, *, out_default: str, out_hel
         help="torch and numba threads (default: 1; small models train fastest on one thread, "
         "and on a shared machine more threads slow down)",
     )
+    _device_option(g)
     g.add_argument("--quiet", action="store_true", help="no progress bars or per-run lines")
     return g
 
@@ -222,7 +233,7 @@ def _reproduce_parser(sub) -> None:
             "Hausdorff distance between change points and the ramp score x100. Writes "
             "results.json, results.csv, PNG figures and one folder per run under --out.",
             f"The defaults ({DEFAULT_SEEDS} seeds x {DEFAULT_EPOCHS} epochs at lr "
-            f"{DEFAULT_LR:g}) finish in under 10 minutes on 2 CPU cores; --full is the "
+            f"{DEFAULT_LR:g}) take about 5 minutes on 2 idle CPU cores; --full is the "
             f"paper's setting ({FULL_SEEDS} seeds x {FULL_EPOCHS} epochs at lr {FULL_LR:g}, "
             "over an hour per model). Ctrl-C writes a checkpoint; rerun the same command "
             "with --resume to continue.",
@@ -232,7 +243,7 @@ def _reproduce_parser(sub) -> None:
                 "tsgrad reproduce dilate",
                 "tsgrad reproduce dilate --full",
                 "tsgrad reproduce dilate --models seq2seq,mlp,node --seeds 5",
-                "tsgrad reproduce dilate --dataset ecg5000 --data-dir ../shared/data/ECG5000",
+                "tsgrad reproduce dilate --dataset ecg5000",
                 "tsgrad reproduce dilate --resume",
             ),
             exit_codes=_EXIT_CODES,
@@ -258,7 +269,7 @@ def _reproduce_parser(sub) -> None:
         metavar="DIR",
         default=None,
         help="ecg5000 only: the folder holding ECG5000_TRAIN.txt, or the file itself "
-        f"(default: {DEFAULT_ECG_DIR}, relative to the working folder, if it exists)",
+        "(default: the copy shipped with tsgrad, tsgrad.data.ecg5000_path())",
     )
     g.add_argument(
         "--n-series",
@@ -520,6 +531,7 @@ def _evaluate_parser(sub) -> None:
     p.add_argument(
         "--threads", type=positive_int, default=1, metavar="N", help="torch threads (default: 1)"
     )
+    _device_option(p)
     p.set_defaults(command="evaluate")
 
 

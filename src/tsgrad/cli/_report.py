@@ -5,10 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import platform
 import sys
-import tempfile
 from pathlib import Path
 
 # (metric, column title, factor, decimals): the paper's Table 1 columns, then Table 2's.
@@ -22,18 +20,10 @@ COLUMNS: tuple[tuple[str, str, float, int], ...] = (
 
 
 def write_text(path, text: str) -> Path:
-    """Write ``text`` atomically (a temporary file in the same folder, then a rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``text`` (UTF-8) atomically, with the mode ``open`` would give (umask)."""
+    from tsgrad.training._checkpoint import atomic_write
+
+    return atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
 def write_json(path, data) -> Path:
@@ -69,14 +59,18 @@ def versions() -> dict[str, str]:
 
 
 def _cell(stats: dict, factor: float, decimals: int) -> str:
+    """``mean +- std``; the mean alone for a single run (its spread is unknown, not 0)."""
     mean, std = stats["mean"] * factor, stats["std"] * factor
+    if stats["n"] < 2:
+        return f"{mean:.{decimals}f}"
     return f"{mean:.{decimals}f} +- {std:.{decimals}f}"
 
 
 def format_table(rows: list[tuple[str, str, dict]], *, title: str | None = None) -> str:
     """A fixed-width table: one row per ``(model, loss, aggregates)``.
 
-    ``aggregates`` maps each metric to ``{"mean", "std", "n"}`` (:func:`aggregate`).
+    ``aggregates`` maps each metric to ``{"mean", "std", "n"}`` (:func:`aggregate`); a
+    row of one seed shows its value without a spread.
     """
     header = ["model", "loss", "seeds"] + [c[1] for c in COLUMNS]
     body = []

@@ -7,6 +7,7 @@ Layout of ``--out``::
     forecasts_<model>.png, training_curves.png, metrics.png
     runs/<model>-<loss>-seed<k>/
         spec.json                everything that determines the run's result
+        .tsgrad.lock             held while a process trains the run
         checkpoint.pt            the training state while the run is unfinished
         result.json              metrics, history, timings, sample forecasts (run finished)
         model.pt                 the selected weights (readable by ``tsgrad evaluate``)
@@ -24,7 +25,9 @@ from pathlib import Path
 
 from . import _parser as P
 from ._datasets import ecg5000_data, synthetic_data
+from ._device import resolve_device
 from ._errors import CLIError, Interrupted
+from ._lock import folder_lock
 from ._modelfile import model_hyper, save_model_file
 from ._report import (
     echo,
@@ -52,6 +55,20 @@ def loss_options(loss: str, alpha: float, gamma: float) -> dict | None:
     if loss in ("soft_dtw", "soft_dtw_divergence"):
         return {"gamma": gamma}
     return None
+
+
+def resume_point(ckpt: Path, epochs: int) -> tuple[int | None, str]:
+    """The epoch a resumed run continues from, and a phrase such as "2 of 4 epochs done"
+    (``None, ""`` for a file that fit will refuse, with the reason)."""
+    from tsgrad.training import load_checkpoint
+
+    state = load_checkpoint(ckpt)
+    done = state.get("epoch") if isinstance(state, dict) else None
+    if not isinstance(done, int) or isinstance(done, bool):
+        return None, ""
+    batch = state.get("batch")
+    mid = f", batch {batch} of epoch {done + 1}" if isinstance(batch, int) and batch else ""
+    return done, f"{done} of {epochs} epochs done{mid}"
 
 
 def resolve_config(args) -> dict:
@@ -87,6 +104,7 @@ def resolve_config(args) -> dict:
         "hidden_size": args.hidden_size,
         "patience": args.patience,
         "threads": args.threads,
+        "device": args.device,
         "out": args.out,
         "figures": not args.no_figures,
     }
@@ -159,16 +177,29 @@ class _Run:
         path = self.dir / "result.json"
         return read_json(path) if path.is_file() else None
 
-    def train(self, splits, cfg: dict, progress: bool) -> dict:
+    def train(self, splits, cfg: dict, device, progress: bool, where: str) -> dict:
+        """Train and evaluate the run, unless another process finished it meanwhile."""
+        with folder_lock(
+            self.dir,
+            busy=f"run {self.label} in {self.dir} is being trained by another tsgrad command",
+            advice="give each process its own seeds with --first-seed",
+        ):
+            return self.finished() or self._train(splits, cfg, device, progress, where)
+
+    def _train(self, splits, cfg: dict, device, progress: bool, where: str) -> dict:
         import torch
 
         from tsgrad.models import build_model
         from tsgrad.training import evaluate, fit, seed_everything
 
-        self.dir.mkdir(parents=True, exist_ok=True)
         write_json(self.dir / "spec.json", self.spec)
         ckpt = self.dir / "checkpoint.pt"
         resumed = ckpt.is_file()
+        resumed_from = None
+        if resumed:
+            resumed_from, point = resume_point(ckpt, self.spec["epochs"])
+            if progress and point:  # else fit refuses the file below, saying why
+                echo(f"{where} {self.label}: resuming from {ckpt}: {point}")
         train, val, test = splits.train, splits.val, splits.test
         shape = {
             "input_size": train.n_channels,
@@ -196,17 +227,18 @@ class _Run:
                 resume=resumed,
                 progress=progress,
                 num_threads=cfg["threads"],
+                device=device,
             )
         except KeyboardInterrupt:
             if ckpt.is_file():
                 raise Interrupted(f"the checkpoint of run {self.label} is in {ckpt}") from None
             raise Interrupted(f"run {self.label} stopped before its first checkpoint") from None
         t1 = time.perf_counter()
-        metrics = evaluate(model, test, num_threads=cfg["threads"])
+        metrics = evaluate(model, test, num_threads=cfg["threads"], device=device)
         n = min(N_SAMPLES, len(test))
         with torch.no_grad():
             model.eval()
-            samples = model(test.inputs[:n])[..., 0].tolist()
+            samples = model(test.inputs[:n].to(device))[..., 0].cpu().tolist()
         t2 = time.perf_counter()
         result = {
             "model": self.model,
@@ -220,6 +252,8 @@ class _Run:
             "eval_seconds": t2 - t1,
             "session_seconds": t2 - t0,
             "resumed": resumed,
+            "resumed_from_epoch": resumed_from,
+            "device": str(device),
             "history": history.to_dict(),
             "sample_predictions": samples,
         }
@@ -237,6 +271,24 @@ class _Run:
         return result
 
 
+# The settings that shape the results (not where they are written or how fast).
+_RESULT_SETTINGS = (
+    "n_series", "n_val", "models", "losses", "seeds", "epochs", "alpha", "gamma",
+    "batch_size", "lr", "hidden_size", "patience",
+)  # fmt: skip
+
+
+def _setting_name(cfg: dict) -> str:
+    """The name of the setting: the quick defaults, the paper's (--full), or what differs."""
+    base = ["reproduce", cfg["experiment"], "--dataset", cfg["dataset"]]
+    reference = resolve_config(P.build_parser().parse_args(base + ["--full"] * cfg["full"]))
+    changed = [k for k in _RESULT_SETTINGS if cfg[k] != reference[k]]
+    name = "the paper's setting (--full)" if cfg["full"] else "the quick defaults"
+    if not changed:
+        return name if cfg["full"] else f"{name} (--full: the paper's setting)"
+    return f"custom settings ({', '.join(changed)} differ from {name})"
+
+
 def _settings_text(cfg: dict, data) -> str:
     models = ", ".join(cfg["models"])
     losses = ", ".join(
@@ -244,16 +296,15 @@ def _settings_text(cfg: dict, data) -> str:
         for loss in cfg["losses"]
         for opts in [loss_options(loss, cfg["alpha"], cfg["gamma"])]
     )
-    setting = "the paper's (--full)" if cfg["full"] else "quick defaults (--full: the paper's)"
     lines = [
-        f"tsgrad reproduce dilate: {setting}",
+        f"tsgrad reproduce dilate: {_setting_name(cfg)}",
         f"  data:     {data.description}",
         f"  models:   {models} (hidden size {cfg['hidden_size']})",
         f"  losses:   {losses}",
         f"  training: {cfg['epochs']} epochs, batch {cfg['batch_size']}, Adam lr "
         f"{cfg['lr']:g}, seeds {cfg['seeds'][0]}..{cfg['seeds'][-1]}"
         + (f", early stopping after {cfg['patience']} epochs" if cfg["patience"] else "")
-        + f", {cfg['threads']} thread(s)",
+        + f", {cfg['threads']} thread(s) on {cfg['device']}",
         f"  output:   {cfg['out']}",
     ]
     return "\n".join(lines)
@@ -292,6 +343,7 @@ def _figures(out: Path, cfg: dict, splits, results: list[dict], title: str) -> l
                     targets=test.targets[:n, :, 0].numpy(),
                     predictions=preds,
                     title=f"{model}, seed {first_seed}: the first {n} test series",
+                    ylabel="value" if cfg["dataset"] == "synthetic" else "value (z-normalised)",
                 )
             )
     paths.append(
@@ -310,6 +362,8 @@ def run(args) -> int:
     """The ``reproduce`` command."""
     start = time.perf_counter()
     cfg = resolve_config(args)
+    device = resolve_device(cfg["device"])
+    cfg["device"] = str(device)  # "auto" resolved: the device the runs train on
     out = Path(cfg["out"])
     if cfg["dataset"] == "synthetic":
         data = synthetic_data(cfg["n_series"], cfg["n_val"])
@@ -330,7 +384,7 @@ def run(args) -> int:
     progress = not args.quiet
     from tqdm.auto import tqdm
 
-    results, loaded = [], 0
+    results, loaded, resumed = [], 0, 0
     bar = tqdm(total=len(runs), desc="runs", unit="run", disable=not progress)
     try:
         for k, r in enumerate(runs, start=1):
@@ -341,11 +395,15 @@ def run(args) -> int:
                     echo(f"[{k}/{len(runs)}] {r.label}: finished earlier, loaded {r.dir}")
             else:
                 bar.set_description(r.label)
-                done = r.train(data.splits, cfg, progress)
+                where = f"[{k}/{len(runs)}]"
+                done = r.train(data.splits, cfg, device, progress, where)
+                resumed += bool(done.get("resumed"))
                 if progress:
                     best = f", best epoch {done['best_epoch']}" if done["best_epoch"] else ""
+                    again = done.get("resumed_from_epoch")
+                    again = f" (resumed after epoch {again})" if again is not None else ""
                     echo(
-                        f"[{k}/{len(runs)}] {r.label}: {done['epochs_run']} epochs{best}, "
+                        f"{where} {r.label}: {done['epochs_run']} epochs{again}{best}, "
                         f"{done['session_seconds']:.1f} s: {format_metrics(done['metrics'])}"
                     )
             results.append(done)
@@ -356,10 +414,9 @@ def run(args) -> int:
         bar.close()
 
     rows = _rows(cfg, results)
-    title = (
-        f"DILATE reproduction, {cfg['dataset']}: mean +- std over {len(cfg['seeds'])} "
-        f"seed(s), {cfg['epochs']} epochs"
-    )
+    n_seeds = len(cfg["seeds"])
+    spread = f"mean +- std over {n_seeds} seeds" if n_seeds > 1 else "one seed"
+    title = f"DILATE reproduction, {cfg['dataset']}: {spread}, {cfg['epochs']} epochs"
     table = format_table(rows, title=title)
     figures = []
     if cfg["figures"]:
@@ -379,6 +436,7 @@ def run(args) -> int:
             "train_seconds": train_total,
             "eval_seconds": sum(r["eval_seconds"] for r in results),
             "runs_loaded": loaded,
+            "runs_resumed": resumed,
         },
         "files": sorted(p.name for p in figures),
     }
@@ -391,6 +449,7 @@ def run(args) -> int:
         f"wall time {wall:.1f} s ({wall / 60:.1f} min; training {train_total:.1f} s over "
         f"{len(results)} runs"
         + (f", {loaded} of them trained in an earlier session" if loaded else "")
+        + (f", {resumed} resumed from a checkpoint" if resumed else "")
         + f"); results in {out}/results.json, results.csv"
         + (", " + ", ".join(p.name for p in figures) if figures else "")
     )

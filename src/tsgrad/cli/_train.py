@@ -5,7 +5,12 @@ Layout of ``train --out``::
     config.json      the settings (compared on --resume)
     checkpoint.pt    the training state (model, optimizer, RNG, history): --resume
     model.pt         model + weights + scaler + data settings: ``tsgrad evaluate``
-    metrics.json     test metrics, history, timings, versions
+    metrics.json     test metrics (the keys of ``evaluate --json``), history, timings
+    .tsgrad.lock     held while a command uses the folder: one run at a time
+
+``metrics.json`` and ``evaluate --json`` share their keys (``metrics``, ``n_series``,
+``part``, ``data``, ``settings``, ``checkpoint``, ``versions``); ``train`` adds ``config``,
+``history``, ``resumed_from_epoch`` and ``timings``.
 """
 
 from __future__ import annotations
@@ -14,14 +19,16 @@ import time
 from pathlib import Path
 
 from ._datasets import FileSettings, all_pairs, file_splits, read_values
+from ._device import resolve_device
 from ._errors import CLIError, Interrupted
+from ._lock import folder_lock
 from ._modelfile import load_model_file, model_hyper, save_model_file
 from ._report import COLUMNS, echo, read_json, versions, write_json
-from ._reproduce import loss_options
+from ._reproduce import loss_options, resume_point
 
 TRAIN_FILES = ("config.json", "checkpoint.pt", "model.pt", "metrics.json")
 # Settings that may change between a run and its --resume (more epochs, other output).
-_RESUMABLE = ("epochs", "patience", "threads", "out")
+_RESUMABLE = ("epochs", "patience", "threads", "out", "device")
 
 
 def _metrics_text(metrics: dict, n: int, what: str) -> str:
@@ -61,8 +68,6 @@ def _check_file_options(args, settings_format: str) -> None:
 
 def _prepare_out(out: Path, config: dict, *, resume: bool, overwrite: bool) -> None:
     """Refuse to mix runs: --resume needs the same settings, a new run an empty --out."""
-    if out.exists() and not out.is_dir():
-        raise CLIError(f"--out: {out} exists and is not a folder")
     earlier = [out / f for f in TRAIN_FILES if (out / f).exists()]
     if resume:
         if (out / "config.json").is_file():
@@ -89,17 +94,30 @@ def _prepare_out(out: Path, config: dict, *, resume: bool, overwrite: bool) -> N
 
 def run_train(args) -> int:
     """The ``train`` command."""
-    from tsgrad.models import build_model
-    from tsgrad.training import evaluate, fit, seed_everything
-
-    start = time.perf_counter()
     _check_file_options(args, args.format)
     if args.resume and args.overwrite:
         raise CLIError("--resume and --overwrite exclude each other")
     settings = _settings(args)
     if settings.kind == "pairs" and args.stride != 1:
         raise CLIError("--stride is for sliding windows (--format csv --csv-layout columns)")
+    device = resolve_device(args.device)
+    start = time.perf_counter()
+    values = read_values(args.data, settings)
+    splits = file_splits(values, settings, path=args.data)
     out = Path(args.out)
+    # Held until the command ends: a second command on this --out stops here (exit 2).
+    with folder_lock(
+        out,
+        busy=f"--out: {out} is in use by another tsgrad command",
+        advice="wait for it to finish, or pass another --out",
+    ):
+        return _train(args, settings, splits, out, device, start)
+
+
+def _train(args, settings: FileSettings, splits, out: Path, device, start: float) -> int:
+    from tsgrad.models import build_model
+    from tsgrad.training import evaluate, fit, seed_everything
+
     config = {
         "data": str(Path(args.data).resolve()),
         "settings": settings.to_dict(),
@@ -113,11 +131,10 @@ def run_train(args) -> int:
         "seed": args.seed,
         "patience": args.patience,
         "threads": args.threads,
+        "device": str(device),
         "out": str(out),
     }
     _prepare_out(out, config, resume=args.resume, overwrite=args.overwrite)
-    values = read_values(args.data, settings)
-    splits = file_splits(values, settings)
     train, val, test = splits.train, splits.val, splits.test
     d = train.n_channels
     shape = {
@@ -132,14 +149,18 @@ def run_train(args) -> int:
         f"{settings.input_len} -> {settings.horizon} points"
         + (", standardised" if splits.scaler is not None else "")
         + f"); {args.model} (hidden {args.hidden_size}), loss {args.loss}, {args.epochs} "
-        f"epochs, batch {args.batch_size}, lr {args.lr:g}, seed {args.seed}"
+        f"epochs, batch {args.batch_size}, lr {args.lr:g}, seed {args.seed}, on {device}"
     )
-    out.mkdir(parents=True, exist_ok=True)
     write_json(out / "config.json", config)
     ckpt = out / "checkpoint.pt"
     resumed = args.resume and ckpt.is_file()
+    resumed_from = None
     if args.resume and not resumed:
         echo(f"--resume: no checkpoint in {out}; starting a new run")
+    if resumed:
+        resumed_from, point = resume_point(ckpt, args.epochs)
+        if point:  # else fit refuses the file below, saying why
+            echo(f"resuming from {ckpt}: {point}")
     seed_everything(args.seed)
     model = build_model(args.model, **shape, **config["hyper"])
     try:
@@ -158,12 +179,13 @@ def run_train(args) -> int:
             resume=resumed,
             progress=not args.quiet,
             num_threads=args.threads,
+            device=device,
         )
     except KeyboardInterrupt:
         if ckpt.is_file():
             raise Interrupted(f"the training checkpoint is in {ckpt}") from None
         raise Interrupted("training stopped before its first checkpoint") from None
-    metrics = evaluate(model, test, num_threads=args.threads)
+    metrics = evaluate(model, test, num_threads=args.threads, device=device)
     training = {
         k: config[k]
         for k in ("loss", "loss_options", "epochs", "batch_size", "lr", "seed", "patience")
@@ -182,16 +204,23 @@ def run_train(args) -> int:
     write_json(
         out / "metrics.json",
         {
-            "test_metrics": metrics,
-            "n_test": len(test),
+            "metrics": metrics,
+            "n_series": len(test),
+            "part": "test",
+            "data": str(args.data),
+            "settings": settings.to_dict(),
+            "checkpoint": str(out / "model.pt"),
+            "versions": versions(),
             "config": config,
             "history": history.to_dict(),
+            "resumed_from_epoch": resumed_from,
             "timings": {"wall_seconds": wall, "train_seconds": sum(history.seconds)},
-            "versions": versions(),
         },
     )
     best = f", best validation epoch {history.best_epoch}" if history.best_epoch else ""
-    echo(f"trained {history.epochs_run} epochs{best} in {sum(history.seconds):.1f} s")
+    ran = history.epochs_run - (resumed_from or 0)
+    session = f" ({ran} in this session)" if resumed_from else ""
+    echo(f"trained {history.epochs_run} epochs{session}{best} in {sum(history.seconds):.1f} s")
     echo(_metrics_text(metrics, len(test), "test metrics"))
     echo(f"wrote {out / 'model.pt'} (for tsgrad evaluate), {ckpt}, {out / 'metrics.json'}")
     return 0
@@ -201,6 +230,7 @@ def run_evaluate(args) -> int:
     """The ``evaluate`` command."""
     from tsgrad.training import evaluate
 
+    device = resolve_device(args.device)
     model, scaler, state = load_model_file(args.checkpoint)
     stored = state["data"]
     if "format" in stored:  # written by tsgrad train
@@ -227,19 +257,19 @@ def run_evaluate(args) -> int:
 
     values = read_values(args.data, settings)
     if args.part == "all":
-        data = all_pairs(values, settings, scaler)
+        data = all_pairs(values, settings, scaler, path=args.data)
     else:
-        splits = file_splits(values, settings, scaler)
+        splits = file_splits(values, settings, scaler, path=args.data)
         data = getattr(splits, args.part)
         if data is None:
             raise CLIError("--part val: the model was trained without a validation part")
     d = state["model"]["input_size"]
     if data.n_channels != d:
         raise CLIError(f"--data: the model reads {d} channel(s); the file gives {data.n_channels}")
-    metrics = evaluate(model, data, num_threads=args.threads)
+    metrics = evaluate(model.to(device), data, num_threads=args.threads, device=device)
     echo(
         f"tsgrad evaluate: {args.checkpoint} ({state['model']['name']}, trained with "
-        f"{state['training'].get('loss')}) on {args.data}, part {args.part}"
+        f"{state['training'].get('loss')}) on {args.data}, part {args.part}, on {device}"
     )
     echo(_metrics_text(metrics, len(data), "metrics"))
     if args.json:
@@ -248,10 +278,10 @@ def run_evaluate(args) -> int:
             {
                 "metrics": metrics,
                 "n_series": len(data),
-                "checkpoint": str(args.checkpoint),
-                "data": str(args.data),
                 "part": args.part,
+                "data": str(args.data),
                 "settings": settings.to_dict(),
+                "checkpoint": str(args.checkpoint),
                 "versions": versions(),
             },
         )

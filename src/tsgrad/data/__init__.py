@@ -15,9 +15,11 @@ load_csv                  CSV files, one series per column or per row -> CSVData
 make_windows              Long series -> sliding windows, chronological splits, scaling.
 fixed_length_pairs        Equal-length series (e.g. ECG5000) -> (first L, last H) pairs,
                           seeded random split.
+ecg5000_path              The path of the ECG5000 training split shipped with tsgrad.
 ForecastDataset, ForecastSplits, StandardScaler, SyntheticSteps, UCRData, CSVData
 """
 
+from ._bundled import ecg5000_path
 from ._dataset import ForecastDataset, ForecastSplits
 from ._loaders import CSVData, UCRData, load_csv, load_ucr
 from ._synthetic import SyntheticSteps, generate_synthetic_steps, synthetic_step_datasets
@@ -30,6 +32,7 @@ __all__ = [
     "StandardScaler",
     "SyntheticSteps",
     "UCRData",
+    "ecg5000_path",
     "fixed_length_pairs",
     "generate_synthetic_steps",
     "load_csv",

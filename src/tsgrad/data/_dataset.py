@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ._checks import check_fraction, check_int
+from .. import _validation as check
 
 __all__ = ["ForecastDataset", "ForecastSplits"]
 
@@ -143,8 +143,8 @@ class ForecastDataset(Dataset):
             Both keep the original row order.
         """
         where = "ForecastDataset.split"
-        check_fraction(fraction, "fraction", where)
-        check_int(seed, "seed", where)
+        check.fraction(fraction, "fraction", where)
+        check.integer(seed, "seed", where, minimum=None)
         n = len(self)
         n_out = int(round(fraction * n))
         if n_out < 1 or n_out > n - 1:

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import check_fraction, check_int
+from .. import _validation as check
 from ._dataset import ForecastDataset, ForecastSplits
 
 __all__ = ["SyntheticSteps", "generate_synthetic_steps", "synthetic_step_datasets"]
@@ -43,9 +43,9 @@ class SyntheticSteps(NamedTuple):
 
 
 def _check_params(n_series, n_input, n_output, sigma, seed, where):
-    check_int(n_series, "n_series", where, minimum=1)
-    check_int(n_input, "n_input", where, minimum=1)
-    check_int(n_output, "n_output", where, minimum=1)
+    check.integer(n_series, "n_series", where, minimum=1)
+    check.integer(n_input, "n_input", where, minimum=1)
+    check.integer(n_output, "n_output", where, minimum=1)
     if n_input + n_output < _MIN_LENGTH:
         raise ValueError(
             f"The 'n_input' and 'n_output' parameters of {where} must sum to at least "
@@ -56,7 +56,7 @@ def _check_params(n_series, n_input, n_output, sigma, seed, where):
         raise ValueError(
             f"The 'sigma' parameter of {where} must be a float >= 0. Got {sigma!r} instead."
         )
-    check_int(seed, "seed", where)
+    check.integer(seed, "seed", where, minimum=None)
 
 
 def generate_synthetic_steps(
@@ -176,8 +176,8 @@ def synthetic_step_datasets(
     (torch.Size([20, 1]), torch.Size([20, 1]), torch.float32, torch.int64)
     """
     where = "synthetic_step_datasets"
-    check_fraction(val_fraction, "val_fraction", where, allow_zero=True)
-    check_int(split_seed, "split_seed", where)
+    check.fraction(val_fraction, "val_fraction", where, allow_zero=True)
+    check.integer(split_seed, "split_seed", where, minimum=None)
     data = generate_synthetic_steps(n_series, n_input, n_output, sigma, seed=seed)
     train = ForecastDataset(data.train_input, data.train_target, data.train_breakpoints)
     test = ForecastDataset(data.test_input, data.test_target, data.test_breakpoints)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._checks import check_fraction, check_int
+from .. import _validation as check
 from ._dataset import ForecastDataset, ForecastSplits
 
 __all__ = ["StandardScaler", "fixed_length_pairs", "make_windows"]
@@ -98,6 +98,36 @@ def _windows(series: np.ndarray, starts: np.ndarray, input_len: int, horizon: in
     return series[offsets_in], series[offsets_out]
 
 
+def window_parts(
+    n_steps: int,
+    input_len: int,
+    horizon: int,
+    stride: int,
+    val_fraction: float,
+    test_fraction: float,
+) -> tuple[int, int, dict[str, np.ndarray]]:
+    """The split of :func:`make_windows`: ``(t1, t2, {part: window starts})``.
+
+    A window starting at ``s`` has targets ``[s + L, s + L + H)`` and belongs to the part
+    that holds its last target step (the part's inputs may reach back before it).
+    """
+    t2 = n_steps - int(round(test_fraction * n_steps))
+    t1 = t2 - int(round(val_fraction * n_steps))
+    starts = np.arange(0, n_steps - input_len - horizon + 1, stride)
+    last_target = starts + input_len + horizon - 1
+    parts = {
+        "train": starts[last_target < t1],
+        "val": starts[(starts + input_len >= t1) & (last_target < t2)],
+        "test": starts[starts + input_len >= t2],
+    }
+    return t1, t2, parts
+
+
+def pair_counts(n_series: int, val_fraction: float, test_fraction: float) -> tuple[int, int]:
+    """The split of :func:`fixed_length_pairs`: ``(n_val, n_test)`` series."""
+    return int(round(val_fraction * n_series)), int(round(test_fraction * n_series))
+
+
 def make_windows(
     series,
     *,
@@ -159,11 +189,11 @@ def make_windows(
     80.0
     """
     where = "make_windows"
-    check_int(input_len, "input_len", where, minimum=1)
-    check_int(horizon, "horizon", where, minimum=1)
-    check_int(stride, "stride", where, minimum=1)
-    check_fraction(val_fraction, "val_fraction", where, allow_zero=True)
-    check_fraction(test_fraction, "test_fraction", where)
+    check.integer(input_len, "input_len", where, minimum=1)
+    check.integer(horizon, "horizon", where, minimum=1)
+    check.integer(stride, "stride", where, minimum=1)
+    check.fraction(val_fraction, "val_fraction", where, allow_zero=True)
+    check.fraction(test_fraction, "test_fraction", where)
     if val_fraction + test_fraction >= 1:
         raise ValueError(
             f"The 'val_fraction' and 'test_fraction' parameters of {where} must sum to < 1. "
@@ -173,20 +203,10 @@ def make_windows(
         raise TypeError(f"The 'scale' parameter of {where} must be a bool. Got {scale!r} instead.")
     data = _as_series(series, where)
     n_steps = data.shape[0]
-    t2 = n_steps - int(round(test_fraction * n_steps))
-    t1 = t2 - int(round(val_fraction * n_steps))
+    t1, t2, parts = window_parts(n_steps, input_len, horizon, stride, val_fraction, test_fraction)
     scaler = StandardScaler.fit(data[:t1]) if scale else None
     if scaler is not None:
         data = scaler.transform(data)
-    # A window starting at s has targets [s + L, s + L + H); it belongs to the part that
-    # holds its last target step.
-    starts = np.arange(0, n_steps - input_len - horizon + 1, stride)
-    last_target = starts + input_len + horizon - 1
-    parts = {
-        "train": starts[last_target < t1],
-        "val": starts[(starts + input_len >= t1) & (last_target < t2)],
-        "test": starts[starts + input_len >= t2],
-    }
     wanted = ["train", "test"] + (["val"] if val_fraction > 0 else [])
     for name in wanted:
         if parts[name].size == 0:
@@ -256,24 +276,23 @@ def fixed_length_pairs(
             f"Got shape {array.shape} instead."
         )
     n_series, length = array.shape[:2]
-    check_int(input_len, "input_len", where, minimum=1)
-    check_int(horizon, "horizon", where, minimum=1)
+    check.integer(input_len, "input_len", where, minimum=1)
+    check.integer(horizon, "horizon", where, minimum=1)
     if input_len + horizon > length:
         raise ValueError(
             f"The 'input_len' and 'horizon' parameters of {where} must sum to at most the "
             f"series length {length}. Got {input_len} + {horizon} instead."
         )
-    check_fraction(val_fraction, "val_fraction", where, allow_zero=True)
-    check_fraction(test_fraction, "test_fraction", where)
-    check_int(seed, "seed", where)
+    check.fraction(val_fraction, "val_fraction", where, allow_zero=True)
+    check.fraction(test_fraction, "test_fraction", where)
+    check.integer(seed, "seed", where, minimum=None)
     bad = np.flatnonzero(~np.all(np.isfinite(array), axis=(1, 2)))
     if bad.size:
         raise ValueError(
             f"The 'values' parameter of {where} must be finite. Got NaN or inf in series "
             f"{bad[0]} instead (variable-length series padded with NaN cannot be paired)."
         )
-    n_val = int(round(val_fraction * n_series))
-    n_test = int(round(test_fraction * n_series))
+    n_val, n_test = pair_counts(n_series, val_fraction, test_fraction)
     if n_test < 1 or (val_fraction > 0 and n_val < 1) or n_val + n_test >= n_series:
         raise ValueError(
             f"The 'val_fraction' and 'test_fraction' parameters of {where} must give each "

@@ -2,37 +2,21 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import torch
 from torch import nn
 
-from .._kernels._autograd import (
-    dilate_sqeuclidean_batch,
-    fused_sqeuclidean,
-    soft_dtw_alignment_batch,
-)
-from . import _checks as ck
-from ._cost import sqeuclidean_cost
+from .. import _validation as v
+from .._kernels import SqEuclidean, temporal_distortion
+from . import _common as c
 
 
-@lru_cache(maxsize=32)
-def _omega_cpu(n: int, m: int) -> torch.Tensor:
-    i = torch.arange(n, dtype=torch.float64)[:, None]
-    j = torch.arange(m, dtype=torch.float64)[None, :]
-    return (i - j) ** 2
-
-
-def omega(n: int, m: int, dtype: torch.dtype, device) -> torch.Tensor:
-    """``Omega[i, j] = (i - j)^2``, shape ``(n, m)``."""
-    return _omega_cpu(n, m).to(dtype=dtype, device=device)
-
-
-def horizon(ym, B: int, m: int, like: torch.Tensor) -> torch.Tensor:
-    """``k`` of each element: the (true) length of the target, shape ``(B,)``."""
-    if ym is None:
-        return torch.full((B,), float(m), dtype=like.dtype, device=like.device)
-    return ym.sum(1).to(like.dtype)
+def dilate_core(outputs, targets, mask, alpha: float, gamma: float, reduction: str, band, func):
+    """:func:`dilate_loss` on validated options (:class:`DILATELoss` calls this)."""
+    names = ("outputs", "targets")
+    x, y, _, _, bands = c.prepare(outputs, targets, mask, band, names, func)
+    shape, temporal = temporal_distortion(SqEuclidean(x, y), gamma, bands)
+    loss = alpha * shape + (1.0 - alpha) * temporal
+    return c.reduce(loss, reduction), c.reduce(shape, reduction), c.reduce(temporal, reduction)
 
 
 def dilate_loss(
@@ -43,6 +27,9 @@ def dilate_loss(
     *,
     reduction: str = "mean",
     mask=None,
+    global_constraint=None,
+    sakoe_chiba_radius=None,
+    itakura_max_slope=None,
 ):
     r"""DILATE loss (Le Guen & Thome, NeurIPS 2019), batched, multivariate, exact gradients.
 
@@ -78,6 +65,8 @@ def dilate_loss(
         Applied to the three returned tensors.
     mask : None or pair (outputs_mask (B, n), targets_mask (B, m)) of bool tensors
         Padding masks, True on the valid steps (which come first); either may be None.
+    global_constraint, sakoe_chiba_radius, itakura_max_slope
+        A global constraint on the alignments (see :func:`soft_dtw_loss`).
 
     Returns
     -------
@@ -94,28 +83,11 @@ def dilate_loss(
     True
     """
     func = "dilate_loss"
-    outputs, targets = ck.check_pair(outputs, targets, ("outputs", "targets"), func)
-    alpha = ck.check_alpha(alpha, func)
-    gamma = ck.check_gamma(gamma, func)
-    reduction = ck.check_reduction(reduction, func)
-    om, tm = ck.check_mask(mask, outputs, targets, ("outputs", "targets"), func)
-    outputs = ck.clean(outputs, om, "outputs", func)
-    targets = ck.clean(targets, tm, "targets", func)
-    B, n, m = outputs.shape[0], outputs.shape[1], targets.shape[1]
-    bands = ck.bands_for(om, tm, B, n, m)
-    if fused_sqeuclidean(outputs):
-        shape, temporal = dilate_sqeuclidean_batch(outputs, targets, gamma, bands)
-    else:
-        D = sqeuclidean_cost(outputs, targets)
-        shape, E = soft_dtw_alignment_batch(D, gamma, bands)
-        k = horizon(tm, B, m, D)
-        temporal = (E * omega(n, m, D.dtype, D.device)).sum((1, 2)) / (k * k)
-    loss = alpha * shape + (1.0 - alpha) * temporal
-    return (
-        ck.reduce(loss, reduction),
-        ck.reduce(shape, reduction),
-        ck.reduce(temporal, reduction),
-    )
+    alpha = v.unit_interval(alpha, "alpha", func)
+    gamma = v.gamma(gamma, func)
+    reduction = v.choice(reduction, "reduction", func, c.REDUCTIONS)
+    band = c.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    return dilate_core(outputs, targets, mask, alpha, gamma, reduction, band, func)
 
 
 class DILATELoss(nn.Module):
@@ -131,13 +103,23 @@ class DILATELoss(nn.Module):
     True
     """
 
-    def __init__(self, alpha: float = 0.5, gamma: float = 0.01, *, reduction: str = "mean"):
+    def __init__(
+        self,
+        alpha: float = 0.5,
+        gamma: float = 0.01,
+        *,
+        reduction: str = "mean",
+        global_constraint=None,
+        sakoe_chiba_radius=None,
+        itakura_max_slope=None,
+    ):
         super().__init__()
-        self.alpha = ck.check_alpha(alpha, "DILATELoss")
-        self.gamma = ck.check_gamma(gamma, "DILATELoss")
-        self.reduction = ck.check_reduction(reduction, "DILATELoss")
+        func = "DILATELoss"
+        self.alpha = v.unit_interval(alpha, "alpha", func)
+        self.gamma = v.gamma(gamma, func)
+        self.reduction = v.choice(reduction, "reduction", func, c.REDUCTIONS)
+        self.band = c.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
 
     def forward(self, outputs: torch.Tensor, targets: torch.Tensor, mask=None):
-        return dilate_loss(
-            outputs, targets, self.alpha, self.gamma, reduction=self.reduction, mask=mask
-        )
+        args = (self.alpha, self.gamma, self.reduction, self.band, "DILATELoss")
+        return dilate_core(outputs, targets, mask, *args)

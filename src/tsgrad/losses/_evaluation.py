@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import torch
 
-from .._kernels._autograd import dtw_batch as _dtw_kernel
-from . import _checks as ck
-from ._cost import sqeuclidean_cost
-from ._dilate import horizon, omega
+from .. import _validation as v
+from .._kernels import SqEuclidean, temporal_distortion, values
+from . import _common as c
 
 
-def _prepare(x, y, reduction, mask, names, func):
-    x, y = ck.check_pair(x, y, names, func)
-    reduction = ck.check_reduction(reduction, func)
-    xm, ym = ck.check_mask(mask, x, y, names, func)
-    x = ck.clean(x, xm, names[0], func)
-    y = ck.clean(y, ym, names[1], func)
-    B, n, m = x.shape[0], x.shape[1], y.shape[1]
-    return x, y, xm, ym, ck.bands_for(xm, ym, B, n, m), reduction
-
-
-def dtw_batch(x: torch.Tensor, y: torch.Tensor, *, reduction: str = "none", mask=None):
+def dtw_batch(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    reduction: str = "none",
+    mask=None,
+    global_constraint=None,
+    sakoe_chiba_radius=None,
+    itakura_max_slope=None,
+):
     r"""DTW distances of a batch of pairs, in one kernel call (tslearn's convention).
 
     .. math::
@@ -38,6 +36,8 @@ def dtw_batch(x: torch.Tensor, y: torch.Tensor, *, reduction: str = "none", mask
     reduction : {"none", "mean", "sum"} (default: "none")
     mask : None or pair (x_mask (B, n), y_mask (B, m)) of bool tensors
         Padding masks, True on the valid steps (which come first).
+    global_constraint, sakoe_chiba_radius, itakura_max_slope
+        A global constraint on the alignments (see :func:`tsgrad.losses.soft_dtw_loss`).
 
     Returns
     -------
@@ -52,14 +52,25 @@ def dtw_batch(x: torch.Tensor, y: torch.Tensor, *, reduction: str = "none", mask
     tensor([1.])
     """
     func = "dtw_batch"
-    x, y, _, _, bands, reduction = _prepare(x, y, reduction, mask, ("x", "y"), func)
-    v = _dtw_kernel(sqeuclidean_cost(x, y), bands)
-    pos = v > 0
-    safe = torch.where(pos, v, torch.ones_like(v))
-    return ck.reduce(torch.where(pos, torch.sqrt(safe), torch.zeros_like(v)), reduction)
+    reduction = v.choice(reduction, "reduction", func, c.REDUCTIONS)
+    band = c.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    x, y, _, _, bands = c.prepare(x, y, mask, band, ("x", "y"), func)
+    acc = values(SqEuclidean(x, y), None, bands)
+    pos = acc > 0  # sqrt with a zero (not NaN) gradient at 0
+    dist = torch.where(pos, torch.sqrt(torch.where(pos, acc, torch.ones_like(acc))), 0.0)
+    return c.reduce(dist, reduction)
 
 
-def tdi(outputs: torch.Tensor, targets: torch.Tensor, *, reduction: str = "none", mask=None):
+def tdi(
+    outputs: torch.Tensor,
+    targets: torch.Tensor,
+    *,
+    reduction: str = "none",
+    mask=None,
+    global_constraint=None,
+    sakoe_chiba_radius=None,
+    itakura_max_slope=None,
+):
     r"""Temporal Distortion Index of a batch (hard DTW path, one kernel call).
 
     .. math::
@@ -76,6 +87,8 @@ def tdi(outputs: torch.Tensor, targets: torch.Tensor, *, reduction: str = "none"
     targets : Tensor, shape (B, m, d)
     reduction : {"none", "mean", "sum"} (default: "none")
     mask : None or pair (outputs_mask (B, n), targets_mask (B, m)) of bool tensors
+    global_constraint, sakoe_chiba_radius, itakura_max_slope
+        A global constraint on the alignments (see :func:`tsgrad.losses.soft_dtw_loss`).
 
     Returns
     -------
@@ -89,13 +102,8 @@ def tdi(outputs: torch.Tensor, targets: torch.Tensor, *, reduction: str = "none"
     tensor([0., 0., 0., 0.])
     """
     func = "tdi"
-    names = ("outputs", "targets")
-    x, y, _, ym, bands, reduction = _prepare(outputs, targets, reduction, mask, names, func)
-    B, n, m = x.shape[0], x.shape[1], y.shape[1]
-    with torch.enable_grad():
-        D = sqeuclidean_cost(x.detach(), y.detach()).requires_grad_(True)
-        # The gradient of hard DTW w.r.t. its cost matrix is the 0/1 optimal-path matrix.
-        (A,) = torch.autograd.grad(_dtw_kernel(D, bands).sum(), D)
-    k = horizon(ym, B, m, A)
-    v = (A * omega(n, m, A.dtype, A.device)).sum((1, 2)) / (k * k)
-    return ck.reduce(v, reduction)
+    reduction = v.choice(reduction, "reduction", func, c.REDUCTIONS)
+    band = c.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    x, y, _, _, bands = c.prepare(outputs, targets, mask, band, ("outputs", "targets"), func)
+    _, index = temporal_distortion(SqEuclidean(x.detach(), y.detach()), None, bands)
+    return c.reduce(index, reduction)

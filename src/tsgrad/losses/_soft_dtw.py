@@ -5,37 +5,29 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._kernels._autograd import fused_sqeuclidean, soft_dtw_batch, soft_dtw_sqeuclidean_batch
-from . import _checks as ck
-from ._cost import cost_matrix
+from .. import _validation as v
+from .._kernels import values
+from . import _common as c
 
 
-def _sdtw_values(x, y, xm, ym, gamma: float, cost, func: str) -> torch.Tensor:
-    """Soft-DTW values ``(B,)`` of cleaned (padding zeroed) ``x``, ``y``."""
+def _divergence(x, y, xm, ym, bands, band, gamma: float, cost, func: str) -> torch.Tensor:
+    """``sdtw(x, y) - (sdtw(x, x) + sdtw(y, y)) / 2`` ``(B,)`` of validated batches."""
     B, n, m = x.shape[0], x.shape[1], y.shape[1]
-    bands = ck.bands_for(xm, ym, B, n, m)
-    if cost == "sqeuclidean" and fused_sqeuclidean(x):
-        return soft_dtw_sqeuclidean_batch(x, y, gamma, bands)
-    D = ck.check_cost_matrix(cost_matrix(x, y, cost), B, n, m, func)
-    return soft_dtw_batch(D, gamma, bands)
-
-
-def _prepare(x, y, gamma, reduction, cost, mask, func):
-    x, y = ck.check_pair(x, y, ("x", "y"), func)
-    gamma = ck.check_gamma(gamma, func)
-    reduction = ck.check_reduction(reduction, func)
-    cost = ck.check_cost(cost, func)
-    xm, ym = ck.check_mask(mask, x, y, ("x", "y"), func)
-    x = ck.clean(x, xm, "x", func)
-    y = ck.clean(y, ym, "y", func)
-    return x, y, xm, ym, gamma, reduction, cost
-
-
-def _divergence_values(x, y, xm, ym, gamma, cost, func):
-    xy = _sdtw_values(x, y, xm, ym, gamma, cost, func)
-    xx = _sdtw_values(x, x, xm, xm, gamma, cost, func)
-    yy = _sdtw_values(y, y, ym, ym, gamma, cost, func)
+    xy = values(c.cost_of(x, y, cost, func), gamma, bands)
+    xx = values(c.cost_of(x, x, cost, func), gamma, c.bands_for(xm, xm, B, n, n, band))
+    yy = values(c.cost_of(y, y, cost, func), gamma, c.bands_for(ym, ym, B, m, m, band))
     return xy - 0.5 * (xx + yy)
+
+
+def soft_dtw_core(x, y, mask, gamma: float, normalize: bool, reduction: str, cost, band, func: str):
+    """:func:`soft_dtw_loss` on validated options (the loss modules call this); ``band`` is
+    the ``(kind, param)`` of the global constraint."""
+    x, y, xm, ym, bands = c.prepare(x, y, mask, band, ("x", "y"), func)
+    if normalize:
+        out = _divergence(x, y, xm, ym, bands, band, gamma, cost, func)
+    else:
+        out = values(c.cost_of(x, y, cost, func), gamma, bands)
+    return c.reduce(out, reduction)
 
 
 def soft_dtw_loss(
@@ -47,6 +39,9 @@ def soft_dtw_loss(
     reduction: str = "mean",
     cost="sqeuclidean",
     mask=None,
+    global_constraint=None,
+    sakoe_chiba_radius=None,
+    itakura_max_slope=None,
 ) -> torch.Tensor:
     r"""Soft-DTW between the series of two batches, differentiable (Cuturi & Blondel, 2017).
 
@@ -83,6 +78,12 @@ def soft_dtw_loss(
         Padding masks, bool tensors of shapes ``(B, n)`` and ``(B, m)`` (either may be
         None), True on the valid steps, which must come first.  Padded steps have no
         influence on the values and receive zero gradients.
+    global_constraint : {"sakoe_chiba", "itakura"} or None (default: None)
+    sakoe_chiba_radius : int or None (default: None)
+    itakura_max_slope : float or None (default: None)
+        A global constraint on the alignments, applied to every pair with its own lengths
+        (tslearn's rules, as in :func:`tsgrad.metrics.dtw`): only the band's cells are
+        computed, so a Sakoe-Chiba band of radius ``r`` costs ``O(n r)``.
 
     Returns
     -------
@@ -102,12 +103,12 @@ def soft_dtw_loss(
     True
     """
     func = "soft_dtw_loss"
-    x, y, xm, ym, gamma, reduction, cost = _prepare(x, y, gamma, reduction, cost, mask, func)
-    if normalize:
-        v = _divergence_values(x, y, xm, ym, gamma, cost, func)
-    else:
-        v = _sdtw_values(x, y, xm, ym, gamma, cost, func)
-    return ck.reduce(v, reduction)
+    gamma = v.gamma(gamma, func)
+    reduction = v.choice(reduction, "reduction", func, c.REDUCTIONS)
+    cost = c.check_cost(cost, func)
+    normalize = v.flag(normalize, "normalize", func)
+    band = c.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    return soft_dtw_core(x, y, mask, gamma, normalize, reduction, cost, band, func)
 
 
 def soft_dtw_divergence(
@@ -118,6 +119,9 @@ def soft_dtw_divergence(
     reduction: str = "mean",
     cost="sqeuclidean",
     mask=None,
+    global_constraint=None,
+    sakoe_chiba_radius=None,
+    itakura_max_slope=None,
 ) -> torch.Tensor:
     r"""Soft-DTW divergence (Blondel, Mensch & Vert, AISTATS 2021).
 
@@ -139,6 +143,8 @@ def soft_dtw_divergence(
         The callable is also called as ``cost(x, x)`` and ``cost(y, y)``.
     mask : None or pair (x_mask (B, n), y_mask (B, m)) of bool tensors
         See :func:`soft_dtw_loss`.
+    global_constraint, sakoe_chiba_radius, itakura_max_slope
+        See :func:`soft_dtw_loss`.
 
     Returns
     -------
@@ -154,12 +160,17 @@ def soft_dtw_divergence(
     True
     """
     func = "soft_dtw_divergence"
-    x, y, xm, ym, gamma, reduction, cost = _prepare(x, y, gamma, reduction, cost, mask, func)
-    return ck.reduce(_divergence_values(x, y, xm, ym, gamma, cost, func), reduction)
+    gamma = v.gamma(gamma, func)
+    reduction = v.choice(reduction, "reduction", func, c.REDUCTIONS)
+    cost = c.check_cost(cost, func)
+    band = c.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    return soft_dtw_core(x, y, mask, gamma, True, reduction, cost, band, func)
 
 
 class SoftDTWLoss(nn.Module):
     """Module form of :func:`soft_dtw_loss`; ``forward(x, y, mask=None)``.
+
+    The options, validated once here, are those of :func:`soft_dtw_loss`.
 
     Examples
     --------
@@ -176,27 +187,27 @@ class SoftDTWLoss(nn.Module):
         normalize: bool = False,
         reduction: str = "mean",
         cost="sqeuclidean",
+        global_constraint=None,
+        sakoe_chiba_radius=None,
+        itakura_max_slope=None,
     ):
         super().__init__()
-        self.gamma = ck.check_gamma(gamma, "SoftDTWLoss")
-        self.normalize = normalize
-        self.reduction = ck.check_reduction(reduction, "SoftDTWLoss")
-        self.cost = ck.check_cost(cost, "SoftDTWLoss")
+        func = "SoftDTWLoss"
+        self.gamma = v.gamma(gamma, func)
+        self.normalize = v.flag(normalize, "normalize", func)
+        self.reduction = v.choice(reduction, "reduction", func, c.REDUCTIONS)
+        self.cost = c.check_cost(cost, func)
+        self.band = c.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor, mask=None) -> torch.Tensor:
-        return soft_dtw_loss(
-            x,
-            y,
-            self.gamma,
-            normalize=self.normalize,
-            reduction=self.reduction,
-            cost=self.cost,
-            mask=mask,
-        )
+        options = (self.gamma, self.normalize, self.reduction, self.cost, self.band)
+        return soft_dtw_core(x, y, mask, *options, "SoftDTWLoss")
 
 
 class SoftDTWDivergence(nn.Module):
     """Module form of :func:`soft_dtw_divergence`; ``forward(x, y, mask=None)``.
+
+    The options, validated once here, are those of :func:`soft_dtw_divergence`.
 
     Examples
     --------
@@ -205,13 +216,23 @@ class SoftDTWDivergence(nn.Module):
     True
     """
 
-    def __init__(self, gamma: float = 1.0, *, reduction: str = "mean", cost="sqeuclidean"):
+    def __init__(
+        self,
+        gamma: float = 1.0,
+        *,
+        reduction: str = "mean",
+        cost="sqeuclidean",
+        global_constraint=None,
+        sakoe_chiba_radius=None,
+        itakura_max_slope=None,
+    ):
         super().__init__()
-        self.gamma = ck.check_gamma(gamma, "SoftDTWDivergence")
-        self.reduction = ck.check_reduction(reduction, "SoftDTWDivergence")
-        self.cost = ck.check_cost(cost, "SoftDTWDivergence")
+        func = "SoftDTWDivergence"
+        self.gamma = v.gamma(gamma, func)
+        self.reduction = v.choice(reduction, "reduction", func, c.REDUCTIONS)
+        self.cost = c.check_cost(cost, func)
+        self.band = c.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor, mask=None) -> torch.Tensor:
-        return soft_dtw_divergence(
-            x, y, self.gamma, reduction=self.reduction, cost=self.cost, mask=mask
-        )
+        options = (self.gamma, True, self.reduction, self.cost, self.band)
+        return soft_dtw_core(x, y, mask, *options, "SoftDTWDivergence")

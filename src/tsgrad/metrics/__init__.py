@@ -28,10 +28,10 @@ names            TSLEARN_VALID_METRICS, VARIABLE_LENGTH_METRICS
 
 from typing import Any
 
+from .._validation import GlobalConstraintError
 from ._cross_correlation import cdist_normalized_cc, y_shifted_sbd_vec
 from ._ctw import CCAProjection, cdist_ctw, ctw, ctw_path
 from ._dtw import (
-    GLOBAL_CONSTRAINT_CODE,
     cdist_dtw,
     compute_mask,
     dtw,
@@ -66,12 +66,13 @@ from ._soft_dtw import (
 )
 from ._subsequence import dtw_subsequence_path, subsequence_cost_matrix, subsequence_path
 from ._tslearn_compat import (
+    GLOBAL_CONSTRAINT_CODE,
     TSLEARN_VALID_METRICS,
     VARIABLE_LENGTH_METRICS,
     SoftDTW,
     SquaredEuclidean,
 )
-from ._utils import GlobalConstraintError, to_time_series, to_time_series_dataset, ts_size
+from ._utils import to_time_series, to_time_series_dataset, ts_size
 
 __all__ = [
     "GLOBAL_CONSTRAINT_CODE",

@@ -3,7 +3,7 @@
 Cost matrices from a metric name, a callable or a precomputed matrix; admissibility masks
 from a global constraint; the pairs of a cross-similarity matrix; paths as Python lists;
 a square root whose derivative at 0 is 0; random states.  Argument checks live in
-:mod:`._utils`.
+:mod:`tsgrad._validation`.
 """
 
 from __future__ import annotations
@@ -12,18 +12,11 @@ import numbers
 
 import numpy as np
 
-from .._kernels import CONSTRAINT_CODES, make_bands
+from .. import _validation as v
+from .._kernels import CONSTRAINT_CODES, cost_matrix, make_bands
 from .._kernels import _numba_accumulate as _na
-from .._kernels._dispatch import sqeuclidean_cost
 from ..backend import instantiate_backend
-from ._cdist import _pair_indices, dataset_lengths
-from ._utils import (
-    GlobalConstraintError,
-    pair_bands,
-    series_pair,
-    to_time_series,
-    to_time_series_dataset,
-)
+from ._cdist import _pair_indices, datasets
 
 # scikit-learn's names for SciPy's metrics (tslearn passes metric names to scikit-learn).
 _METRIC_ALIASES = {"l1": "cityblock", "manhattan": "cityblock", "l2": "euclidean"}
@@ -33,14 +26,14 @@ def band_mask(n: int, m: int, kind: int, param: float, func: str) -> np.ndarray:
     """Boolean ``(n, m)`` mask of the admissible cells; an error when no path is left."""
     if kind == CONSTRAINT_CODES[None]:
         return np.ones((n, m), dtype=np.bool_)
-    bands = pair_bands(n, m, kind, param, func)
+    bands = v.pair_bands(n, m, kind, param, func)
     cols = np.arange(m)[None, :]
     return (cols >= bands.lo[0][:, None]) & (cols < bands.hi[0][:, None])
 
 
 def band_rows(n: int, m: int, kind: int, param: float, func: str):
     """Row intervals ``lo, hi`` ``(n,)`` of the admissible cells (an error when none)."""
-    bands = pair_bands(n, m, kind, param, func)
+    bands = v.pair_bands(n, m, kind, param, func)
     return bands.lo[0], bands.hi[0]
 
 
@@ -57,7 +50,7 @@ def sq_cost(x, y, be):
         return _na.sqeuclidean_matrix(
             np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64)
         )
-    return sqeuclidean_cost(x, y)
+    return cost_matrix(x[None], y[None])[0]
 
 
 def safe_sqrt(v, be):
@@ -217,7 +210,7 @@ def metric_cost_matrix(s1, s2, metric, kwds, be, func):
         raise ValueError(
             f"The 's2' parameter of {func} is needed unless metric='precomputed'. Got None."
         )
-    x, y = series_pair(s1, s2, be, func)
+    x, y = v.series_pair(s1, s2, be, func)
     return be, cost_from_metric(x, y, metric, kwds, be, func)
 
 
@@ -238,20 +231,13 @@ class PairSet:
     """
 
     def __init__(self, dataset1, dataset2, be, func: str, *, with_diagonal: bool):
-        X = to_time_series_dataset(dataset1, be=be)
-        self.symmetric = dataset2 is None
-        Y = X if self.symmetric else to_time_series_dataset(dataset2, be=be)
-        if X.shape[2] != Y.shape[2]:
-            raise ValueError(
-                f"The datasets passed to {func} must have the same number of features. "
-                f"Got {X.shape[2]} and {Y.shape[2]}."
-            )
+        X, lx, Y, ly = datasets(dataset1, dataset2, be, func)
+        self.symmetric = Y is X
         self.be = be
         self.X, self.Y = X, Y
         self.Xn = np.ascontiguousarray(be.to_numpy(X), dtype=np.float64)
         self.Yn = self.Xn if self.symmetric else np.ascontiguousarray(be.to_numpy(Y), np.float64)
-        self.lx = dataset_lengths(self.Xn, func, "dataset1")
-        self.ly = self.lx if self.symmetric else dataset_lengths(self.Yn, func, "dataset2")
+        self.lx, self.ly = lx, ly
         self.n1, self.n2 = self.Xn.shape[0], self.Yn.shape[0]
         self.ii, self.jj = _pair_indices(self.n1, self.n2, self.symmetric, with_diagonal)
 
@@ -262,7 +248,7 @@ class PairSet:
         bands = make_bands(self.lx[self.ii], self.ly[self.jj], self.Xn.shape[1], kind, param)
         if not bands.feasible.all():
             p = int(np.flatnonzero(~bands.feasible)[0])
-            raise GlobalConstraintError(
+            raise v.GlobalConstraintError(
                 f"The global constraint of {func} leaves no admissible path for series of "
                 f"lengths {self.lx[self.ii[p]]} and {self.ly[self.jj[p]]}: increase the "
                 "constraint's parameter."
@@ -314,15 +300,18 @@ def accumulated(D, mask: np.ndarray, mode: int, be, *, free_start: bool = False)
 def accumulated_matrix(s1, s2, mask, be, mode, func):
     """Accumulated matrix of two series used as given (no padding removed), under a mask."""
     be = instantiate_backend(be, s1, s2)
-    x = to_time_series(s1, be=be)
-    y = to_time_series(s2, be=be)
+    x = v.as_series(s1, be, False, "s1", func)
+    y = v.as_series(s2, be, False, "s2", func)
     for name, s in (("s1", x), ("s2", y)):
-        if s.shape[0] == 0:
-            raise ValueError(f"The '{name}' parameter of {func} must be a non-empty series.")
-        if bool(be.to_numpy(be.any(be.isnan(s)))):
+        if s.shape[0] == 0 or s.shape[1] == 0:
             raise ValueError(
-                f"The '{name}' parameter of {func} contains NaN: the series are used as given "
-                "(the mask fixes their lengths); remove the padding first."
+                f"The '{name}' parameter of {func} must be a non-empty series with at least one "
+                f"feature. Got shape {tuple(s.shape)} instead."
+            )
+        if not bool(be.to_numpy(be.all(be.isfinite(s)))):
+            raise ValueError(
+                f"The '{name}' parameter of {func} must be finite (no NaN: the series are used "
+                "as given, the mask fixes their lengths; remove the padding first)."
             )
     if x.shape[1] != y.shape[1]:
         raise ValueError(

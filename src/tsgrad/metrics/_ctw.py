@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels._dispatch import dtw_pair_value
+from .. import _validation as v
+from .._kernels import SqEuclidean, values
 from .._kernels._numba_accumulate import DTW, accumulate_values, backtrack, sqeuclidean_matrix
 from ..backend import instantiate_backend
 from ._common import (
@@ -15,7 +16,6 @@ from ._common import (
     requires_grad,
     safe_sqrt,
 )
-from ._utils import constraint_code, one_series, pair_bands
 
 # Ridge added to each covariance before whitening, relative to its mean eigenvalue: it
 # keeps constant or collinear features (rank-deficient covariances) well defined and moves
@@ -239,11 +239,11 @@ def ctw_path(
     """
     func = "ctw_path"
     be = instantiate_backend(be, s1, s2)
-    x = one_series(s1, be, func, "s1")
-    y = one_series(s2, be, func, "s2")
+    x = v.series(s1, be, "s1", func)
+    y = v.series(s2, be, "s2", func)
     max_iter = check_int(max_iter, "max_iter", func, minimum=1)
     k = _n_components(n_components, x.shape[1], y.shape[1], func)
-    kind, param = constraint_code(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
     return _ctw_core(x, y, max_iter, k, kind, param, bool(verbose), be, func)
 
 
@@ -255,11 +255,11 @@ def _ctw_core(x, y, max_iter, k, kind, param, verbose, be, func):
     path, cca, score, cca_path = _ctw(xn, yn, max_iter, k, mask, verbose)
     if requires_grad(x, y):
         # the last step again on the tensors: CCA on the alignment it used, then DTW
-        bands = pair_bands(x.shape[0], y.shape[0], kind, param, func)
+        bands = v.pair_bands(x.shape[0], y.shape[0], kind, param, func)
         rows, cols = (be.array(v, device=be.device(x)) for v in cca_path.T)
         Wx, Wy = _cca_directions(x[rows], y[cols], k, be)
         xp, yp = be.matmul(x, Wx), be.matmul(y, Wy)
-        score = safe_sqrt(dtw_pair_value(xp, yp, bands, kind, param, be), be)
+        score = safe_sqrt(values(SqEuclidean(xp, yp), None, bands), be)
     elif be.backend_string == "numpy":
         score = float(np.sqrt(score))
     else:
@@ -347,7 +347,7 @@ def cdist_ctw(
     func = "cdist_ctw"
     be = instantiate_backend(be, dataset1, dataset2)
     max_iter = check_int(max_iter, "max_iter", func, minimum=1)
-    kind, param = constraint_code(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
     ps = PairSet(dataset1, dataset2, be, func, with_diagonal=False)
     ps.check_feasible(kind, param, func)
     d = ps.Xn.shape[2]

@@ -4,22 +4,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels import make_bands
-from .._kernels._dispatch import dtw_pair_value, dtw_paths_and_values, sqeuclidean_cost
+from .. import _validation as v
+from .._kernels import SqEuclidean, alignment, make_bands, values
+from .._kernels._numba_bands import ITAKURA, SAKOE_CHIBA
 from ..backend import instantiate_backend
-from ._cdist import cdist_values
-from ._utils import (
-    GlobalConstraintError,
-    constraint_code,
-    pair_bands,
-    series_pair,
-    to_time_series,
-)
+from ._cdist import cdist_values, datasets
 
 
-def _scalar(v, be):
+def _scalar(value, be):
     # tslearn returns a Python float for NumPy and a 0-d tensor for torch
-    return float(v) if be.backend_string == "numpy" else v
+    return float(value) if be.backend_string == "numpy" else value
+
+
+def sqrt0(value, be):
+    """``sqrt`` whose gradient at 0 is 0, not NaN (a DTW of 0: identical series)."""
+    if be.backend_string == "numpy":
+        return np.sqrt(value)
+    pos = value > 0
+    return be.where(pos, be.sqrt(be.where(pos, value, be.ones_like(value))), be.zeros_like(value))
+
+
+def dtw_value(x, y, bands):
+    """Core of :func:`dtw`: the accumulated squared cost of validated ``x``, ``y``."""
+    return values(SqEuclidean(x, y), None, bands)
 
 
 def dtw(s1, s2, global_constraint=None, sakoe_chiba_radius=None, itakura_max_slope=None, be=None):
@@ -54,7 +61,7 @@ def dtw(s1, s2, global_constraint=None, sakoe_chiba_radius=None, itakura_max_slo
     >>> s2 = torch.tensor([[3.0], [4.0], [-3.0]])
     >>> sim = dtw(s1, s2)
     >>> sim
-    tensor(6.4807, dtype=torch.float64, grad_fn=<SqrtBackward0>)
+    tensor(6.4807, dtype=torch.float64, grad_fn=<WhereBackward0>)
     >>> sim.backward()
     >>> print(s1.grad)
     tensor([[-0.3086],
@@ -62,10 +69,10 @@ def dtw(s1, s2, global_constraint=None, sakoe_chiba_radius=None, itakura_max_slo
             [ 0.7715]])
     """
     be = instantiate_backend(be, s1, s2)
-    x, y = series_pair(s1, s2, be, "dtw")
-    kind, param = constraint_code(global_constraint, sakoe_chiba_radius, itakura_max_slope, "dtw")
-    bands = pair_bands(x.shape[0], y.shape[0], kind, param, "dtw")
-    return _scalar(be.sqrt(dtw_pair_value(x, y, bands, kind, param, be)), be)
+    x, y = v.series_pair(s1, s2, be, "dtw")
+    kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, "dtw")
+    bands = v.pair_bands(x.shape[0], y.shape[0], kind, param, "dtw")
+    return _scalar(sqrt0(dtw_value(x, y, bands), be), be)
 
 
 def dtw_path(
@@ -97,13 +104,13 @@ def dtw_path(
     0.0
     """
     be = instantiate_backend(be, s1, s2)
-    x, y = series_pair(s1, s2, be, "dtw_path")
-    kind, param = constraint_code(
-        global_constraint, sakoe_chiba_radius, itakura_max_slope, "dtw_path"
-    )
-    bands = pair_bands(x.shape[0], y.shape[0], kind, param, "dtw_path")
-    paths, vals = dtw_paths_and_values(sqeuclidean_cost(x, y)[None], bands, be)
-    return paths[0], _scalar(be.sqrt(vals[0]), be)
+    x, y = v.series_pair(s1, s2, be, "dtw_path")
+    kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, "dtw_path")
+    bands = v.pair_bands(x.shape[0], y.shape[0], kind, param, "dtw_path")
+    value, A = alignment(SqEuclidean(x, y), None, bands)
+    # A monotone path's cells in row-major order are the path in order.
+    path = [(int(i), int(j)) for i, j in np.argwhere(be.to_numpy(A))]
+    return path, _scalar(sqrt0(value, be), be)
 
 
 def cdist_dtw(
@@ -142,21 +149,14 @@ def cdist_dtw(
     >>> cdist_dtw([[1, 2, 2, 3], [1.0, 2.0, 3.0, 4.0]]).round(4).tolist()
     [[0.0, 1.0], [1.0, 0.0]]
     """
+    func = "cdist_dtw"
     be = instantiate_backend(be, dataset1, dataset2)
-    kind, param = constraint_code(
-        global_constraint, sakoe_chiba_radius, itakura_max_slope, "cdist_dtw"
-    )
+    kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    X, lx, Y, ly = datasets(dataset1, dataset2, be, func)
     vals = cdist_values(
-        dataset1,
-        dataset2,
-        be,
-        gamma=None,
-        kind=kind,
-        param=param,
-        func="cdist_dtw",
-        with_diagonal=False,
+        X, lx, Y, ly, be, gamma=None, kind=kind, param=param, func=func, with_diagonal=False
     )
-    return be.sqrt(vals)
+    return sqrt0(vals, be)
 
 
 def _mask_from_bands(sz1: int, sz2: int, kind: int, param: float):
@@ -166,10 +166,8 @@ def _mask_from_bands(sz1: int, sz2: int, kind: int, param: float):
     return mask, bool(bands.feasible[0])
 
 
-def _check_size(v, name: str, func: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
-        raise ValueError(f"The '{name}' parameter of {func} must be an integer > 0. Got {v!r}.")
-    return int(v)
+def _check_size(value, name: str, func: str) -> int:
+    return v.integer(value, name, func, minimum=1)
 
 
 def sakoe_chiba_mask(sz1, sz2, radius=1, be=None):
@@ -193,12 +191,10 @@ def sakoe_chiba_mask(sz1, sz2, radius=1, be=None):
     >>> sakoe_chiba_mask(4, 4, radius=1).astype(int).tolist()
     [[1, 1, 0, 0], [1, 1, 1, 0], [0, 1, 1, 1], [0, 0, 1, 1]]
     """
-    from .._kernels._numba_dp import SAKOE_CHIBA
-
     be = instantiate_backend(be)
     sz1 = _check_size(sz1, "sz1", "sakoe_chiba_mask")
     sz2 = _check_size(sz2, "sz2", "sakoe_chiba_mask")
-    constraint_code("sakoe_chiba", radius, None, "sakoe_chiba_mask")
+    v.integer(radius, "radius", "sakoe_chiba_mask", minimum=0)
     mask, _ = _mask_from_bands(sz1, sz2, SAKOE_CHIBA, float(radius))
     return be.array(mask)
 
@@ -228,12 +224,10 @@ def itakura_mask(sz1, sz2, max_slope=2.0, be=None):
     >>> itakura_mask(6, 6, max_slope=3).astype(int).tolist()[1]
     [0, 1, 1, 1, 0, 0]
     """
-    from .._kernels._numba_dp import ITAKURA
-
     be = instantiate_backend(be)
     sz1 = _check_size(sz1, "sz1", "itakura_mask")
     sz2 = _check_size(sz2, "sz2", "itakura_mask")
-    constraint_code("itakura", None, max_slope, "itakura_mask")
+    v.constraint("itakura", None, max_slope, "itakura_mask")
     mask, ok = _mask_from_bands(sz1, sz2, ITAKURA, float(max_slope))
     if not ok:
         raise ValueError(
@@ -243,25 +237,16 @@ def itakura_mask(sz1, sz2, max_slope=2.0, be=None):
     return be.array(mask)
 
 
-#: tslearn's integer codes of the global constraints, accepted by :func:`compute_mask`.
-GLOBAL_CONSTRAINT_CODE = {None: 0, "": 0, "itakura": 1, "sakoe_chiba": 2}
-_CODE_NAMES = {0: None, 1: "itakura", 2: "sakoe_chiba"}
-
-
 def compute_mask(
-    s1, s2, global_constraint=0, sakoe_chiba_radius=None, itakura_max_slope=None, be=None
+    s1, s2, global_constraint=None, sakoe_chiba_radius=None, itakura_max_slope=None, be=None
 ):
     """Admissible-cell mask of a global constraint for two series (or two lengths).
 
     Parameters
     ----------
     s1, s2 : array-like or int
-        Time series (their lengths, NaN padding included, as in tslearn) or lengths.
-    global_constraint : {0, 1, 2}, {None, "", "itakura", "sakoe_chiba"} (default: 0)
-        tslearn's integer codes (:data:`GLOBAL_CONSTRAINT_CODE`: 0 none, 1 Itakura,
-        2 Sakoe-Chiba) or the names used by :func:`dtw`.  With 0 / None, a single constraint
-        parameter given picks its constraint.
-    sakoe_chiba_radius, itakura_max_slope
+        Time series (their lengths are used) or lengths.
+    global_constraint, sakoe_chiba_radius, itakura_max_slope
         As in :func:`dtw`.
     be : Backend, str or None
 
@@ -269,18 +254,10 @@ def compute_mask(
     -------
     mask : bool array, shape (sz1, sz2)
 
-    Raises
-    ------
-    GlobalConstraintError
-        (a ``ValueError`` and a ``RuntimeWarning``, as tslearn raises) when both parameters
-        are given without a constraint, or an Itakura slope leaves no admissible path.
-
     Examples
     --------
     >>> compute_mask(3, 3).all()
     np.True_
-    >>> compute_mask(4, 4, global_constraint=2).astype(int).tolist()
-    [[1, 1, 0, 0], [1, 1, 1, 0], [0, 1, 1, 1], [0, 0, 1, 1]]
     """
     be = instantiate_backend(be, s1, s2)
     sizes = []
@@ -288,24 +265,11 @@ def compute_mask(
         if isinstance(s, (int, np.integer)) and not isinstance(s, bool):
             sizes.append(_check_size(s, name, "compute_mask"))
         else:
-            sizes.append(int(to_time_series(s, be=be).shape[0]))
-    if isinstance(global_constraint, (int, np.integer)) and not isinstance(global_constraint, bool):
-        if int(global_constraint) not in _CODE_NAMES:
-            raise ValueError(
-                "The 'global_constraint' parameter of compute_mask must be 0, 1, 2 (tslearn's "
-                "codes: none, Itakura, Sakoe-Chiba) or a constraint name. "
-                f"Got {global_constraint!r} instead."
-            )
-        global_constraint = _CODE_NAMES[int(global_constraint)]
-    kind, param = constraint_code(
+            sizes.append(int(v.as_series(s, be, True, name, "compute_mask").shape[0]))
+    kind, param = v.constraint(
         global_constraint, sakoe_chiba_radius, itakura_max_slope, "compute_mask"
     )
-    mask, ok = _mask_from_bands(sizes[0], sizes[1], kind, param)
-    if not ok:
-        raise GlobalConstraintError(
-            "The global constraint of compute_mask leaves no admissible path for lengths "
-            f"{sizes[0]} and {sizes[1]}: increase 'itakura_max_slope' / 'sakoe_chiba_radius'."
-        )
+    mask, _ = _mask_from_bands(sizes[0], sizes[1], kind, param)
     return be.array(mask)
 
 
@@ -322,7 +286,8 @@ def lb_envelope(ts, radius=1, be=None):
     Returns
     -------
     lower, upper : arrays, shape (sz, d)
-        Running minimum and maximum over ``[i - radius, i + radius]``.
+        Running minimum and maximum over ``[i - radius, i + radius]`` (differentiable for
+        tensors: the gradient goes to the minimum / maximum of each window).
 
     Examples
     --------
@@ -331,22 +296,21 @@ def lb_envelope(ts, radius=1, be=None):
     ([1.0, 1.0, 2.0, 2.0], [3.0, 3.0, 5.0, 5.0])
     """
     be = instantiate_backend(be, ts)
-    radius = _check_radius(radius)
-    x = be.to_numpy(to_time_series(ts, remove_nans=True, be=be))
-    sz = x.shape[0]
-    lower = np.empty_like(x)
-    upper = np.empty_like(x)
-    for i in range(sz):
-        window = x[max(0, i - radius) : i + radius + 1]
-        lower[i] = window.min(axis=0)
-        upper[i] = window.max(axis=0)
-    return be.array(lower, dtype=be.float64), be.array(upper, dtype=be.float64)
+    radius = v.integer(radius, "radius", "lb_envelope", minimum=0)
+    return _envelope(v.series(ts, be, "ts", "lb_envelope"), radius, be)
 
 
-def _check_radius(radius) -> int:
-    if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)) or radius < 0:
-        raise ValueError(f"The 'radius' parameter must be an integer >= 0. Got {radius!r}.")
-    return int(radius)
+def _envelope(x, radius: int, be):
+    """Running minimum and maximum of ``x`` ``(sz, d)`` over windows of half-width
+    ``radius`` (clipped at the ends): ``2 r + 1`` shifted copies, padded with +-inf."""
+    sz, d = x.shape
+    r = min(radius, sz - 1)
+    pad = be.full((r, d), be.inf, dtype=x.dtype)
+    low = be.concatenate([pad, x, pad])
+    high = be.concatenate([-pad, x, -pad])
+    lower = be.min(be.stack([low[k : k + sz] for k in range(2 * r + 1)]), axis=0)
+    upper = be.max(be.stack([high[k : k + sz] for k in range(2 * r + 1)]), axis=0)
+    return lower, upper
 
 
 def lb_keogh(ts_query, ts_candidate=None, radius=1, envelope_candidate=None):
@@ -356,36 +320,52 @@ def lb_keogh(ts_query, ts_candidate=None, radius=1, envelope_candidate=None):
 
     Parameters
     ----------
-    ts_query : array-like, shape (sz, 1) or (sz,)
-    ts_candidate : array-like, shape (sz, 1) or (sz,), or None
+    ts_query : array-like, shape (sz, d) or (sz,)
+    ts_candidate : array-like, shape (sz, d) or (sz,), or None
         Candidate series; ignored when ``envelope_candidate`` is given.
     radius : int (default: 1)
         Envelope radius (should match the Sakoe-Chiba radius for a valid bound).
     envelope_candidate : (lower, upper) or None
-        Precomputed envelope of the candidate (see :func:`lb_envelope`).
+        Precomputed envelope of the candidate (see :func:`lb_envelope`), each
+        ``(sz, d)`` or ``(sz,)``.
 
     Returns
     -------
-    float
+    float, or a 0-d tensor when the inputs are tensors (differentiable).
 
     Examples
     --------
     >>> float(lb_keogh([1, 2, 3], [3, 4, -3]))
     2.0
     """
+    func = "lb_keogh"
+    envelope = envelope_candidate if isinstance(envelope_candidate, (tuple, list)) else ()
+    be = instantiate_backend(ts_query, ts_candidate, *envelope)
+    q = v.series(ts_query, be, "ts_query", func)
     if envelope_candidate is None:
         if ts_candidate is None:
             raise ValueError("lb_keogh needs 'ts_candidate' or 'envelope_candidate'. Got neither.")
-        lower, upper = lb_envelope(ts_candidate, radius=radius, be="numpy")
+        radius = v.integer(radius, "radius", func, minimum=0)
+        lower, upper = _envelope(v.series(ts_candidate, be, "ts_candidate", func), radius, be)
     else:
-        lower, upper = (np.asarray(e, dtype=np.float64) for e in envelope_candidate)
-        lower, upper = lower.reshape(len(lower), -1), upper.reshape(len(upper), -1)
-    q = to_time_series(ts_query, remove_nans=True, be="numpy")
-    if q.shape != lower.shape:
+        if not isinstance(envelope_candidate, (tuple, list)) or len(envelope_candidate) != 2:
+            raise TypeError(
+                "The 'envelope_candidate' parameter of lb_keogh must be a pair (lower, upper). "
+                f"Got {type(envelope_candidate).__name__} instead."
+            )
+        lower = v.series(envelope_candidate[0], be, "envelope_candidate[0]", func)
+        upper = v.series(envelope_candidate[1], be, "envelope_candidate[1]", func)
+        if lower.shape != upper.shape:
+            raise ValueError(
+                "The 'envelope_candidate' parameter of lb_keogh must hold two arrays of one "
+                f"shape. Got {tuple(lower.shape)} and {tuple(upper.shape)} instead."
+            )
+    if tuple(q.shape) != tuple(lower.shape):
         raise ValueError(
             "The 'ts_query' parameter of lb_keogh must have the candidate's shape "
-            f"{lower.shape}. Got {q.shape}."
+            f"{tuple(lower.shape)}. Got {tuple(q.shape)} instead."
         )
-    above = np.clip(q - upper, 0.0, None)
-    below = np.clip(lower - q, 0.0, None)
-    return np.sqrt(np.sum(above**2 + below**2))
+    zero = be.zeros_like(q)
+    above = be.maximum(q - upper, zero)
+    below = be.maximum(lower - q, zero)
+    return _scalar(sqrt0(be.sum(above * above + below * below), be), be)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _validation as v
 from .._kernels import _numba_accumulate as na
 from .._kernels._numba_ldtw import ldtw_backtrack, ldtw_best, ldtw_table
 from ..backend import instantiate_backend
@@ -18,7 +19,6 @@ from ._common import (
     scalar,
     sq_cost,
 )
-from ._utils import constraint_code, series_pair
 
 
 def dtw_path_from_metric(
@@ -68,7 +68,7 @@ def dtw_path_from_metric(
     """
     func = "dtw_path_from_metric"
     be, D = metric_cost_matrix(s1, s2, metric, kwds, be, func)
-    kind, param = constraint_code(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
     n, m = D.shape
     R = accumulated(D, band_mask(n, m, kind, param, func), na.DTW, be)
     path = na.backtrack(np.ascontiguousarray(be.to_numpy(R)), n - 1, m - 1, False)
@@ -107,7 +107,7 @@ def dtw_accumulated_matrix(s1, s2, mask, be=None):
 def _ldtw(s1, s2, max_length, be, func):
     """``(path (L, 2), squared cost)``; the cost is differentiable for tensors."""
     be = instantiate_backend(be, s1, s2)
-    x, y = series_pair(s1, s2, be, func)
+    x, y = v.series_pair(s1, s2, be, func)
     n, m = x.shape[0], y.shape[0]
     length = check_int(max_length, "max_length", func, minimum=1)
     if length < max(n, m):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _validation as v
 from .._kernels import _numba_accumulate as na
 from .._kernels._numba_frechet import frechet_pairs, frechet_pairs_cells
 from ..backend import instantiate_backend
@@ -20,7 +21,6 @@ from ._common import (
     scalar,
     sq_cost,
 )
-from ._utils import constraint_code, pair_bands, series_pair
 
 
 def _values(X, Y, Xn, Yn, lx, ly, ii, jj, kind, param, be):
@@ -37,8 +37,8 @@ def _values(X, Y, Xn, Yn, lx, ly, ii, jj, kind, param, be):
 
 def _setup(s1, s2, global_constraint, sakoe_chiba_radius, itakura_max_slope, be, func):
     be = instantiate_backend(be, s1, s2)
-    x, y = series_pair(s1, s2, be, func)
-    kind, param = constraint_code(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    x, y = v.series_pair(s1, s2, be, func)
+    kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
     return be, x, y, kind, param
 
 
@@ -80,7 +80,7 @@ def frechet(
         s1, s2, global_constraint, sakoe_chiba_radius, itakura_max_slope, be, "frechet"
     )
     n, m = x.shape[0], y.shape[0]
-    pair_bands(n, m, kind, param, "frechet")
+    v.pair_bands(n, m, kind, param, "frechet")
     Xn = np.ascontiguousarray(be.to_numpy(x)[None], dtype=np.float64)
     Yn = np.ascontiguousarray(be.to_numpy(y)[None], dtype=np.float64)
     lx, ly, zero = np.array([n]), np.array([m]), np.zeros(1, dtype=np.int64)
@@ -164,7 +164,7 @@ def frechet_path_from_metric(
     """
     func = "frechet_path_from_metric"
     be, D = metric_cost_matrix(s1, s2, metric, kwds, be, func)
-    kind, param = constraint_code(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
     n, m = D.shape
     R = accumulated(D, band_mask(n, m, kind, param, func), na.FRECHET, be)
     path = na.backtrack(be.to_numpy(R), n - 1, m - 1, False)
@@ -237,7 +237,7 @@ def cdist_frechet(
     """
     func = "cdist_frechet"
     be = instantiate_backend(be, dataset1, dataset2)
-    kind, param = constraint_code(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
     ps = PairSet(dataset1, dataset2, be, func, with_diagonal=False)
     ps.check_feasible(kind, param, func)
     X, Y = ps.zero_padded() if requires_grad(ps.X, ps.Y) else (ps.X, ps.Y)

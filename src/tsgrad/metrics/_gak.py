@@ -6,12 +6,11 @@ import numbers
 
 import numpy as np
 
-from .._kernels import full_bands, make_bands
-from .._kernels._dispatch import soft_dtw_values, sqeuclidean_cost
+from .. import _validation as v
+from .._kernels import CostMatrix, cost_matrix, full_bands, make_bands, values
 from .._kernels._numba_gak import log_gak_pairs
 from ..backend import instantiate_backend
 from ._common import PairSet, as_backend, check_int, check_random_state, requires_grad, scalar
-from ._utils import series_pair, to_time_series_dataset
 
 
 class SigmaError(ValueError, ZeroDivisionError):
@@ -34,7 +33,7 @@ def _check_sigma(sigma, func: str) -> float:
 
 def _neg_log_kernel(X, Y, sigma, be):
     """``-log k(x_i, y_j)`` ``(..., n, m)``, the local cost of GAK (>= 0, 0 at x_i == y_j)."""
-    s = sqeuclidean_cost(X, Y) / (2.0 * sigma * sigma)
+    s = cost_matrix(X, Y) / (2.0 * sigma * sigma)
     return s + be.log(2.0 - be.exp(-s))
 
 
@@ -50,14 +49,14 @@ def _log_gak(X, Y, Xn, Yn, lx, ly, ii, jj, sigma, be):
     index = [be.array(a, device=be.device(X)) for a in (ii, jj)]
     C = _neg_log_kernel(X[index[0]], Y[index[1]], sigma, be)
     bands = make_bands(lx[ii], ly[jj], Xn.shape[1])
-    return -soft_dtw_values(C, 1.0, bands, be)
+    return -values(CostMatrix(C), 1.0, bands)
 
 
 def _pair_log_gak(x, y, sigma, be):
     """``log G(x, y)`` of two validated series (a 0-d value)."""
     if requires_grad(x, y):
-        C = _neg_log_kernel(x, y, sigma, be)
-        return -soft_dtw_values(C[None], 1.0, full_bands(1, x.shape[0], y.shape[0]), be)[0]
+        C = _neg_log_kernel(x[None], y[None], sigma, be)
+        return -values(CostMatrix(C), 1.0, full_bands(1, x.shape[0], y.shape[0]))[0]
     Xn = np.ascontiguousarray(be.to_numpy(x)[None], dtype=np.float64)
     Yn = np.ascontiguousarray(be.to_numpy(y)[None], dtype=np.float64)
     zero = np.zeros(1, dtype=np.int64)
@@ -108,7 +107,7 @@ def unnormalized_gak(s1, s2, sigma=1.0, be=None):
     func = "unnormalized_gak"
     sigma = _check_sigma(sigma, func)
     be = instantiate_backend(be, s1, s2)
-    x, y = series_pair(s1, s2, be, func)
+    x, y = v.series_pair(s1, s2, be, func)
     return scalar(be.exp(_pair_log_gak(x, y, sigma, be)), be)
 
 
@@ -141,7 +140,7 @@ def gak(s1, s2, sigma=1.0, be=None):
     func = "gak"
     sigma = _check_sigma(sigma, func)
     be = instantiate_backend(be, s1, s2)
-    x, y = series_pair(s1, s2, be, func)
+    x, y = v.series_pair(s1, s2, be, func)
     log_xy = _pair_log_gak(x, y, sigma, be)
     log_xx = _pair_log_gak(x, x, sigma, be)
     log_yy = _pair_log_gak(y, y, sigma, be)
@@ -220,7 +219,7 @@ def sigma_gak(dataset, n_samples=100, random_state=None, be=None):
     be = instantiate_backend(be, dataset)
     n_samples = check_int(n_samples, "n_samples", func, minimum=2)
     rng = check_random_state(random_state, func)
-    X = to_time_series_dataset(dataset, be=be)
+    X = v.as_dataset(dataset, be, "dataset", func)
     Xn = be.to_numpy(X)
     sz, d = Xn.shape[1], Xn.shape[2]
     samples = Xn.reshape(-1, d)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _validation as v
 from .._kernels._numba_lcss import lcss_backtrack, lcss_length, lcss_table
 from ..backend import instantiate_backend
 from ._common import band_rows, check_real, metric_cost_matrix, path_list, sq_cost
-from ._utils import constraint_code, series_pair
 
 
 def _lcss(dist, eps, kind, param, func):
@@ -20,7 +20,7 @@ def _lcss(dist, eps, kind, param, func):
 
 
 def _series_distances(s1, s2, be, func):
-    x, y = series_pair(s1, s2, be, func)
+    x, y = v.series_pair(s1, s2, be, func)
     numpy_be = instantiate_backend("numpy")
     return np.sqrt(sq_cost(be.to_numpy(x), be.to_numpy(y), numpy_be))
 
@@ -74,8 +74,8 @@ def lcss(
     func = "lcss"
     be = instantiate_backend(be, s1, s2)
     eps = check_real(eps, "eps", func, minimum=0.0)
-    x, y = series_pair(s1, s2, be, func)
-    kind, param = constraint_code(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    x, y = v.series_pair(s1, s2, be, func)
+    kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
     n, m = x.shape[0], y.shape[0]
     lo, hi = band_rows(n, m, kind, param, func)
     xn = np.ascontiguousarray(be.to_numpy(x), dtype=np.float64)
@@ -116,7 +116,7 @@ def lcss_path(
     be = instantiate_backend(be, s1, s2)
     eps = check_real(eps, "eps", func, minimum=0.0)
     dist = _series_distances(s1, s2, be, func)
-    kind, param = constraint_code(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
     path, sim = _lcss(dist, eps, kind, param, func)
     return path_list(path), sim
 
@@ -162,6 +162,6 @@ def lcss_path_from_metric(
     func = "lcss_path_from_metric"
     be, D = metric_cost_matrix(s1, s2, metric, kwds, be, func)
     eps = check_real(eps, "eps", func, minimum=0.0)
-    kind, param = constraint_code(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
     path, sim = _lcss(be.to_numpy(D), eps, kind, param, func)
     return path_list(path), sim

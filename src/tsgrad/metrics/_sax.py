@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _validation as v
 from .._kernels._numba_sax import sax_mindist_pairs
 from ..backend import instantiate_backend
 from ._cdist import _pair_indices
 from ._common import as_backend, check_int
-from ._utils import to_time_series_dataset
 
 
 def _words(dataset, name: str, alphabet: int, be, func: str) -> np.ndarray:
     """SAX words ``(n, w, d)`` as int64: equal lengths, symbols in ``0 .. alphabet - 1``."""
-    X = be.to_numpy(to_time_series_dataset(dataset, be=be))
+    X = be.to_numpy(v.as_dataset(dataset, be, name, func))
     if np.isnan(X).any():
         raise ValueError(
             f"The '{name}' parameter of {func} must hold SAX words of one length (no NaN padding)."

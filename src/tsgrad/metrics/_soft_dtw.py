@@ -4,32 +4,26 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels._dispatch import (
-    dtw_pair_value,
-    dtw_paths_and_values,
-    soft_dtw_alignments,
-    soft_dtw_pair_value,
-    sqeuclidean_cost,
-)
+from .. import _validation as v
+from .._kernels import SqEuclidean, SqEuclideanPairs, alignment, make_bands, values
 from ..backend import instantiate_backend
-from ._cdist import cdist_values
+from ._cdist import cdist_values, datasets
 from ._dtw import _scalar
-from ._utils import check_gamma, constraint_code, pair_bands, series_pair
-
-_SOFT_DTW_NOTE = """
-    Soft-DTW is not a distance: it can be negative, and ``soft_dtw(x, x) != 0`` in general
-    (it tends to ``-inf`` as ``gamma`` grows).  Use :func:`soft_dtw_normalized` (the
-    soft-DTW divergence, Blondel et al. 2021) for a quantity that is >= 0 and 0 at x == y.
-"""
 
 
 def _setup(s1, s2, gamma, global_constraint, sakoe_chiba_radius, itakura_max_slope, be, func):
+    """The public boundary of the pair functions: backend, gamma, series and bands."""
     be = instantiate_backend(be, s1, s2)
-    gamma = check_gamma(gamma, func)
-    x, y = series_pair(s1, s2, be, func)
-    kind, param = constraint_code(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
-    bands = pair_bands(x.shape[0], y.shape[0], kind, param, func)
-    return be, gamma, x, y, kind, param, bands
+    gamma = v.gamma(gamma, func, allow_zero=True)
+    x, y = v.series_pair(s1, s2, be, func)
+    kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    return be, gamma, x, y, kind, param
+
+
+def soft_dtw_value(x, y, gamma: float, bands):
+    """Core of :func:`soft_dtw` on validated series: ``gamma = 0`` is hard DTW's
+    accumulated cost (tslearn's convention)."""
+    return values(SqEuclidean(x, y), gamma or None, bands)
 
 
 def soft_dtw(
@@ -42,21 +36,24 @@ def soft_dtw(
     be=None,
     compute_with_backend=False,
 ):
-    (
-        r"""Soft-DTW similarity of two time series (squared Euclidean ground cost).
+    r"""Soft-DTW similarity of two time series (squared Euclidean ground cost).
 
     .. math::
         \mathrm{sDTW}_\gamma(x, y) = \mathrm{min}^\gamma_{A} \langle A, \Delta(x, y)\rangle,
         \qquad \mathrm{min}^\gamma(a) = -\gamma \log \sum_k e^{-a_k / \gamma}
-    """
-        + _SOFT_DTW_NOTE
-        + r"""
+
+    Soft-DTW is not a distance: it can be negative, and ``soft_dtw(x, x) != 0`` in general
+    (it tends to ``-inf`` as ``gamma`` grows).  Use :func:`soft_dtw_normalized` (the
+    soft-DTW divergence, Blondel et al. 2021) for a quantity that is >= 0 and 0 at x == y.
+
     Parameters
     ----------
     s1 : array-like, shape (sz1, d) or (sz1,)
     s2 : array-like, shape (sz2, d) or (sz2,)
+        Trailing NaN rows are treated as padding and removed.
     gamma : float (default: 1.0)
-        Smoothing, >= 0.  ``gamma == 0`` gives the squared DTW (tslearn's convention).
+        Smoothing, a finite number >= 0.  ``gamma == 0`` gives the squared DTW (tslearn's
+        convention).
     global_constraint, sakoe_chiba_radius, itakura_max_slope
         As in :func:`dtw`.
     be : Backend, str or None
@@ -73,37 +70,26 @@ def soft_dtw(
     --------
     >>> round(soft_dtw([1, 2, 3], [3, 4, -3], gamma=1.0), 4)
     41.1876
+    >>> round(soft_dtw([1, 2, 3], [1, 2, 3], gamma=1.0), 4)  # not 0: negative here
+    -1.1904
     >>> import torch
     >>> ts1 = torch.tensor([[1.0], [2.0], [3.0]], requires_grad=True)
     >>> ts2 = torch.tensor([[3.0], [4.0], [-3.0]])
-    >>> sim = soft_dtw(ts1, ts2, gamma=1.0, be="pytorch", compute_with_backend=True)
+    >>> sim = soft_dtw(ts1, ts2, gamma=1.0)
     >>> print(sim)
-    tensor(41.1876, dtype=torch.float64, grad_fn=<SelectBackward0>)
+    tensor(41.1876, dtype=torch.float64, grad_fn=<SqEuclideanSoftDTWFunctionBackward>)
     >>> sim.backward()
     >>> print(ts1.grad)
     tensor([[-4.0001],
             [-2.2852],
             [10.1643]])
     """
+    func = "soft_dtw"
+    be, gamma, x, y, kind, param = _setup(
+        s1, s2, gamma, global_constraint, sakoe_chiba_radius, itakura_max_slope, be, func
     )
-    be, gamma, x, y, kind, param, bands = _setup(
-        s1, s2, gamma, global_constraint, sakoe_chiba_radius, itakura_max_slope, be, "soft_dtw"
-    )
-    if gamma == 0.0:
-        return _squared_dtw(dtw_pair_value(x, y, bands, kind, param, be), be)
-    return _scalar(soft_dtw_pair_value(x, y, gamma, bands, kind, param, be), be)
-
-
-def _squared_dtw(acc, be):
-    """``dtw(x, y) ** 2`` from the accumulated cost, tslearn's value at ``gamma = 0``.
-
-    On NumPy it is the square of the rounded ``dtw`` (so ``soft_dtw(x, y, gamma=0) ==
-    dtw(x, y) ** 2`` exactly, as in tslearn); tensors keep the accumulated cost itself (equal
-    up to rounding), whose gradient is the optimal path's.
-    """
-    if be.backend_string == "numpy":
-        return float(np.sqrt(acc)) ** 2
-    return acc
+    bands = v.pair_bands(x.shape[0], y.shape[0], kind, param, func)
+    return _scalar(soft_dtw_value(x, y, gamma, bands), be)
 
 
 def soft_dtw_alignment(
@@ -126,9 +112,7 @@ def soft_dtw_alignment(
     s1 : array-like, shape (sz1, d) or (sz1,)
     s2 : array-like, shape (sz2, d) or (sz2,)
     gamma : float (default: 1.0)
-        Smoothing, >= 0.  ``gamma == 0`` gives tslearn's hard alignment: the optimal DTW
-        path as a 0/1 matrix (not differentiable; for tensors in torch's default float dtype,
-        as tslearn) and ``dtw(s1, s2) ** 2``.
+        Smoothing, a finite number > 0 (use :func:`dtw_path` for the hard alignment).
     global_constraint, sakoe_chiba_radius, itakura_max_slope, be, compute_with_backend
         As in :func:`soft_dtw`.
 
@@ -147,27 +131,14 @@ def soft_dtw_alignment(
     >>> A[0].round(4).tolist()
     [1.0, 0.0, 0.0]
     """
-    be, gamma, x, y, kind, param, bands = _setup(
-        s1,
-        s2,
-        gamma,
-        global_constraint,
-        sakoe_chiba_radius,
-        itakura_max_slope,
-        be,
-        "soft_dtw_alignment",
-    )
-    if gamma == 0.0:  # tslearn: the optimal path as a 0/1 matrix, and dtw ** 2
-        paths, vals = dtw_paths_and_values(sqeuclidean_cost(x, y)[None], bands, be)
-        A = np.zeros((x.shape[0], y.shape[0]))
-        A[tuple(np.array(paths[0]).T)] = 1.0
-        value = _squared_dtw(vals[0], be)
-        if be.backend_string == "numpy":
-            return A, np.float64(value)
-        # torch's default float dtype, as tslearn's be.zeros: a 0/1 matrix is exact in it
-        return be.array(A, dtype=be.zeros(()).dtype, device=be.device(x)), value
-    vals, E = soft_dtw_alignments(sqeuclidean_cost(x, y)[None], gamma, bands, be)
-    return E[0], vals[0]
+    func = "soft_dtw_alignment"
+    be = instantiate_backend(be, s1, s2)
+    gamma = v.gamma(gamma, func)
+    x, y = v.series_pair(s1, s2, be, func)
+    kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    bands = v.pair_bands(x.shape[0], y.shape[0], kind, param, func)
+    value, E = alignment(SqEuclidean(x, y), gamma, bands)
+    return E, value
 
 
 def soft_dtw_normalized(
@@ -196,12 +167,18 @@ def soft_dtw_normalized(
     --------
     >>> soft_dtw_normalized([1, 2, 3], [1, 2, 3], gamma=0.5)
     0.0
+    >>> soft_dtw_normalized([1, 2, 3], [1, 2, 4], gamma=0.5) > 0
+    True
     """
-    args = (gamma, global_constraint, sakoe_chiba_radius, itakura_max_slope, be)
-    xy = soft_dtw(s1, s2, *args)
-    xx = soft_dtw(s1, s1, *args)
-    yy = soft_dtw(s2, s2, *args)
-    return xy - 0.5 * (xx + yy)
+    func = "soft_dtw_normalized"
+    be, gamma, x, y, kind, param = _setup(
+        s1, s2, gamma, global_constraint, sakoe_chiba_radius, itakura_max_slope, be, func
+    )
+    n, m = x.shape[0], y.shape[0]
+    xy = soft_dtw_value(x, y, gamma, v.pair_bands(n, m, kind, param, func))
+    xx = soft_dtw_value(x, x, gamma, v.pair_bands(n, n, kind, param, func))
+    yy = soft_dtw_value(y, y, gamma, v.pair_bands(m, m, kind, param, func))
+    return _scalar(xy - 0.5 * (xx + yy), be)
 
 
 def cdist_soft_dtw(
@@ -224,8 +201,7 @@ def cdist_soft_dtw(
         None gives the (symmetric) self-similarity matrix of ``dataset1``; its diagonal is
         ``soft_dtw(x, x)``, which is not 0.
     gamma : float (default: 1.0)
-        ``gamma == 0`` returns :func:`cdist_dtw` (DTW itself, **not** squared: tslearn's
-        convention, which differs from ``soft_dtw(x, y, gamma=0) == dtw(x, y) ** 2``).
+        Smoothing, a finite number >= 0 (0: the squared DTW).
     global_constraint, sakoe_chiba_radius, itakura_max_slope
         As in :func:`dtw`.
     n_jobs, verbose
@@ -241,32 +217,13 @@ def cdist_soft_dtw(
     >>> cdist_soft_dtw([[1, 2, 3], [3, 4, -3]], gamma=1.0).round(4).tolist()
     [[-1.1904, 41.1876], [41.1876, -0.5514]]
     """
+    func = "cdist_soft_dtw"
     be = instantiate_backend(be, dataset1, dataset2)
-    gamma = check_gamma(gamma, "cdist_soft_dtw")
-    kind, param = constraint_code(
-        global_constraint, sakoe_chiba_radius, itakura_max_slope, "cdist_soft_dtw"
-    )
-    if gamma == 0.0:  # tslearn: cdist_dtw itself (not squared, unlike soft_dtw)
-        vals = cdist_values(
-            dataset1,
-            dataset2,
-            be,
-            gamma=None,
-            kind=kind,
-            param=param,
-            func="cdist_soft_dtw",
-            with_diagonal=False,
-        )
-        return be.sqrt(vals)
+    gamma = v.gamma(gamma, func, allow_zero=True)
+    kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    X, lx, Y, ly = datasets(dataset1, dataset2, be, func)
     return cdist_values(
-        dataset1,
-        dataset2,
-        be,
-        gamma=gamma,
-        kind=kind,
-        param=param,
-        func="cdist_soft_dtw",
-        with_diagonal=True,
+        X, lx, Y, ly, be, gamma=gamma or None, kind=kind, param=param, func=func, with_diagonal=True
     )
 
 
@@ -300,33 +257,24 @@ def cdist_soft_dtw_normalized(
     >>> cdist_soft_dtw_normalized([[1, 2, 3], [3, 4, -3]], gamma=1.0).round(4).tolist()
     [[0.0, 42.0586], [42.0586, 0.0]]
     """
-    kw = dict(
-        gamma=gamma,
-        global_constraint=global_constraint,
-        sakoe_chiba_radius=sakoe_chiba_radius,
-        itakura_max_slope=itakura_max_slope,
-        be=be,
-    )
+    func = "cdist_soft_dtw_normalized"
     be = instantiate_backend(be, dataset1, dataset2)
-    xy = cdist_soft_dtw(dataset1, dataset2, **kw)
-    if dataset2 is None:
-        xx = xy.diagonal()
-        yy = xx
+    gamma = v.gamma(gamma, func, allow_zero=True)
+    kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    X, lx, Y, ly = datasets(dataset1, dataset2, be, func)
+    xy = cdist_values(
+        X, lx, Y, ly, be, gamma=gamma or None, kind=kind, param=param, func=func, with_diagonal=True
+    )
+    if Y is X:
+        xx = yy = xy.diagonal()
     else:
-        xx = _self_values(dataset1, kw)
-        yy = _self_values(dataset2, kw)
+        xx = _self_values(X, lx, gamma, kind, param)
+        yy = _self_values(Y, ly, gamma, kind, param)
     return xy - 0.5 * (xx[:, None] + yy[None, :])
 
 
-def _self_values(dataset, kw):
-    """``sDTW(x_i, x_i)`` for every series of a dataset (one pair per series)."""
-    from ._cdist import dataset_lengths
-    from ._utils import to_time_series_dataset
-
-    be = instantiate_backend(kw["be"], dataset)
-    X = to_time_series_dataset(dataset, be=be)
-    lengths = dataset_lengths(be.to_numpy(X), "cdist_soft_dtw_normalized", "dataset")
-    vals = [soft_dtw(X[k, : lengths[k]], X[k, : lengths[k]], **kw) for k in range(X.shape[0])]
-    if be.backend_string == "numpy":
-        return be.array(vals, dtype=be.float64)
-    return be.stack(vals)
+def _self_values(X, lengths, gamma: float, kind: int, param: float):
+    """``sDTW(x_i, x_i)`` ``(n_ts,)`` of every series of a validated dataset."""
+    idx = np.arange(X.shape[0], dtype=np.int64)
+    bands = make_bands(lengths, lengths, X.shape[1], kind, param)
+    return values(SqEuclideanPairs(X, X, lengths, lengths, idx, idx), gamma or None, bands)

@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import torch
 
-from .._kernels import make_bands
-from .._kernels._autograd import fused_sqeuclidean as _fused_sqeuclidean
-from .._kernels._autograd import soft_dtw_sqeuclidean_batch as _soft_dtw_sqeuclidean_batch
-from .._kernels._dispatch import soft_dtw_values
-from ..backend import instantiate_backend
+from .. import _validation as v
+from .._kernels import CostMatrix, SqEuclidean, make_bands, values
 from ..losses import soft_dtw_loss
 from ._common import check_real
-from ._dtw import _CODE_NAMES
-from ._utils import GlobalConstraintError, constraint_code
+from ._tslearn_compat import constraint_name
 
 
 def _constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func):
     """``(kind, param)`` from a constraint name or one of tslearn's integer codes."""
-    if isinstance(global_constraint, int) and not isinstance(global_constraint, bool):
-        if global_constraint not in _CODE_NAMES:
-            raise ValueError(
-                f"The 'global_constraint' parameter of {func} must be 0, 1, 2 or a constraint "
-                f"name. Got {global_constraint!r} instead."
-            )
-        global_constraint = _CODE_NAMES[global_constraint]
-    return constraint_code(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
+    name = constraint_name(global_constraint, func)
+    return v.constraint(name, sakoe_chiba_radius, itakura_max_slope, func)
 
 
 class _SoftDTWLossPyTorch:
@@ -47,8 +37,8 @@ class _SoftDTWLossPyTorch:
         kind, param = _constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
         B, m, n = D.shape
         bands = _bands(B, m, n, kind, param, func)
-        values = soft_dtw_values(D.to(torch.float64), gamma, bands, instantiate_backend(D))
-        return values.to(D.dtype)
+        out = values(CostMatrix(D.to(torch.float64)), gamma, bands)
+        return out.to(D.dtype)
 
 
 class SoftDTWLossPyTorch(torch.nn.Module):
@@ -107,7 +97,7 @@ class SoftDTWLossPyTorch(torch.nn.Module):
         self.sakoe_chiba_radius = sakoe_chiba_radius
         self.itakura_max_slope = itakura_max_slope
         kind, _ = _constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
-        self._banded = kind != constraint_code(None, None, None, func)[0]
+        self._banded = kind != v.constraint(None, None, None, func)[0]
 
     def forward(self, x, y):
         """Soft-DTW values ``(B,)`` of ``x`` ``(B, m, d)`` and ``y`` ``(B, n, d)``."""
@@ -122,14 +112,14 @@ class SoftDTWLossPyTorch(torch.nn.Module):
         return values
 
     def _banded_values(self, x, y):
-        if self.dist_func is None and _fused_sqeuclidean(x) and x.dtype == y.dtype:
-            # the squared Euclidean cost: cost, DP and gradient in one kernel, banded
+        if self.dist_func is None and x.dtype == y.dtype:
+            # the squared Euclidean cost: the router fuses cost, DP and gradient, banded
             func = "SoftDTWLossPyTorch"
             kind, param = _constraint(
                 self.global_constraint, self.sakoe_chiba_radius, self.itakura_max_slope, func
             )
             bands = _bands(x.shape[0], x.shape[1], y.shape[1], kind, param, func)
-            return _soft_dtw_sqeuclidean_batch(x, y, self.gamma, bands)
+            return values(SqEuclidean(x, y), self.gamma, bands)
         D = self.dist_func(x, y) if self.dist_func is not None else _sqeuclidean(x, y)
         return _SoftDTWLossPyTorch.apply(
             D,
@@ -143,7 +133,7 @@ class SoftDTWLossPyTorch(torch.nn.Module):
 def _bands(B, m, n, kind, param, func):
     bands = make_bands([m] * B, [n] * B, m, kind, param)
     if not bands.feasible.all():
-        raise GlobalConstraintError(
+        raise v.GlobalConstraintError(
             f"The global constraint of {func} leaves no admissible path for series of "
             f"lengths {m} and {n}: increase the constraint's parameter."
         )

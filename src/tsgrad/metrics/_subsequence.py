@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _validation as v
 from .._kernels import _numba_accumulate as na
 from ..backend import instantiate_backend
 from ._common import accumulated, check_int, path_list, safe_sqrt, scalar, sq_cost
-from ._utils import series_pair
 
 
 def _cost_matrix(subseq, longseq, be, func):
-    x, y = series_pair(subseq, longseq, be, func, names=("subseq", "longseq"))
+    x = v.series(subseq, be, "subseq", func)
+    y = v.series(longseq, be, "longseq", func)
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(
+            f"The series passed to {func} must have the same number of features. "
+            f"Got subseq with {x.shape[1]} and longseq with {y.shape[1]}."
+        )
     full = np.ones((x.shape[0], y.shape[0]), dtype=np.bool_)
     return accumulated(sq_cost(x, y, be), full, na.DTW, be, free_start=True)
 

@@ -4,11 +4,30 @@ imports torch)."""
 
 from __future__ import annotations
 
-from .._kernels import full_bands
-from .._kernels._dispatch import soft_dtw_alignments, sqeuclidean_cost
+import numbers
+
+from .. import _validation as v
+from .._kernels import CostMatrix, alignment, cost_matrix, full_bands
 from ..backend import instantiate_backend
 from ._common import check_real
-from ._utils import to_time_series
+
+#: tslearn's integer codes of the global constraints (:func:`compute_mask` takes them).
+GLOBAL_CONSTRAINT_CODE = {None: 0, "": 0, "itakura": 1, "sakoe_chiba": 2}
+_CODE_NAMES = {0: None, 1: "itakura", 2: "sakoe_chiba"}
+
+
+def constraint_name(global_constraint, func: str):
+    """A constraint name from one of tslearn's integer codes (other values unchanged)."""
+    if isinstance(global_constraint, numbers.Integral) and not isinstance(global_constraint, bool):
+        if int(global_constraint) not in _CODE_NAMES:
+            raise ValueError(
+                f"The 'global_constraint' parameter of {func} must be 0, 1, 2 (tslearn's codes: "
+                f"none, Itakura, Sakoe-Chiba) or a constraint name. Got {global_constraint!r} "
+                "instead."
+            )
+        return _CODE_NAMES[int(global_constraint)]
+    return global_constraint
+
 
 #: Metric names that tslearn's estimators accept (``metric=``).
 TSLEARN_VALID_METRICS = [
@@ -45,8 +64,8 @@ class SquaredEuclidean:
     def __init__(self, X, Y, be=None, compute_with_backend=False):
         self.be = instantiate_backend(be, X, Y)
         self.compute_with_backend = compute_with_backend
-        self.X = to_time_series(X, be=self.be)
-        self.Y = to_time_series(Y, be=self.be)
+        self.X = v.as_series(X, self.be, False, "X", "SquaredEuclidean")
+        self.Y = v.as_series(Y, self.be, False, "Y", "SquaredEuclidean")
         if self.X.shape[1] != self.Y.shape[1]:
             raise ValueError(
                 "The 'X' and 'Y' parameters of SquaredEuclidean must have the same number of "
@@ -55,7 +74,7 @@ class SquaredEuclidean:
 
     def compute(self):
         """The cost matrix ``C[i, j] = ||X_i - Y_j||^2``, shape (sz1, sz2)."""
-        return sqeuclidean_cost(self.X, self.Y)
+        return cost_matrix(self.X[None], self.Y[None])[0]
 
     def jacobian_product(self, E):
         """``G = sum_ij E_ij dC_ij / dX``: ``G[i] = 2 sum_j E_ij (X_i - Y_j)``, shape (sz1, d).
@@ -114,7 +133,7 @@ class SoftDTW:
     def compute(self):
         """The soft-DTW value (differentiable w.r.t. ``D`` for tensors)."""
         m, n = self.D.shape
-        vals, E = soft_dtw_alignments(self.D[None], self.gamma, full_bands(1, m, n), self.be)
+        vals, E = alignment(CostMatrix(self.D[None]), self.gamma, full_bands(1, m, n))
         self._E = E[0]
         self.computed = True
         return vals[0]

@@ -6,7 +6,7 @@ import inspect
 
 from torch import nn
 
-from ._checks import check_positive_int
+from .. import _validation as check
 from ._mlp import MLPForecaster
 from ._node import NeuralODEForecaster
 from ._seq2seq import Seq2SeqGRU
@@ -65,7 +65,7 @@ def build_model(
         ("input_len", input_len),
         ("horizon", horizon),
     ]:
-        check_positive_int(value, arg, "build_model")
+        check.integer(value, arg, "build_model")
     cls = MODELS[name]
     accepted = [p for p in inspect.signature(cls).parameters if p not in _SHAPE_ARGS]
     unknown = sorted(set(hyper) - set(accepted))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._checks import check_input, check_positive_int
+from .. import _validation as check
 
 __all__ = ["MLPForecaster"]
 
@@ -53,7 +53,7 @@ class MLPForecaster(nn.Module):
             ("horizon", horizon),
             ("hidden_size", hidden_size),
         ]:
-            check_positive_int(value, name, "MLPForecaster")
+            check.integer(value, name, "MLPForecaster")
         self.input_size = input_size
         self.output_size = output_size
         self.input_len = input_len
@@ -72,6 +72,6 @@ class MLPForecaster(nn.Module):
         -------
         tensor, shape (B, horizon, output_size)
         """
-        check_input(x, self.input_size, "MLPForecaster.forward", length=self.input_len)
+        check.model_input(x, self.input_size, "MLPForecaster.forward", length=self.input_len)
         flat = torch.relu(self.hidden(x.reshape(x.shape[0], -1)))
         return self.out(flat).reshape(x.shape[0], self.horizon, self.output_size)

@@ -7,8 +7,8 @@ import numbers
 import torch
 from torch import nn
 
+from .. import _validation as check
 from ..ode import available_methods, odeint, odeint_adjoint
-from ._checks import check_input, check_positive_int
 
 __all__ = ["NeuralODEForecaster"]
 
@@ -96,7 +96,7 @@ class NeuralODEForecaster(nn.Module):
             ("encoder_hidden_size", encoder_hidden_size),
             ("ode_hidden_size", ode_hidden_size),
         ]:
-            check_positive_int(value, name, where)
+            check.integer(value, name, where)
         for name, value in [("step", step), ("rtol", rtol), ("atol", atol)]:
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
                 raise ValueError(
@@ -141,7 +141,7 @@ class NeuralODEForecaster(nn.Module):
         -------
         tensor, shape (B, horizon, output_size)
         """
-        check_input(x, self.input_size, "NeuralODEForecaster.forward")
+        check.model_input(x, self.input_size, "NeuralODEForecaster.forward")
         _, hidden = self.encoder(x)
         z0 = self.to_latent(hidden[-1])
         t = torch.arange(self.horizon + 1, dtype=x.dtype, device=x.device) * self.step

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._checks import check_input, check_positive_int
+from .. import _validation as check
 
 __all__ = ["Seq2SeqGRU"]
 
@@ -87,7 +87,7 @@ class Seq2SeqGRU(nn.Module):
             ("fc_units", fc_units),
             ("horizon", horizon),
         ]:
-            check_positive_int(value, name, where)
+            check.integer(value, name, where)
         if output_size != input_size:
             raise ValueError(
                 f"The 'output_size' parameter of {where} must equal 'input_size' "
@@ -111,7 +111,7 @@ class Seq2SeqGRU(nn.Module):
         -------
         tensor, shape (B, horizon, d)
         """
-        check_input(x, self.input_size, "Seq2SeqGRU.forward")
+        check.model_input(x, self.input_size, "Seq2SeqGRU.forward")
         _, hidden = self.encoder.gru(x)
         value = x[:, -1:, :]
         steps = []

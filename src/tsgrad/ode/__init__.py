@@ -14,28 +14,28 @@ odeint_dense       A callable dense solution on an interval.
 Classes
 -------
 SolverStats        Counters filled in with ``options={"stats": stats}``.
-ButcherTableau     A Runge-Kutta method as data (``register_tableau`` adds a method).
+ButcherTableau     An explicit Runge-Kutta method as data (``register_tableau`` adds it).
+ImplicitTableau    An implicit Runge-Kutta method as data (fixed grid, solved by Newton).
 ODESolverError     Base class of StepSizeUnderflowError, MaxStepsExceededError,
                    NonFiniteStateError.
 """
 
-from ._adjoint import odeint_adjoint
-from ._checkpoint import odeint_checkpoint
-from ._dense import DenseSolution, odeint_dense
+from ._api import odeint, odeint_adjoint, odeint_checkpoint, odeint_dense, odeint_event
+from ._dense import DenseSolution
 from ._errors import (
     MaxStepsExceededError,
     NonFiniteStateError,
     ODESolverError,
     StepSizeUnderflowError,
 )
-from ._events import odeint_event
-from ._solve import available_methods, odeint
+from ._methods import available_methods
 from ._stats import SolverStats
-from ._tableaus import ButcherTableau, register_tableau
+from ._tableaus import ButcherTableau, ImplicitTableau, register_tableau
 
 __all__ = [
     "ButcherTableau",
     "DenseSolution",
+    "ImplicitTableau",
     "MaxStepsExceededError",
     "NonFiniteStateError",
     "ODESolverError",

@@ -4,6 +4,11 @@ Coefficients are computed for the actual (possibly non-uniform) grid by integrat
 Lagrange basis exactly with Gauss-Legendre quadrature, so a non-uniform ``grid_constructor``
 keeps the order. The history is started with the 3/8-rule RK4 steps (not with Euler), so the
 method has its full order from the first steps on.
+
+``max_order`` has torchdiffeq's meaning and default (12): the predictor uses the last
+``max_order - 1`` derivatives (Adams-Bashforth of order ``max_order - 1``), the corrector
+adds the derivative at the new point (Adams-Moulton of order ``max_order``). Below
+``max_order = 4`` the method is RK4, as in torchdiffeq.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ import numpy as np
 import torch
 
 from ._control import rms_norm
-from ._rk import RKStepper, Step
+from ._rk import RKStepper
+from ._step import Step, lincomb
 from ._tableaus import get_tableau
 
 __all__ = ["AdamsStepper", "adams_weights"]
@@ -43,10 +49,10 @@ class AdamsStepper:
     func : callable
         Internal right-hand side ``f(t, y)`` with ``t`` a Python float.
     implicit : bool
-        Correct the Adams-Bashforth prediction with Adams-Moulton (order ``max_order + 1``),
+        Correct the Adams-Bashforth prediction with Adams-Moulton (order ``max_order``),
         iterating up to ``max_iters`` times or until the correction is below tolerance.
     max_order : int
-        Number of past derivatives used by the predictor.
+        One more than the number of past derivatives the predictor uses (torchdiffeq's).
     rtol, atol : float
         Convergence tolerance of the corrector iteration.
     """
@@ -56,7 +62,7 @@ class AdamsStepper:
         func: Callable,
         *,
         implicit: bool,
-        max_order: int = 4,
+        max_order: int = 12,
         max_iters: int = 4,
         rtol: float = 1e-7,
         atol: float = 1e-9,
@@ -69,7 +75,8 @@ class AdamsStepper:
         self.max_order = max_order
         self.max_iters = max_iters
         self.rtol, self.atol = rtol, atol
-        self.order = max_order + (1 if implicit else 0)
+        self.n_past = max_order - 1 if max_order >= 4 else 0  # 0: always RK4
+        self.order = self.n_past + (1 if implicit else 0) if self.n_past else 4
         self.perturb = perturb
         self._rk = RKStepper(
             get_tableau("rk4"), func, interp="hermite", perturb=perturb, nudge=nudge
@@ -77,6 +84,20 @@ class AdamsStepper:
         self.nudge = self._rk.nudge
         self._interp = interp
         self.history: list[tuple[float, torch.Tensor]] = []
+
+    def fresh(self) -> AdamsStepper:
+        """A new stepper with an empty history (for a replay)."""
+        return AdamsStepper(
+            self.func,
+            implicit=self.implicit,
+            max_order=self.max_order,
+            max_iters=self.max_iters,
+            rtol=self.rtol,
+            atol=self.atol,
+            interp=self._interp,
+            perturb=self.perturb,
+            nudge=self.nudge,
+        )
 
     @property
     def nfe(self) -> int:
@@ -96,29 +117,28 @@ class AdamsStepper:
     ) -> Step:
         if not self.history or self.history[-1][0] != t0:
             self.history.append((t0, f0))
-        self.history = self.history[-(self.max_order + 1) :]
+        self.history = self.history[-(self.n_past + 1) :]
         t1 = t0 + h
-        past = self.history[-self.max_order :]
-        if len(past) < self.max_order:
+        past = self.history[-self.n_past :] if self.n_past else []
+        if not self.n_past or len(past) < self.n_past:
             st = self._rk.step(t0, h, y0, f0, with_error=False)
             st.t1 = t1
             return st
+        # The increments are summed before they meet y0: one rounding at the magnitude of y
+        # per step instead of one per term (the high-order weights are large).
+        fs = [fj for _, fj in past]
         w = adams_weights([tp for tp, _ in past], t0, t1)
-        y1 = y0
-        for wj, (_, fj) in zip(w, past, strict=True):
-            y1 = torch.add(y1, fj, alpha=wj)
+        y1 = lincomb(y0, fs, list(enumerate(w)), 1.0)
         f1 = None
         if self.implicit:
             # Corrector derivatives are the left limits at t1 when perturbing.
             t_corr = self.nudge(t1, t0) if self.perturb else t1
             nodes = [tp for tp, _ in past] + [t1]
             wc = adams_weights(nodes, t0, t1)
-            base = y0
-            for wj, (_, fj) in zip(wc[:-1], past, strict=True):
-                base = torch.add(base, fj, alpha=wj)
+            increment = lincomb(None, fs, list(enumerate(wc[:-1])), 1.0)
             f1 = self._rk.eval(t_corr, y1)
             for _ in range(self.max_iters):
-                y_new = torch.add(base, f1, alpha=wc[-1])
+                y_new = y0 + torch.add(increment, f1, alpha=wc[-1])
                 with torch.no_grad():
                     scale = self.atol + self.rtol * torch.maximum(y_new.abs(), y1.abs())
                     converged = float(rms_norm((y_new - y1) / scale)) < 1.0

@@ -13,31 +13,60 @@ re-integration of ``y`` is only accurate to the tolerances, so the gradient is a
 (see :func:`~tsgrad.ode.odeint_checkpoint` for the exact gradient of the discrete solver).
 Time gradients are closed-form: ``dL/dt_i = <dL/dy_i, f(t_i, y_i)>`` and
 ``dL/dt_0 = -<a(t_0), f(t_0, y_0)>``.
+
+The backward pass builds the augmented :class:`~tsgrad.ode._problem.Problem` once from the
+options validated in the forward call (:class:`AdjointSpec`) and solves it interval by
+interval through the dispatcher; nothing is validated again.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, replace
 
 import torch
 
 from ._control import rms_norm
-from ._options import gradient_params, parse_options
-from ._solve import available_methods, integrate, method_kind, prepare
+from ._dispatch import solve
+from ._errors import NonFiniteStateError
+from ._jacobian import BlockJacobian, FuncJacobian, Part
+from ._methods import check_method, method_kind
+from ._options import FAMILY_KEYS, Options, parse_options
+from ._problem import CALLBACK_NAMES, Callbacks, Problem
 
-__all__ = ["odeint_adjoint"]
+__all__ = ["AdjointSpec", "adjoint_solve", "adjoint_spec"]
 
 
-def _split(x: torch.Tensor, sizes: list[int] | None) -> list[torch.Tensor]:
-    return [x] if sizes is None else list(torch.split(x, sizes))
+@dataclass
+class AdjointSpec:
+    """The backward solve's settings, validated once in the forward call.
+
+    ``exposed`` is the dict torchdiffeq shows as ``grad_fn.adjoint_options``; its
+    ``"norm"`` entry (for adaptive methods) is looked up when the backward pass starts, so
+    replacing it after the forward call takes effect, as in torchdiffeq.
+    """
+
+    rtol: float
+    atol: float
+    method: str
+    kind: str
+    options: Options
+    exposed: dict
+
+
+def _split_sizes(prob: Problem) -> list[int] | None:
+    return None if prob.shapes is None else [int(math.prod(s)) for s in prob.shapes]
 
 
 def default_adjoint_norm(sizes: list[int] | None, seminorm: bool):
     """Max of the RMS of each part of ``(a_t, y, a, *a_params)``, ``y`` and ``a`` split into
     the user's tuple components; the seminorm (Kidger et al., 2021) skips ``a_params``."""
 
+    def split(x):
+        return [x] if sizes is None else list(torch.split(x.reshape(-1), sizes))
+
     def norm(z: tuple) -> torch.Tensor:
-        parts = [z[0], *_split(z[1], sizes), *_split(z[2], sizes)]
+        parts = [z[0], *split(z[1]), *split(z[2])]
         if not seminorm:
             parts += list(z[3:])
         return torch.stack([rms_norm(p) for p in parts]).max()
@@ -45,7 +74,7 @@ def default_adjoint_norm(sizes: list[int] | None, seminorm: bool):
     return norm
 
 
-def _user_adjoint_norm(user_norm, prob):
+def _user_adjoint_norm(user_norm, prob: Problem):
     """A user norm sees ``(a_t, *y_parts, *a_parts, *a_params)`` with the user's shapes."""
     if prob.shapes is None:
         return user_norm
@@ -57,235 +86,245 @@ def _user_adjoint_norm(user_norm, prob):
     return norm
 
 
+def _scalar_tol(value) -> float:
+    """Adjoint tolerances apply to the whole augmented state: a tensor one gives its
+    tightest entry."""
+    return float(value.min()) if isinstance(value, torch.Tensor) else float(value)
+
+
+def adjoint_spec(
+    prob: Problem, forward_options, rtol, atol, method, options, where: str
+) -> AdjointSpec:
+    """Validate the ``adjoint_*`` arguments of ``odeint_adjoint`` against ``prob``."""
+    adj_method = check_method(method, where, name="adjoint_method", default=prob.method)
+    kind = method_kind(adj_method)
+    if options is None:
+        # The augmented state is a tuple: per-sample control does not carry over.
+        dropped = ("norm", "stats", "batch_dim")
+        raw = {k: v for k, v in (forward_options or {}).items() if k not in dropped}
+        raw = {k: v for k, v in raw.items() if k in FAMILY_KEYS[kind]}
+    else:
+        if not isinstance(options, dict):
+            raise TypeError(
+                f"The 'adjoint_options' parameter of {where} must be a dict or None. "
+                f"Got {type(options).__name__} instead."
+            )
+        raw = dict(options)
+    norm = raw.pop("norm", None)
+    adaptive = kind in ("adaptive", "stiff")
+    typed = parse_options(kind, raw, adj_method, where=f"{where} (adjoint_options)")
+    exposed = dict(raw)
+    if norm is not None and not adaptive:
+        parse_options(kind, {"norm": norm}, adj_method, where=f"{where} (adjoint_options)")
+    if norm is not None and norm != "seminorm" and not callable(norm):
+        raise ValueError(
+            f"The 'norm' adjoint option of {where} must be 'seminorm' or a callable. "
+            f"Got {norm!r} instead."
+        )
+    if adaptive:
+        if norm is None or norm == "seminorm":
+            exposed["norm"] = default_adjoint_norm(_split_sizes(prob), norm == "seminorm")
+        else:
+            exposed["norm"] = _user_adjoint_norm(norm, prob)
+    return AdjointSpec(
+        rtol=_scalar_tol(prob.rtol if rtol is None else rtol),
+        atol=_scalar_tol(prob.atol if atol is None else atol),
+        method=adj_method,
+        kind=kind,
+        options=typed,
+        exposed=exposed,
+    )
+
+
 class _Augmented:
-    """``(a_t, y, a, *a_params)`` dynamics; forwards ``callback_*_adjoint`` of the user's func."""
+    """The adjoint dynamics on the flat augmented vector ``z = [a_t, y, a, a_params]``, in
+    the forward problem's internal time ``s``."""
 
-    def __init__(self, tensor_func, params, user_func):
-        self.tensor_func = tensor_func
-        self.params = params
-        for name in ("callback_step", "callback_accept_step", "callback_reject_step"):
-            cb = getattr(user_func, name + "_adjoint", None)
-            if cb is not None:
-                setattr(self, name, cb)
+    def __init__(self, rhs, params: tuple, y_shape: torch.Size):
+        self.rhs, self.params, self.y_shape = rhs, params, y_shape
+        self.n = math.prod(y_shape)
+        self.param_sizes = [p.numel() for p in params]
+        self._sizes = [1, self.n, *self.param_sizes]  # the gradients: a_t, a, a_params
+        self._zeros = None
 
-    def __call__(self, s, z):
-        y, a = z[1], z[2]
+    def split(self, z: torch.Tensor):
+        """``(a_t, y, a, a_params)`` views of ``z``, ``y`` and ``a`` in the state's shape."""
+        n, shape = self.n, self.y_shape
+        a_t, y, a = z[0], z[1 : 1 + n].view(shape), z[1 + n : 1 + 2 * n].view(shape)
+        rest = torch.split(z[1 + 2 * n :], self.param_sizes) if self.params else ()
+        return a_t, y, a, [r.view(p.shape) for r, p in zip(rest, self.params, strict=True)]
+
+    def __call__(self, s: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        n, shape = self.n, self.y_shape
+        y, a = z[1 : 1 + n].view(shape), z[1 + n : 1 + 2 * n].view(shape)
         with torch.enable_grad():
             s_ = s.detach().requires_grad_(True)
             y_ = y.detach().requires_grad_(True)
-            f = self.tensor_func(s_, y_)
+            f = self.rhs(s_, y_)
             grads = torch.autograd.grad(
                 f, (s_, y_, *self.params), -a, allow_unused=True, retain_graph=False
             )
-        out = [
-            torch.zeros_like(z[0]) if grads[0] is None else grads[0].to(z[0].dtype),
-            f.detach(),
-        ]
-        for g, like in zip(grads[1:], (y_, *self.params), strict=True):
-            out.append(torch.zeros_like(like) if g is None else g)
-        return tuple(out)
+        if self._zeros is None or self._zeros.dtype != z.dtype:  # for unused inputs
+            self._zeros = torch.zeros(z.numel(), dtype=z.dtype, device=z.device)
+        parts = []
+        offset = 0
+        for g, size in zip(grads, self._sizes, strict=True):
+            if g is None:
+                parts.append(self._zeros[offset : offset + size])
+            else:
+                g = g.reshape(-1)
+                parts.append(g if g.dtype == z.dtype else g.to(z.dtype))
+            offset += size
+        parts.insert(1, f.detach().reshape(-1))
+        return torch.cat(parts)
+
+
+class _AugmentedJacobian:
+    """The Jacobian of the backward problem for the implicit methods' simplified Newton:
+    ``-J`` on ``y`` and ``J^T`` on ``a`` (in the backward time ``sigma = -s``), zero on the
+    quadratures ``a_t`` and ``a_theta``. The true Jacobian adds a block coupling ``a`` to
+    ``y`` (below the diagonal), so Newton with this one converges, a little slower.
+    ``J`` is the forward ``func``'s, per-sample blocks if the forward solve had them."""
+
+    def __init__(self, prob: Problem, aug: _Augmented):
+        device = prob.y0.device
+
+        def func(s: float, y):  # float64 time, like the augmented dynamics
+            return prob.rhs(torch.tensor(s, dtype=torch.float64, device=device), y)
+
+        self.forward = FuncJacobian(func, aug.y_shape, prob.batch_dim)
+        self.aug = aug
+        self.n = aug.n
+        self.total = 1 + 2 * aug.n + sum(aug.param_sizes)
+
+    @property
+    def njev(self) -> int:
+        return self.forward.njev
+
+    def __call__(self, sigma, z: torch.Tensor) -> BlockJacobian:
+        _, y, _, _ = self.aug.split(z)
+        j = self.forward.blocks(-sigma, y)
+        n, shape, bd = self.n, tuple(self.aug.y_shape), self.forward.batch_dim
+        parts = [Part(1, 1 + n, shape, bd, -j), Part(1 + n, 1 + 2 * n, shape, bd, j.mT)]
+        return BlockJacobian(parts, self.total)
+
+
+def _augmented_problem(prob: Problem, spec: AdjointSpec, aug: _Augmented) -> Problem:
+    """The backward problem, built once per backward pass; its "user" time is the forward
+    problem's internal time ``s``, integrated downwards (internal ``sigma = -s``)."""
+    holder = spec.exposed
+
+    def user_parts(z):
+        a_t, y, a, a_params = aug.split(z)
+        return (a_t, y, a, *a_params)
+
+    def norm(z):
+        return holder["norm"](user_parts(z))
+
+    def rhs(sigma: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        return -aug(-sigma, z)
+
+    sign = 1.0 if prob.reverse else -1.0  # user time t -> backward internal time
+    flip = lambda pts: tuple(sorted(sign * x for x in pts))  # noqa: E731
+    user_func = prob.rhs.func if hasattr(prob.rhs, "func") else prob.rhs
+    fns = {
+        name: getattr(user_func, name + "_adjoint")
+        for name in CALLBACK_NAMES
+        if hasattr(user_func, name + "_adjoint")
+    }
+    callbacks = Callbacks(fns, spec.kind, user_parts, True, torch.float64)
+    return Problem(
+        rhs=rhs,
+        y0=prob.y0,  # a placeholder: each interval starts from its own state
+        t=prob.t.detach(),
+        t_out=(),
+        reverse=True,
+        shapes=None,
+        method=spec.method,
+        kind=spec.kind,
+        options=spec.options,
+        rtol=spec.rtol,
+        atol=spec.atol,
+        norm=norm,
+        time_dtype=torch.float64,
+        where="odeint_adjoint (backward)",
+        step_t=flip(spec.options.step_t),
+        jump_t=flip(spec.options.jump_t),
+        callbacks=callbacks if callbacks else None,
+        grid_args=None,
+        jacobian=_AugmentedJacobian(prob, aug),
+    )
+
+
+def _check_cotangent(grad_ys: torch.Tensor, prob: Problem) -> None:
+    """A NaN / inf gradient would make the backward solve fail step after step: name it."""
+    finite = torch.isfinite(grad_ys.reshape(grad_ys.shape[0], -1)).all(dim=1)
+    if not bool(finite.all()):
+        row = int((~finite).nonzero()[0])
+        raise NonFiniteStateError(
+            f"The gradient flowing into the output of odeint_adjoint holds NaN or inf (at "
+            f"output {row})",
+            t=prob.user_time(prob.t_out[row]),
+            step=None,
+            hint="The loss or the layers after the solve produce it; "
+            "torch.autograd.set_detect_anomaly(True) shows which.",
+        )
 
 
 class _AdjointFunction(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, prob, adj, y0, t, *params):
-        if prob.kind == "scipy":
-            from ._scipy import solve_scipy
-
-            out = solve_scipy(prob)
-        elif prob.kind == "adaptive" and prob.options["batch_dim"] is not None:
-            from ._batched import integrate_per_sample
-
-            out = integrate_per_sample(prob)
-        else:
-            out = integrate(prob, y0)
-        stats = prob.options.get("stats")
-        if stats is not None:
-            stats.nfe += out.nfe
-            stats.n_accepted += out.n_accepted
-            stats.n_rejected += out.n_rejected
-        ctx.prob, ctx.adj = prob, adj
+    def forward(ctx, prob, spec, y0, t, *params):
+        out = solve(prob)
+        ctx.prob, ctx.spec = prob, spec
         # torchdiffeq exposes the backward options on grad_fn; so do we.
-        ctx.adjoint_options = adj["options"]
+        ctx.adjoint_options = spec.exposed
         ctx.save_for_backward(t, out.ys, *params)
         return out.ys
 
     @staticmethod
     def backward(ctx, grad_ys):
-        from ._solve import odeint
-
         t, ys, *params = ctx.saved_tensors
-        prob, adj = ctx.prob, ctx.adj
+        prob, spec = ctx.prob, ctx.spec
+        _check_cotangent(grad_ys, prob)
         params = tuple(params)
-        aug = _Augmented(prob.tensor_func, params, prob.user_func)
+        aug = _Augmented(prob.rhs, params, ys.shape[1:])
+        template = _augmented_problem(prob, spec, aug)
         t_out = prob.t_out
-        n = len(t_out)
         a = torch.zeros_like(ys[0])
-        a_t = torch.zeros(
-            (), dtype=ys.real.dtype if ys.is_complex() else ys.dtype, device=ys.device
-        )
-        a_params = [torch.zeros_like(p) for p in params]
-        grad_t = torch.zeros(n, dtype=t.dtype, device=t.device)
+        a_t = torch.zeros((), dtype=ys.dtype, device=ys.device)
+        a_params = [torch.zeros(p.numel(), dtype=ys.dtype, device=ys.device) for p in params]
+        grad_t = torch.zeros(len(t_out), dtype=t.dtype, device=t.device)
         want_t = ctx.needs_input_grad[3]
         with torch.no_grad():
-            for i in range(n - 1, 0, -1):
+            for i in range(len(t_out) - 1, 0, -1):
                 if want_t:
                     fi = prob.func(t_out[i], ys[i])
                     grad_t[i] = (grad_ys[i] * fi).sum().real.to(t.dtype)
                 a = a + grad_ys[i]
-                span = torch.tensor([t_out[i], t_out[i - 1]], dtype=torch.float64, device=ys.device)
-                zs = odeint(
-                    aug,
-                    (a_t, ys[i], a, *a_params),
-                    span,
-                    rtol=adj["rtol"],
-                    atol=adj["atol"],
-                    method=adj["method"],
-                    options=ctx.adjoint_options,
+                span = (-t_out[i], -t_out[i - 1])
+                z0 = torch.cat([a_t.reshape(1), ys[i].reshape(-1), a.reshape(-1), *a_params])
+                grid_args = (aug, aug.split(z0), torch.tensor([t_out[i], t_out[i - 1]]))
+                interval = replace(
+                    template,
+                    t_out=span,
+                    t=torch.tensor(span, dtype=torch.float64),
+                    grid_args=grid_args,
                 )
-                a_t, a = zs[0][-1], zs[2][-1]
-                a_params = [z[-1] for z in zs[3:]]
-            if want_t and n > 1:
+                z1 = solve(interval, z0).ys[-1]
+                a_t, _, a_flat, a_params = aug.split(z1)
+                a = a_flat
+                a_params = [g.reshape(-1) for g in a_params]
+            if want_t and len(t_out) > 1:
                 f0 = prob.func(t_out[0], ys[0])
                 grad_t[0] = -(a * f0).sum().real.to(t.dtype)
             a = a + grad_ys[0]
-        return (None, None, a, grad_t, *a_params)
+        grads = [
+            g.view(p.shape).to(p.dtype) if not p.is_complex() else g.view(p.shape)
+            for g, p in zip(a_params, params, strict=True)
+        ]
+        return (None, None, a, grad_t, *grads)
 
 
-def odeint_adjoint(
-    func,
-    y0,
-    t,
-    *,
-    rtol=1e-7,
-    atol=1e-9,
-    method=None,
-    options=None,
-    event_fn=None,
-    adjoint_rtol=None,
-    adjoint_atol=None,
-    adjoint_method=None,
-    adjoint_options=None,
-    adjoint_params=None,
-):
-    """:func:`odeint` with gradients by the backsolve adjoint method (torchdiffeq API).
-
-    Memory does not grow with the number of solver steps. The gradient is that of the
-    continuous problem, computed to the adjoint tolerances; it may differ from backprop
-    through the solver by more than the forward tolerance on chaotic or stiff problems.
-
-    Parameters
-    ----------
-    func : torch.nn.Module or callable
-        ``func(t, y)``. Must be an ``nn.Module`` (its parameters get gradients) unless
-        ``adjoint_params`` is given.
-    y0, t, rtol, atol, method, options, event_fn
-        As in :func:`odeint`.
-    adjoint_rtol, adjoint_atol, adjoint_method : optional
-        For the backward solve; default to the forward ones.
-    adjoint_options : dict, optional
-        Options of the backward solve (default: the forward options without ``norm``).
-        ``norm="seminorm"`` measures the error on ``(y, a)`` only, skipping the parameter
-        adjoints: usually far fewer backward steps. A callable norm receives the tuple
-        ``(y, a, *a_params)`` of scaled errors.
-    adjoint_params : sequence of tensors, optional
-        The tensors to differentiate ``func`` with respect to (default
-        ``tuple(func.parameters())``).
-
-    Returns
-    -------
-    Same as :func:`odeint`.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from tsgrad.ode import odeint_adjoint
-    >>> class Decay(torch.nn.Module):
-    ...     def __init__(self):
-    ...         super().__init__()
-    ...         self.k = torch.nn.Parameter(torch.tensor(1.0, dtype=torch.float64))
-    ...     def forward(self, t, y):
-    ...         return -self.k * y
-    >>> f = Decay()
-    >>> y = odeint_adjoint(f, torch.ones(1, dtype=torch.float64),
-    ...                    torch.tensor([0.0, 1.0], dtype=torch.float64))
-    >>> y[-1].sum().backward()
-    >>> round(f.k.grad.item(), 6)  # d/dk exp(-k) at k = 1
-    -0.367879
-    """
-    where = "odeint_adjoint"
-    params = gradient_params(func, adjoint_params, where)
-    if event_fn is not None:
-        return _adjoint_event(
-            func,
-            y0,
-            t,
-            event_fn,
-            dict(
-                rtol=rtol,
-                atol=atol,
-                method=method,
-                options=options,
-                adjoint_rtol=adjoint_rtol,
-                adjoint_atol=adjoint_atol,
-                adjoint_method=adjoint_method,
-                adjoint_options=adjoint_options,
-                adjoint_params=adjoint_params,
-            ),
-        )
-    prob = prepare(func, y0, t, rtol=rtol, atol=atol, method=method, options=options, where=where)
-
-    adj_method = (method or "dopri5") if adjoint_method is None else adjoint_method
-    if not isinstance(adj_method, str) or adj_method not in available_methods():
-        raise ValueError(
-            f"The 'adjoint_method' parameter of {where} must be one of {available_methods()}. "
-            f"Got {adjoint_method!r} instead."
-        )
-    if adjoint_options is None:
-        # The augmented state is a tuple: per-sample control does not carry over.
-        dropped = ("norm", "stats", "batch_dim")
-        adj_options = {k: v for k, v in (options or {}).items() if k not in dropped}
-    else:
-        adj_options = dict(adjoint_options)
-    if prob.reverse:  # the backward solve runs in the forward problem's internal time
-        for key in ("step_t", "jump_t"):
-            if adj_options.get(key) is not None:
-                adj_options[key] = -torch.as_tensor(adj_options[key])
-    sizes = None if prob.shapes is None else [int(math.prod(s)) for s in prob.shapes]
-    adaptive = method_kind(adj_method) == "adaptive"
-    if adaptive and adj_options.get("norm") in (None, "seminorm"):
-        adj_options["norm"] = default_adjoint_norm(sizes, adj_options.get("norm") == "seminorm")
-    elif callable(adj_options.get("norm")):
-        adj_options["norm"] = _user_adjoint_norm(adj_options["norm"], prob)
-    checked = {k: v for k, v in adj_options.items() if not (adaptive and k == "norm")}
-    parse_options(method_kind(adj_method), checked, adj_method, where=f"{where} (adjoint_options)")
-    if "norm" in adj_options and not callable(adj_options["norm"]):
-        raise ValueError(
-            f"The 'norm' adjoint option of {where} must be 'seminorm' or a callable. "
-            f"Got {adj_options['norm']!r} instead."
-        )
-    adj = dict(
-        rtol=rtol if adjoint_rtol is None else adjoint_rtol,
-        atol=atol if adjoint_atol is None else adjoint_atol,
-        method=adj_method,
-        options=adj_options,
-    )
-    ys = _AdjointFunction.apply(prob, adj, prob.y0, prob.t, *params)
-    return prob.unflatten(ys)
-
-
-def _adjoint_event(func, y0, t, event_fn, kwargs):
-    """Event with the adjoint: locate the event without a graph, then solve to it."""
-    from ._events import reroute_event_gradient
-    from ._solve import odeint
-
-    forward = {k: kwargs[k] for k in ("rtol", "atol", "method", "options")}
-    with torch.no_grad():
-        event_t, _ = odeint(func, y0, t, event_fn=event_fn, **forward)
-    span = torch.stack([t[0], event_t.to(t.dtype)])
-    sol = odeint_adjoint(func, y0, span, **kwargs)
-    if isinstance(sol, tuple):
-        event_t, state = reroute_event_gradient(func, event_fn, event_t, tuple(s[-1] for s in sol))
-        return event_t, tuple(torch.stack([s[0], e]) for s, e in zip(sol, state, strict=True))
-    event_t, state = reroute_event_gradient(func, event_fn, event_t, sol[-1])
-    return event_t, torch.stack([sol[0], state])
+def adjoint_solve(prob: Problem, spec: AdjointSpec, params: tuple) -> torch.Tensor:
+    """The outputs of ``prob`` (internal layout), differentiable by the adjoint method."""
+    return _AdjointFunction.apply(prob, spec, prob.y0, prob.t, *params)

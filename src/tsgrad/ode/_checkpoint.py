@@ -19,30 +19,21 @@ import math
 
 import torch
 
-from ._options import gradient_params
-from ._solve import (
-    _step_outputs,
-    attach_time_gradients,
-    integrate,
-    make_stepper,
-    prepare,
-    require_joint_rk,
-)
+from ._dispatch import fill_stats, make_schedule, make_stepper
+from ._loop import integrate, step_outputs
+from ._problem import Problem
+from ._timegrad import attach_time_gradients
 
-__all__ = ["odeint_checkpoint"]
+__all__ = ["checkpoint_solve"]
 
 
 class _CheckpointFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, prob, y0, *params):
-        stepper, schedule = make_stepper(prob)
+        stepper = make_stepper(prob)
         rec = _SegmentRecorder()
-        out = integrate(prob, y0, stepper=stepper, schedule=schedule, recorder=rec)
-        stats = prob.options.get("stats")
-        if stats is not None:
-            stats.nfe += out.nfe
-            stats.n_accepted += out.n_accepted
-            stats.n_rejected += out.n_rejected
+        out = integrate(prob, y0, stepper, make_schedule(prob, stepper), recorder=rec)
+        fill_stats(prob, out)
         ctx.prob = prob
         ctx.records = rec.records
         ctx.per_step = rec.per_step
@@ -56,7 +47,7 @@ class _CheckpointFunction(torch.autograd.Function):
         saved = ctx.saved_tensors
         n_steps = len(ctx.records)
         kept, params = ctx.kept, saved[len(ctx.kept) :]
-        stepper, _ = make_stepper(prob)
+        stepper = make_stepper(prob)
         a = None
         g_params = [torch.zeros_like(p) for p in params]
         end = grad_ys.shape[0]  # outputs [end - n_k, end) belong to the current step
@@ -75,7 +66,7 @@ class _CheckpointFunction(torch.autograd.Function):
                 st.t1 = t1
                 outs, gouts = [], []
                 if n_k:
-                    outs.append(_step_outputs(stepper, st, t_out[end - n_k : end]))
+                    outs.append(step_outputs(stepper, st, list(t_out[end - n_k : end])))
                     gouts.append(grad_ys[end - n_k : end])
                 if a is not None:
                     outs.append(st.y1)
@@ -127,48 +118,8 @@ def _replay(stepper, records, y_first, first: int, last: int) -> dict[int, torch
     return starts
 
 
-def odeint_checkpoint(
-    func, y0, t, *, rtol=1e-7, atol=1e-9, method=None, options=None, adjoint_params=None
-):
-    """:func:`odeint` with exact gradients of the solver at low memory (recomputation).
-
-    The forward pass keeps the start state of about ``sqrt(steps)`` accepted steps; the
-    backward pass replays each segment between them without autograd, then recomputes its
-    steps one at a time with autograd. The gradient equals backprop through :func:`odeint`
-    (to rounding), unlike the backsolve :func:`odeint_adjoint`, whose gradient is only as
-    accurate as the backward re-integration. Costs about two extra forward solves of
-    function evaluations plus their vector-Jacobian products; memory grows with
-    ``sqrt(steps)`` times the state size.
-
-    Parameters
-    ----------
-    func : torch.nn.Module or callable
-        Must be an ``nn.Module`` unless ``adjoint_params`` is given.
-    y0, t, rtol, atol, method, options
-        As in :func:`odeint`; Runge-Kutta methods only (fixed or adaptive), no events.
-    adjoint_params : sequence of tensors, optional
-        Tensors to differentiate with respect to (default ``func.parameters()``).
-
-    Returns
-    -------
-    solution : tensor, shape (T, *S) (or tuple), as :func:`odeint`.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from tsgrad.ode import odeint_checkpoint
-    >>> k = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
-    >>> y = odeint_checkpoint(lambda t, y: -k * y, torch.ones(1, dtype=torch.float64),
-    ...                       torch.tensor([0.0, 1.0], dtype=torch.float64),
-    ...                       adjoint_params=(k,))
-    >>> y[-1].sum().backward()
-    >>> round(k.grad.item(), 6)
-    -0.367879
-    """
-    where = "odeint_checkpoint"
-    params = gradient_params(func, adjoint_params, where)
-    prob = prepare(func, y0, t, rtol=rtol, atol=atol, method=method, options=options, where=where)
-    require_joint_rk(prob, where)
+def checkpoint_solve(prob: Problem, params: tuple) -> torch.Tensor:
+    """The outputs of ``prob`` (internal layout), differentiable w.r.t. ``prob.y0``, the
+    output times and ``params`` by recomputation."""
     y0_in, finish = attach_time_gradients(prob, prob.y0)
-    ys = _CheckpointFunction.apply(prob, y0_in, *params)
-    return prob.unflatten(finish(ys))
+    return finish(_CheckpointFunction.apply(prob, y0_in, *params))

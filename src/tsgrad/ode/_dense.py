@@ -6,10 +6,12 @@ import bisect
 
 import torch
 
-from ._solve import integrate, make_stepper, prepare, require_joint_rk
+from ._dispatch import fill_stats, make_schedule, make_stepper
+from ._loop import integrate
+from ._problem import Problem, require_joint_rk
 from ._stats import SolverStats
 
-__all__ = ["DenseSolution", "odeint_dense"]
+__all__ = ["DenseSolution", "dense_solve"]
 
 
 class DenseSolution:
@@ -59,67 +61,25 @@ class DenseSolution:
             for j, i in enumerate(idx):
                 out[i] = ys[j]
         ys = torch.stack(out) if out else prob.y0.new_zeros((0, *prob.y0.shape))
-        res = prob.unflatten(ys)
+        res = prob.to_user(ys)
         if scalar:
             return tuple(r[0] for r in res) if isinstance(res, tuple) else res[0]
         return res
 
 
-def odeint_dense(func, y0, t0, t1, *, rtol=1e-7, atol=1e-9, method=None, options=None):
-    """Solve on ``[t0, t1]`` and return a callable dense solution.
-
-    Parameters
-    ----------
-    func, y0, rtol, atol, method, options
-        As in :func:`odeint` (Runge-Kutta methods; fixed-grid ones need ``step_size``).
-    t0, t1 : float or 0-dim tensor
-        The interval; ``t1 < t0`` integrates backwards.
-
-    Returns
-    -------
-    DenseSolution
-        ``sol(t)`` evaluates the solution at any times in the interval; ``sol.stats`` holds
-        the solver statistics and ``sol.ts`` the step boundaries.
-
-    Examples
-    --------
-    >>> import math, torch
-    >>> from tsgrad.ode import odeint_dense
-    >>> sol = odeint_dense(lambda t, y: -y, torch.ones(1, dtype=torch.float64), 0.0, 2.0)
-    >>> abs(sol(torch.tensor(1.5)).item() - math.exp(-1.5)) < 1e-6
-    True
-    >>> sol.stats.n_accepted > 0
-    True
-    """
-    where = "odeint_dense"
-    ts = []
-    for name, value in (("t0", t0), ("t1", t1)):
-        v = torch.as_tensor(
-            value, dtype=torch.float64 if not isinstance(value, torch.Tensor) else None
-        )
-        if v.numel() != 1 or not v.is_floating_point():
-            raise ValueError(
-                f"The {name!r} parameter of {where} must be a real scalar. Got {value!r} instead."
-            )
-        ts.append(v.reshape(()))
-    if float(ts[0]) == float(ts[1]):
-        raise ValueError(f"The 't0' and 't1' parameters of {where} must differ. Got {t0} twice.")
-    t = torch.stack([ts[0], ts[1].to(ts[0].dtype)])
-    prob = prepare(func, y0, t, rtol=rtol, atol=atol, method=method, options=options, where=where)
+def dense_solve(prob: Problem, where: str) -> DenseSolution:
+    """Solve ``prob`` keeping every step, for evaluation anywhere on the interval."""
     require_joint_rk(prob, where)
-    if (
-        prob.kind == "fixed"
-        and prob.options["step_size"] is None
-        and (prob.options["grid_constructor"] is None)
-    ):
+    opts = prob.options
+    if prob.kind == "fixed" and opts.step_size is None and opts.grid_constructor is None:
         raise ValueError(
             f"The fixed-grid method {prob.method!r} in {where} needs the 'step_size' or "
             "'grid_constructor' option. Got neither."
         )
-    stepper, schedule = make_stepper(prob)
-    out = integrate(prob, prob.y0, stepper=stepper, schedule=schedule, record=True)
-    stats = prob.options.get("stats") or SolverStats()
-    stats.nfe += out.nfe
-    stats.n_accepted += out.n_accepted
-    stats.n_rejected += out.n_rejected
+    stepper = make_stepper(prob)
+    out = integrate(prob, prob.y0, stepper, make_schedule(prob, stepper), record=True)
+    fill_stats(prob, out)
+    stats = opts.stats
+    if stats is None:
+        stats = SolverStats(nfe=out.nfe, n_accepted=out.n_accepted, n_rejected=out.n_rejected)
     return DenseSolution(prob, stepper, out.steps, stats)

@@ -22,18 +22,26 @@ class ODESolverError(RuntimeError):
     ----------
     t : float
         The (user-facing) time at which the solver stopped.
-    step : int
-        The number of accepted steps taken before the failure.
+    step : int or None
+        The number of accepted steps taken before the failure (None where the solver does
+        not report it: ``scipy_solver``, the initial state).
+
+    The message ends with a hint of what to try: the class's ``hint``, or the ``hint``
+    passed to the constructor when the cause is known more precisely.
     """
 
     hint = ""
 
-    def __init__(self, message: str, *, t: float, step: int):
+    def __init__(self, message: str, *, t: float, step: int | None, hint: str | None = None):
         self.t = float(t)
-        self.step = int(step)
-        text = f"{message} (at t={self.t:.17g}, after {self.step} accepted steps)."
-        if self.hint:
-            text += " " + self.hint
+        self.step = None if step is None else int(step)
+        where = f"at t={self.t:.17g}"
+        if self.step is not None:
+            where += f", after {self.step} accepted steps"
+        text = f"{message} ({where})."
+        hint = self.hint if hint is None else hint
+        if hint:
+            text += " " + hint
         super().__init__(text)
 
 
@@ -41,9 +49,9 @@ class StepSizeUnderflowError(ODESolverError):
     """The adaptive step size fell below what the floating-point time can resolve."""
 
     hint = (
-        "The problem may be stiff or have a singularity here. Try a stiff solver "
-        "(method='scipy_solver', options={'solver': 'Radau'}), looser tolerances, float64 "
-        "state, or options={'min_step': ...} to force progress."
+        "The problem may be stiff or have a singularity here. Try the stiff solver "
+        "method='radau', looser tolerances, float64 state, or options={'min_step': ...} to "
+        "force progress."
     )
 
 
@@ -51,8 +59,8 @@ class MaxStepsExceededError(ODESolverError):
     """The solver reached ``max_num_steps`` before the final time."""
 
     hint = (
-        "Try increasing options['max_num_steps'], loosening rtol/atol, or a stiff solver "
-        "(method='scipy_solver', options={'solver': 'Radau'}) if the problem is stiff."
+        "Try increasing options['max_num_steps'], loosening rtol/atol, or the stiff solver "
+        "method='radau' if the problem is stiff."
     )
 
 

@@ -1,88 +1,16 @@
-"""Terminal events: detect a sign change of ``event_fn`` over a step and locate it.
+"""The event gradient route: the event time and the state at it, made differentiable by
+the implicit function theorem.
 
-The root is located on the step's dense output (no extra evaluations of ``func``) with the
-Illinois variant of regula falsi, to a few ulps of the time. The event time is then made
-differentiable by :func:`odeint_event` (below) via the implicit function
-theorem.
+The loop locates the event (``_locate.py``); here ``g(t_e, y(t_e; theta)) = 0`` gives
+``dt_e = -(dg/dy . dy|_t + dg/dtheta_g) / (dg/dt + dg/dy . f)``, and the state at the event
+moves by ``f dt_e``.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-
 import torch
 
-__all__ = ["EventLocator"]
-
-
-class EventLocator:
-    """Wraps the internal event function ``g(s, y)`` (``s`` a float, ``y`` flat).
-
-    Parameters
-    ----------
-    g : callable
-        Returns a one-element tensor.
-    direction : {-1, 0, 1}
-        0 accepts any crossing, +1 only from negative to non-negative, -1 the reverse.
-        (Internal time may be reversed; ``direction`` is in the user's time, and a crossing
-        direction is the same in both since it compares values at the two ends of the step
-        in the order they are visited.)
-    """
-
-    def __init__(self, g: Callable, direction: int = 0):
-        self.g = g
-        self.direction = direction
-
-    def value(self, s: float, y: torch.Tensor) -> float:
-        with torch.no_grad():
-            v = self.g(s, y)
-        if not isinstance(v, torch.Tensor) or v.numel() != 1:
-            raise ValueError(
-                "The 'event_fn' parameter of odeint must return a one-element tensor. "
-                f"Got {v!r} instead."
-            )
-        return float(v)
-
-    def crossed(self, g0: float, g1: float) -> bool:
-        if g0 == 0.0:
-            return False
-        up = g0 < 0.0 <= g1
-        down = g0 > 0.0 >= g1
-        if self.direction > 0:
-            return up
-        if self.direction < 0:
-            return down
-        return up or down
-
-    def locate(self, stepper, st, g0: float, g1: float, max_iter: int = 200) -> float:
-        """``theta`` in (0, 1] where the event function crosses zero inside ``st``."""
-        if g1 == 0.0:
-            return 1.0
-        lo, hi, glo, ghi = 0.0, 1.0, g0, g1
-        side = 0
-        tol = 4 * math.ulp(max(abs(st.t0), abs(st.t1), 1.0)) / abs(st.h)
-        with torch.no_grad():
-            for _ in range(max_iter):
-                if hi - lo <= tol:
-                    break
-                mid = (lo * ghi - hi * glo) / (ghi - glo)
-                if not lo < mid < hi:
-                    mid = 0.5 * (lo + hi)
-                gm = self.value(st.t0 + mid * st.h, stepper.interp(st, [mid])[0])
-                if gm == 0.0:
-                    return mid
-                if (gm < 0) == (glo < 0):
-                    lo, glo = mid, gm
-                    if side == -1:
-                        ghi *= 0.5
-                    side = -1
-                else:
-                    hi, ghi = mid, gm
-                    if side == 1:
-                        glo *= 0.5
-                    side = 1
-        return hi
+__all__ = ["reroute_event_gradient"]
 
 
 def _pack(state, is_tuple):
@@ -99,8 +27,9 @@ class _ImplicitEventGradient(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, func, event_fn, is_tuple, event_t, *state):
+    def forward(ctx, func, event_fn, component, is_tuple, event_t, *state):
         ctx.func, ctx.event_fn, ctx.is_tuple = func, event_fn, is_tuple
+        ctx.component = component
         ctx.save_for_backward(event_t, *state)
         return (event_t.clone(), *(s.clone() for s in state))
 
@@ -110,7 +39,7 @@ class _ImplicitEventGradient(torch.autograd.Function):
         with torch.enable_grad():
             te = event_t.detach().requires_grad_(True)
             ys = [s.detach().requires_grad_(True) for s in state]
-            g = ctx.event_fn(te, _pack(ys, ctx.is_tuple))
+            g = ctx.event_fn(te, _pack(ys, ctx.is_tuple)).reshape(-1)[ctx.component]
             dg = torch.autograd.grad(g, [te, *ys], allow_unused=True)
         with torch.no_grad():
             f = ctx.func(te.detach(), _pack([y.detach() for y in ys], ctx.is_tuple))
@@ -128,76 +57,19 @@ class _ImplicitEventGradient(torch.autograd.Function):
             total_gt = gt + sum((gy * fi).sum() for gy, fi in zip(gs, fs, strict=True))
             coef = -total_gt / total_dg
             grads = [gy + coef * d for gy, d in zip(gs, dg_dy, strict=True)]
-        return (None, None, None, None, *grads)
+        return (None, None, None, None, None, *grads)
 
 
 def reroute_event_gradient(func, event_fn, event_t, state):
-    """Make ``(event_t, state)`` differentiable through the event condition."""
+    """Make ``(event_t, state)`` differentiable through the event condition.
+
+    With a multi-output ``event_fn`` the condition is that of the component that fired: the
+    one closest to zero at the event.
+    """
     is_tuple = isinstance(state, tuple)
     parts = list(state) if is_tuple else [state]
-    out = _ImplicitEventGradient.apply(func, event_fn, is_tuple, event_t, *parts)
+    with torch.no_grad():
+        g = event_fn(event_t, _pack([p.detach() for p in parts], is_tuple)).reshape(-1)
+    component = int(g.abs().argmin())
+    out = _ImplicitEventGradient.apply(func, event_fn, component, is_tuple, event_t, *parts)
     return out[0], _pack(out[1:], is_tuple)
-
-
-def odeint_event(func, y0, t0, *, event_fn, reverse_time=False, odeint_interface=None, **kwargs):
-    """Integrate from ``t0`` until ``event_fn(t, y)`` crosses zero (torchdiffeq API).
-
-    The event time is differentiable (implicit function theorem): with ``g(t_e, y(t_e)) =
-    0``, ``dt_e/dtheta = -(dg/dy . dy/dtheta) / (dg/dt + dg/dy . f)``, and the returned
-    state includes the motion ``f dt_e`` of the event. Gradients w.r.t. parameters that
-    ``event_fn`` itself closes over are not propagated.
-
-    Parameters
-    ----------
-    func : callable
-        ``func(t, y)``, as in :func:`odeint`.
-    y0 : tensor or tuple of tensors
-        State at ``t0``.
-    t0 : tensor, 0-dim
-        Initial time.
-    event_fn : callable
-        ``event_fn(t, y) -> scalar tensor``; the event is its first zero crossing (set the
-        attribute ``event_fn.direction = +1`` or ``-1`` to keep only upward / downward ones).
-    reverse_time : bool
-        Integrate towards decreasing time.
-    odeint_interface : callable
-        :func:`odeint` (default) or :func:`odeint_adjoint`.
-    **kwargs
-        Passed to ``odeint_interface`` (rtol, atol, method, options, adjoint_*).
-
-    Returns
-    -------
-    event_t : tensor, 0-dim
-    state : tensor or tuple, the state at ``event_t``.
-
-    Examples
-    --------
-    >>> import math, torch
-    >>> from tsgrad.ode import odeint_event
-    >>> y0 = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
-    >>> t_e, y_e = odeint_event(lambda t, y: -y, y0, torch.tensor(0.0, dtype=torch.float64),
-    ...                         event_fn=lambda t, y: y.sum() - 0.5)
-    >>> abs(t_e.item() - math.log(2)) < 1e-6
-    True
-    >>> t_e.backward()
-    >>> round(y0.grad.item(), 6)  # d/dy0 log(2 y0) = 1 / y0
-    1.0
-    """
-    from ._adjoint import odeint_adjoint
-    from ._solve import odeint
-
-    if odeint_interface is None:
-        odeint_interface = odeint
-    t0 = torch.as_tensor(t0)
-    if t0.numel() != 1 or not t0.is_floating_point():
-        raise ValueError(
-            "The 't0' parameter of odeint_event must be a floating one-element tensor. "
-            f"Got {t0!r} instead."
-        )
-    t0 = t0.reshape(-1)
-    t = torch.cat([t0, t0.detach() + (-1.0 if reverse_time else 1.0)])
-    event_t, solution = odeint_interface(func, y0, t, event_fn=event_fn, **kwargs)
-    state = tuple(s[-1] for s in solution) if isinstance(solution, tuple) else solution[-1]
-    if odeint_interface is odeint_adjoint:  # already rerouted
-        return event_t, state
-    return reroute_event_gradient(func, event_fn, event_t, state)

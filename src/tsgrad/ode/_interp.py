@@ -2,18 +2,26 @@
 
 All interpolants are linear in stored vectors: ``y(t0 + theta*h) = sum_m w_m(theta) v_m``.
 Each function returns the weight matrix ``w`` (shape ``(n, m)``) for the ``n`` values of
-``theta``; :func:`combine` applies it with a single matrix product.
+``theta``; :func:`combine` applies it with a single matrix product. With per-sample step
+control each row ``n`` is one (output time, sample) pair with its own ``h``;
+:func:`combine_rows` applies row ``n`` to that sample's vectors.
 """
 
 from __future__ import annotations
 
 import torch
 
-__all__ = ["combine", "hermite_weights", "linear_weights", "polynomial_weights"]
+__all__ = ["combine", "combine_rows", "hermite_weights", "linear_weights", "polynomial_weights"]
 
 
-def _thetas(thetas: list[float]) -> torch.Tensor:
+def _thetas(thetas) -> torch.Tensor:
+    if isinstance(thetas, torch.Tensor):
+        return thetas.to(torch.float64)
     return torch.tensor(thetas, dtype=torch.float64)
+
+
+def _times_h(w: torch.Tensor, h) -> torch.Tensor:
+    return w * (h if isinstance(h, float) else h.to(w.dtype)[:, None])
 
 
 def linear_weights(thetas: list[float]) -> torch.Tensor:
@@ -41,16 +49,25 @@ def hermite_weights(thetas: list[float], h: float) -> torch.Tensor:
     )
 
 
-def polynomial_weights(thetas: list[float], dense: torch.Tensor, h: float) -> torch.Tensor:
+def polynomial_weights(thetas, dense: torch.Tensor, h) -> torch.Tensor:
     """Continuous-extension weights on ``(y0, k_1, ..., k_s)``, shape (n, 1 + s).
 
     ``dense`` (float64, shape (s, d)) holds the polynomial coefficients ``b_i(theta) =
-    sum_j dense[i, j] theta**(j+1)``.
+    sum_j dense[i, j] theta**(j+1)``; ``h`` is a float or one step size per row.
     """
-    th = _thetas(thetas)
-    powers = th[:, None] ** torch.arange(1, dense.shape[1] + 1, dtype=torch.float64)
-    stage_w = h * (powers @ dense.T)
-    return torch.cat([torch.ones(len(thetas), 1, dtype=torch.float64), stage_w], dim=1)
+    th = _thetas(thetas).to(dense.device)
+    exponents = torch.arange(1, dense.shape[1] + 1, dtype=torch.float64, device=th.device)
+    stage_w = _times_h(th[:, None] ** exponents @ dense.T, h)
+    return torch.cat([torch.ones(len(th), 1, dtype=torch.float64, device=th.device), stage_w], 1)
+
+
+def combine_rows(weights: torch.Tensor, vectors: torch.Tensor) -> torch.Tensor:
+    """``out[n] = sum_m weights[n, m] * vectors[n, m]``: each row with its own vectors,
+    ``vectors`` of shape (n, m, ...); the result has shape (n, ...)."""
+    n, m = vectors.shape[:2]
+    flat = vectors.reshape(n, m, -1)
+    w = weights.to(device=vectors.device, dtype=vectors.dtype)
+    return torch.bmm(w[:, None, :], flat)[:, 0].reshape((n, *vectors.shape[2:]))
 
 
 def combine(weights: torch.Tensor, vectors: list[torch.Tensor]) -> torch.Tensor:

@@ -1,62 +1,94 @@
-"""Typed validation of the ``options`` dictionary of odeint (unknown keys are errors)."""
+"""The ``options`` of odeint, typed and validated once (unknown keys are errors).
+
+:class:`Options` holds every option with its one default; each method family accepts a
+subset of them (:data:`FAMILY_KEYS`). :func:`parse_options` turns the user's dict into an
+``Options`` at the public boundary; the solvers read its attributes and never re-validate.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 from typing import Any
 
 import torch
 
 from ._stats import SolverStats
 
-__all__ = ["SCIPY_SOLVERS", "parse_options"]
+__all__ = [
+    "FAMILY_KEYS",
+    "Options",
+    "SCIPY_SOLVERS",
+    "gradient_params",
+    "parse_options",
+    "validate_callable",
+]
 
 SCIPY_SOLVERS = ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA")
+
+
+@dataclass(frozen=True)
+class Options:
+    """Every solver option with its default (torchdiffeq's names and defaults).
+
+    ``step_t`` and ``jump_t`` are sorted tuples of (user) times; ``max_iters=None`` means
+    the method's own count (4 corrector iterations for the Adams methods, 100 Newton
+    iterations for the implicit Runge-Kutta methods).
+    """
+
+    first_step: float | None = None
+    min_step: float = 0.0
+    max_step: float = math.inf
+    safety: float = 0.9
+    ifactor: float = 10.0
+    dfactor: float = 0.2
+    max_num_steps: int = 2**31 - 1
+    dtype: torch.dtype = torch.float64  # accepted for compatibility: time is float64
+    step_t: tuple[float, ...] = ()
+    jump_t: tuple[float, ...] = ()
+    norm: Callable | None = None
+    batch_dim: int | None = None
+    step_size: float | None = None
+    grid_constructor: Callable | None = None
+    interp: str = "linear"
+    perturb: bool = False
+    max_iters: int | None = None
+    max_order: int = 12
+    solver: str = "LSODA"
+    stats: SolverStats | None = None
+
+
+_ADAPTIVE = {
+    "first_step",
+    "min_step",
+    "max_step",
+    "safety",
+    "ifactor",
+    "dfactor",
+    "max_num_steps",
+    "dtype",
+    "step_t",
+    "jump_t",
+    "norm",
+    "stats",
+    "batch_dim",
+}
+_FIXED = {"max_num_steps", "step_size", "grid_constructor", "interp", "perturb", "stats"}
+FAMILY_KEYS: dict[str, frozenset[str]] = {
+    "adaptive": frozenset(_ADAPTIVE),
+    "fixed": frozenset(_FIXED),
+    "adams": frozenset(_FIXED | {"max_iters", "max_order"}),
+    "implicit": frozenset(_FIXED | {"max_iters"}),
+    "stiff": frozenset(_ADAPTIVE),
+    "scipy": frozenset({"solver", "first_step", "min_step", "max_step", "max_num_steps", "stats"}),
+}
 
 # Names of torchdiffeq < 0.2 that are now spelled differently.
 _RENAMED = {
     "grid_points": "step_t",
     "jump_locations": "jump_t",
     "eps": "perturb (for fixed-grid methods) or jump_t (for adaptive methods)",
-}
-
-_DEFAULTS_ADAPTIVE = {
-    "first_step": None,
-    "min_step": 0.0,
-    "max_step": math.inf,
-    "safety": 0.9,
-    "ifactor": 10.0,
-    "dfactor": 0.2,
-    "max_num_steps": 2**31 - 1,
-    "dtype": torch.float64,
-    "step_t": None,
-    "jump_t": None,
-    "norm": None,
-    "stats": None,
-    "batch_dim": None,
-}
-_DEFAULTS_FIXED = {
-    "step_size": None,
-    "grid_constructor": None,
-    "interp": "linear",
-    "perturb": False,
-    "stats": None,
-}
-_DEFAULTS_ADAMS = {**_DEFAULTS_FIXED, "max_iters": 4, "max_order": 4}
-_DEFAULTS_SCIPY = {
-    "solver": "LSODA",
-    "first_step": None,
-    "min_step": 0.0,  # used by LSODA only (as in solve_ivp)
-    "max_step": math.inf,
-    "stats": None,
-}
-
-DEFAULTS = {
-    "adaptive": _DEFAULTS_ADAPTIVE,
-    "fixed": _DEFAULTS_FIXED,
-    "adams": _DEFAULTS_ADAMS,
-    "scipy": _DEFAULTS_SCIPY,
 }
 
 
@@ -85,97 +117,118 @@ def _positive(name, value, where, *, allow_inf=False, allow_zero=False):
     return x
 
 
-def _times(name, value, where):
+def _in_range(name, value, where, lo, hi, text):
+    x = _as_float(value, name, where)
+    if not (lo(x) and hi(x)):
+        raise _err(name, text, value, where)
+    return x
+
+
+def _times(name, value, where) -> tuple[float, ...]:
     if value is None:
-        return None
+        return ()
     t = torch.as_tensor(value).detach()
     if t.dim() != 1 or not (t.is_floating_point() or t.dtype in (torch.int32, torch.int64)):
         raise _err(name, "a 1-D tensor (or sequence) of times", value, where)
-    return sorted(float(x) for x in t.cpu().double().tolist())
+    out = tuple(sorted(float(x) for x in t.cpu().double().tolist()))
+    if not all(math.isfinite(x) for x in out):
+        raise _err(name, "finite times", value, where)
+    return out
 
 
-def _check(name: str, value: Any, where: str) -> Any:  # noqa: C901 - one case per option
-    if name == "first_step":
-        return None if value is None else _positive(name, value, where)
-    if name == "min_step":
-        return _positive(name, value, where, allow_zero=True)
-    if name == "max_step":
-        return _positive(name, value, where, allow_inf=True)
-    if name == "safety":
-        x = _as_float(value, name, where)
-        if not 0 < x <= 1:
-            raise _err(name, "in (0, 1]", value, where)
-        return x
-    if name == "ifactor":
-        x = _as_float(value, name, where)
-        if not x >= 1:
-            raise _err(name, ">= 1", value, where)
-        return x
-    if name == "dfactor":
-        x = _as_float(value, name, where)
-        if not 0 < x <= 1:
-            raise _err(name, "in (0, 1]", value, where)
-        return x
-    if name in ("max_num_steps", "max_iters", "max_order"):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise _err(name, "an integer >= 1", value, where)
-        if name == "max_order" and value > 12:
-            raise _err(name, "an integer in [1, 12]", value, where)
+def _count(name, value, where, hi=None):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _err(name, "an integer >= 1", value, where)
+    if hi is not None and value > hi:
+        raise _err(name, f"an integer in [1, {hi}]", value, where)
+    return value
+
+
+def _callable_or_none(name, value, where):
+    if value is not None and not callable(value):
+        raise _err(name, "a callable or None", value, where)
+    return value
+
+
+def _choice(choices):
+    def check(name, value, where):
+        if value not in choices:
+            raise _err(name, " or ".join(repr(c) for c in choices), value, where)
         return value
-    if name == "dtype":
-        if not isinstance(value, torch.dtype) or not value.is_floating_point:
-            raise _err(name, "a floating torch.dtype", value, where)
-        return value
-    if name in ("step_t", "jump_t"):
-        return _times(name, value, where)
-    if name in ("norm", "grid_constructor"):
-        if value is not None and not callable(value):
-            raise _err(name, "a callable or None", value, where)
-        return value
-    if name == "step_size":
-        return None if value is None else _positive(name, value, where)
-    if name == "interp":
-        if value not in ("linear", "cubic"):
-            raise _err(name, "'linear' or 'cubic'", value, where)
-        return value
-    if name == "perturb":
-        if not isinstance(value, bool):
-            raise _err(name, "a bool", value, where)
-        return value
-    if name == "solver":
-        if value not in SCIPY_SOLVERS:
-            raise _err(name, f"one of {SCIPY_SOLVERS}", value, where)
-        return value
-    if name == "stats":
-        if value is not None and not isinstance(value, SolverStats):
-            raise TypeError(
-                f"The 'stats' option of {where} must be a tsgrad.ode.SolverStats. "
-                f"Got {type(value).__name__} instead."
-            )
-        return value
-    if name == "batch_dim":
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            raise _err(name, "an int (the batch dimension of the state) or None", value, where)
-        return value
-    raise AssertionError(f"no validator for option {name!r}")  # internal invariant
+
+    return check
+
+
+def _dtype(name, value, where):
+    if not isinstance(value, torch.dtype) or not value.is_floating_point:
+        raise _err(name, "a floating torch.dtype", value, where)
+    return value
+
+
+def _bool(name, value, where):
+    if not isinstance(value, bool):
+        raise _err(name, "a bool", value, where)
+    return value
+
+
+def _stats(name, value, where):
+    if value is not None and not isinstance(value, SolverStats):
+        raise TypeError(
+            f"The 'stats' option of {where} must be a tsgrad.ode.SolverStats. "
+            f"Got {type(value).__name__} instead."
+        )
+    return value
+
+
+def _batch_dim(name, value, where):
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise _err(name, "an int (the batch dimension of the state) or None", value, where)
+    return value
+
+
+_CHECKS: dict[str, Callable[[str, Any, str], Any]] = {
+    "first_step": lambda n, v, w: None if v is None else _positive(n, v, w),
+    "min_step": lambda n, v, w: _positive(n, v, w, allow_zero=True),
+    "max_step": lambda n, v, w: _positive(n, v, w, allow_inf=True),
+    "safety": lambda n, v, w: _in_range(n, v, w, lambda x: x > 0, lambda x: x <= 1, "in (0, 1]"),
+    "ifactor": lambda n, v, w: _in_range(n, v, w, lambda x: x >= 1, math.isfinite, ">= 1"),
+    "dfactor": lambda n, v, w: _in_range(n, v, w, lambda x: x > 0, lambda x: x <= 1, "in (0, 1]"),
+    "max_num_steps": _count,
+    "max_iters": _count,
+    "max_order": lambda n, v, w: _count(n, v, w, hi=12),
+    "dtype": _dtype,
+    "step_t": _times,
+    "jump_t": _times,
+    "norm": _callable_or_none,
+    "grid_constructor": _callable_or_none,
+    "step_size": lambda n, v, w: None if v is None else _positive(n, v, w),
+    "interp": _choice(("linear", "cubic")),
+    "perturb": _bool,
+    "solver": _choice(SCIPY_SOLVERS),
+    "stats": _stats,
+    "batch_dim": _batch_dim,
+}
+assert set(_CHECKS) == {f.name for f in fields(Options)}  # internal invariant
 
 
 def parse_options(
     kind: str, options: dict[str, Any] | None, method: str, where: str = "odeint"
-) -> dict[str, Any]:
-    """Validate ``options`` for a method family and fill in the defaults.
+) -> Options:
+    """Validate ``options`` for a method family; the defaults fill in the rest.
 
     Parameters
     ----------
-    kind : {"adaptive", "fixed", "adams", "scipy"}
+    kind : str
+        A key of :data:`FAMILY_KEYS`.
     options : dict or None
     method : str
         The method name, for the error message.
+    where : str
+        The public function, for the error message.
 
     Returns
     -------
-    dict
-        Every option of the family, validated, with defaults for those not given.
+    Options
     """
     if options is None:
         options = {}
@@ -184,29 +237,29 @@ def parse_options(
             f"The 'options' parameter of {where} must be a dict or None. "
             f"Got {type(options).__name__} instead."
         )
-    defaults = DEFAULTS[kind]
-    out = dict(defaults)
+    allowed = FAMILY_KEYS[kind]
+    values = {}
     for key, value in options.items():
-        if key not in defaults:
+        if key not in allowed:
             hint = ""
             if key in _RENAMED:
                 hint = f" This torchdiffeq option is now called {_RENAMED[key]}."
             raise ValueError(
                 f"Unknown option {key!r} for method {method!r} in {where}. "
-                f"Valid options: {sorted(defaults)}.{hint}"
+                f"Valid options: {sorted(allowed)}.{hint}"
             )
-        out[key] = _check(key, value, where)
-    if kind == "adaptive" and out["min_step"] > out["max_step"]:
+        values[key] = _CHECKS[key](key, value, where)
+    out = Options(**values)
+    if out.min_step > out.max_step:
         raise ValueError(
             f"The 'min_step' option of {where} must be <= 'max_step'. "
-            f"Got min_step={out['min_step']} and max_step={out['max_step']} instead."
+            f"Got min_step={out.min_step} and max_step={out.max_step} instead."
         )
-    if kind in ("fixed", "adams"):
-        if out["step_size"] is not None and out["grid_constructor"] is not None:
-            raise ValueError(
-                f"The 'step_size' and 'grid_constructor' options of {where} are mutually "
-                "exclusive. Got both instead."
-            )
+    if out.step_size is not None and out.grid_constructor is not None:
+        raise ValueError(
+            f"The 'step_size' and 'grid_constructor' options of {where} are mutually "
+            "exclusive. Got both instead."
+        )
     return out
 
 

@@ -1,10 +1,12 @@
 """Butcher tableaus as data, validated when built, and the registry of named methods.
 
 A new explicit Runge-Kutta method is data entry: build a :class:`ButcherTableau` and pass it
-to :func:`register_tableau`; the stepping loop in ``_solve.py`` needs nothing else. The
-tableau checks its own algebra at construction (rows of ``a`` sum to ``c``, ``sum(b) = 1``,
-``sum(b_err) = 0``, the dense-output polynomials reach ``b`` at ``theta = 1``), so a typo in a
-coefficient fails loudly instead of silently lowering the order.
+to :func:`register_tableau`; the stepping loop needs nothing else. The tableau checks its
+own algebra at construction: rows of ``a`` sum to ``c``, ``sum(b) = 1``, ``sum(b_err) =
+0``, the dense-output polynomials reach ``b`` at ``theta = 1``, and the order conditions of
+every rooted tree up to the claimed ``order`` (and ``error_order`` for the embedded
+weights, :func:`order_defect`), so a typo in a coefficient fails loudly instead of
+silently lowering the order.
 
 Numbers are plain Python floats (backend-neutral); the solver turns them into step weights.
 Sources: Dormand & Prince (1980) for dopri5, with Shampine's (1986) dense output; Bogacki &
@@ -18,15 +20,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from fractions import Fraction as Fr
+from functools import cache
 
 import numpy as np
 
 __all__ = [
     "ButcherTableau",
+    "IMPLICIT_TABLEAUS",
+    "ImplicitTableau",
     "TABLEAUS",
     "derive_dense_output",
     "get_tableau",
+    "order_defect",
     "register_tableau",
+    "rooted_trees",
 ]
 
 _TOL = 1e-12
@@ -34,6 +41,68 @@ _TOL = 1e-12
 
 def _close(x: float, y: float, scale: float = 1.0) -> bool:
     return abs(x - y) <= _TOL * max(1.0, scale)
+
+
+# --- order conditions (Butcher's rooted trees) ----------------------------------------------
+# A tree is the sorted tuple of its subtrees (the single node is ``()``). The order-p
+# conditions are ``b . Phi(tree) = 1 / gamma(tree)`` for every tree of at most p nodes, with
+# ``Phi(()) = 1`` and ``Phi(children) = prod_k A Phi(child_k)`` (elementwise product).
+
+
+@cache
+def rooted_trees(n: int) -> tuple:
+    """All rooted trees with ``n`` nodes (1, 1, 2, 4, 9, 20, 48, 115, ... of them)."""
+    if n == 1:
+        return ((),)
+    return tuple(sorted(_forests(n - 1)))
+
+
+@cache
+def _forests(m: int) -> frozenset:
+    if m == 0:
+        return frozenset({()})
+    out = set()
+    for k in range(1, m + 1):
+        for tree in rooted_trees(k):
+            for rest in _forests(m - k):
+                out.add(tuple(sorted((tree, *rest))))
+    return frozenset(out)
+
+
+def _nodes(tree) -> int:
+    return 1 + sum(_nodes(child) for child in tree)
+
+
+def _density(tree) -> int:
+    return _nodes(tree) * math.prod(_density(child) for child in tree)
+
+
+def order_defect(a, b, order: int) -> tuple[float, int]:
+    """The worst order condition of weights ``b`` on the matrix ``a`` (full, s x s).
+
+    Returns ``(residual, n)``: the largest ``|b . Phi - 1/gamma|`` relative to
+    ``max(1, |b| . |Phi|)`` over the trees of at most ``order`` nodes, and the node count of
+    that tree (0 if all hold exactly).
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    phis: dict = {}
+
+    def phi(tree):
+        if tree not in phis:
+            v = np.ones(len(b))
+            for child in tree:
+                v = v * (a @ phi(child))
+            phis[tree] = v
+        return phis[tree]
+
+    worst, where = 0.0, 0
+    for n in range(1, order + 1):
+        for tree in rooted_trees(n):
+            v = phi(tree)
+            r = abs(float(b @ v) - 1.0 / _density(tree)) / max(1.0, float(np.abs(b) @ np.abs(v)))
+            if r > worst:
+                worst, where = r, n
+    return worst, where
 
 
 @dataclass(frozen=True)
@@ -121,6 +190,23 @@ class ButcherTableau:
             for i, row in enumerate(self.dense):
                 if not _close(math.fsum(row), self.b[i], sum(map(abs, row))):
                     fail(f"dense row {i} must sum to b[{i}] (continuity at theta=1)")
+        full = np.zeros((s, s))
+        for i, row in enumerate(self.a):
+            full[i, :i] = row
+        defect, n = order_defect(full, self.b, self.order)
+        if defect > _TOL:
+            fail(
+                f"b misses an order condition of a {n}-node tree (defect {defect:.2g}); the "
+                f"claimed order is {self.order}"
+            )
+        if self.b_err is not None:
+            b_hat = np.array(self.b) - np.array(self.b_err)
+            defect, n = order_defect(full, b_hat, self.error_order)
+            if defect > _TOL:
+                fail(
+                    f"b - b_err misses an order condition of a {n}-node tree (defect "
+                    f"{defect:.2g}); the claimed error_order is {self.error_order}"
+                )
         fsal = (
             s > 1
             and self.c[-1] == 1.0
@@ -138,6 +224,101 @@ class ButcherTableau:
     def adaptive(self) -> bool:
         """Whether the method has an embedded error estimate."""
         return self.b_err is not None
+
+
+@dataclass(frozen=True)
+class ImplicitTableau:
+    """An implicit Runge-Kutta method (full Butcher matrix), validated when built.
+
+    Parameters
+    ----------
+    name : str
+        The method name used by ``odeint(method=name)``.
+    c : tuple of float, length s
+        Stage times as fractions of the step.
+    a : tuple of s tuples of s floats
+        The Butcher matrix, row by row. Lower triangular (a diagonally implicit method,
+        solved stage by stage; ``a[0]`` may be all zero: an explicit first stage) or full
+        and invertible (solved for all stages at once).
+    b : tuple of float, length s
+        Weights, of order ``order`` (checked on every rooted tree).
+    order : int
+
+    Notes
+    -----
+    ``diagonally_implicit``, ``explicit_first`` and ``stiffly_accurate`` (``b`` is the last
+    row of ``a``: the step ends on the last stage) are derived.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsgrad.ode import ImplicitTableau, odeint, register_tableau
+    >>> tab = register_tableau(ImplicitTableau(name="my_backward_euler", c=(1,), a=((1,),),
+    ...                                        b=(1,), order=1))
+    >>> tab.stiffly_accurate, tab.diagonally_implicit
+    (True, True)
+    >>> y = odeint(lambda t, y: -y, torch.ones(1, dtype=torch.float64),
+    ...            torch.tensor([0.0, 1.0], dtype=torch.float64), method="my_backward_euler",
+    ...            options={"step_size": 0.5})
+    >>> round(y[-1].item(), 4)  # (1 / 1.5) ** 2
+    0.4444
+    """
+
+    name: str
+    c: tuple[float, ...]
+    a: tuple[tuple[float, ...], ...]
+    b: tuple[float, ...]
+    order: int
+    diagonally_implicit: bool = field(init=False)
+    explicit_first: bool = field(init=False)
+    stiffly_accurate: bool = field(init=False)
+
+    def __post_init__(self):
+        def fail(what: str):
+            raise ValueError(f"Implicit tableau {self.name!r} is invalid: {what}.")
+
+        object.__setattr__(self, "c", tuple(float(x) for x in self.c))
+        object.__setattr__(self, "a", tuple(tuple(float(x) for x in row) for row in self.a))
+        object.__setattr__(self, "b", tuple(float(x) for x in self.b))
+        s = len(self.c)
+        if s < 1 or len(self.a) != s or any(len(row) != s for row in self.a):
+            fail(f"a must be {s} x {s} (one full row per stage)")
+        if len(self.b) != s:
+            fail(f"b must have {s} entries, got {len(self.b)}")
+        for i, row in enumerate(self.a):
+            if not _close(math.fsum(row), self.c[i], sum(map(abs, row))):
+                fail(f"row {i} of a sums to {math.fsum(row)!r} but c[{i}] = {self.c[i]!r}")
+        if not _close(math.fsum(self.b), 1.0, sum(map(abs, self.b))):
+            fail(f"b must sum to 1, got {math.fsum(self.b)!r}")
+        full = np.array(self.a)
+        defect, n = order_defect(full, self.b, self.order)
+        if self.order < 1 or defect > _TOL:
+            fail(
+                f"b misses an order condition of a {n}-node tree (defect {defect:.2g}); the "
+                f"claimed order is {self.order}"
+            )
+        dirk = bool(np.all(np.triu(full, 1) == 0))
+        first = bool(np.all(full[0] == 0))
+        if dirk:
+            if any(full[i, i] == 0 for i in range(1 if first else 0, s)):
+                fail(
+                    "a diagonally implicit method needs a non-zero diagonal (but for an "
+                    "explicit first stage)"
+                )
+        elif abs(np.linalg.det(full)) < 1e-12:
+            fail("a fully implicit method needs an invertible a")
+        object.__setattr__(self, "diagonally_implicit", dirk)
+        object.__setattr__(self, "explicit_first", first)
+        object.__setattr__(
+            self,
+            "stiffly_accurate",
+            all(_close(x, y) for x, y in zip(self.a[-1], self.b, strict=True)),
+        )
+
+    @property
+    def stages(self) -> int:
+        """Number of stages ``s``."""
+        return len(self.c)
 
 
 def derive_dense_output(tableau: ButcherTableau, degree: int = 4) -> ButcherTableau:
@@ -201,17 +382,23 @@ def derive_dense_output(tableau: ButcherTableau, degree: int = 4) -> ButcherTabl
 
 
 TABLEAUS: dict[str, ButcherTableau] = {}
+IMPLICIT_TABLEAUS: dict[str, ImplicitTableau] = {}
 
 
-def register_tableau(tableau: ButcherTableau, *aliases: str) -> ButcherTableau:
-    """Register ``tableau`` under its name (and ``aliases``) for ``odeint(method=...)``."""
-    if not isinstance(tableau, ButcherTableau):
+def register_tableau(tableau, *aliases: str):
+    """Register ``tableau`` (a :class:`ButcherTableau` or an :class:`ImplicitTableau`)
+    under its name (and ``aliases``) for ``odeint(method=...)``."""
+    if isinstance(tableau, ButcherTableau):
+        registry = TABLEAUS
+    elif isinstance(tableau, ImplicitTableau):
+        registry = IMPLICIT_TABLEAUS
+    else:
         raise TypeError(
-            "The 'tableau' parameter of register_tableau must be a ButcherTableau. "
-            f"Got {type(tableau).__name__} instead."
+            "The 'tableau' parameter of register_tableau must be a ButcherTableau or an "
+            f"ImplicitTableau. Got {type(tableau).__name__} instead."
         )
     for name in (tableau.name, *aliases):
-        TABLEAUS[name] = tableau
+        registry[name] = tableau
     return tableau
 
 
@@ -530,5 +717,75 @@ register_tableau(
             b_err=_DOP853_E5,
             error_order=5,
         )
+    )
+)
+
+
+# --- implicit methods (fixed grid), torchdiffeq's names --------------------------------------
+# Coefficients from Hairer & Wanner, Solving ODEs II, IV.5 (Gauss, Radau IIA) and IV.6
+# (SDIRK); TR-BDF2 from Bank et al. (1985) / Hosea & Shampine (1996). torchdiffeq's gl4
+# has both stage times at 1/2 - sqrt(3)/6; the order check here would refuse that.
+
+_R3, _R6, _R15, _R2 = math.sqrt(3), math.sqrt(6), math.sqrt(15), math.sqrt(2)
+register_tableau(ImplicitTableau(name="implicit_euler", c=(1,), a=((1,),), b=(1,), order=1))
+register_tableau(ImplicitTableau(name="implicit_midpoint", c=(0.5,), a=((0.5,),), b=(1,), order=2))
+register_tableau(
+    ImplicitTableau(name="trapezoid", c=(0, 1), a=((0, 0), (0.5, 0.5)), b=(0.5, 0.5), order=2)
+)
+register_tableau(
+    ImplicitTableau(
+        name="radauIIA3",
+        c=(Fr(1, 3), 1),
+        a=((Fr(5, 12), Fr(-1, 12)), (Fr(3, 4), Fr(1, 4))),
+        b=(Fr(3, 4), Fr(1, 4)),
+        order=3,
+    )
+)
+register_tableau(
+    ImplicitTableau(
+        name="radauIIA5",
+        c=((4 - _R6) / 10, (4 + _R6) / 10, 1),
+        a=(
+            ((88 - 7 * _R6) / 360, (296 - 169 * _R6) / 1800, (-2 + 3 * _R6) / 225),
+            ((296 + 169 * _R6) / 1800, (88 + 7 * _R6) / 360, (-2 - 3 * _R6) / 225),
+            ((16 - _R6) / 36, (16 + _R6) / 36, 1 / 9),
+        ),
+        b=((16 - _R6) / 36, (16 + _R6) / 36, 1 / 9),
+        order=5,
+    )
+)
+register_tableau(
+    ImplicitTableau(
+        name="gl4",
+        c=(0.5 - _R3 / 6, 0.5 + _R3 / 6),
+        a=((0.25, 0.25 - _R3 / 6), (0.25 + _R3 / 6, 0.25)),
+        b=(0.5, 0.5),
+        order=4,
+    )
+)
+register_tableau(
+    ImplicitTableau(
+        name="gl6",
+        c=(0.5 - _R15 / 10, 0.5, 0.5 + _R15 / 10),
+        a=(
+            (5 / 36, 2 / 9 - _R15 / 15, 5 / 36 - _R15 / 30),
+            (5 / 36 + _R15 / 24, 2 / 9, 5 / 36 - _R15 / 24),
+            (5 / 36 + _R15 / 30, 2 / 9 + _R15 / 15, 5 / 36),
+        ),
+        b=(5 / 18, 4 / 9, 5 / 18),
+        order=6,
+    )
+)
+_G = 1 - _R2 / 2  # SDIRK2's and TR-BDF2's diagonal: L-stable, stiffly accurate
+register_tableau(
+    ImplicitTableau(name="sdirk2", c=(_G, 1), a=((_G, 0), (1 - _G, _G)), b=(1 - _G, _G), order=2)
+)
+register_tableau(
+    ImplicitTableau(
+        name="trbdf2",
+        c=(0, 2 * _G, 1),
+        a=((0, 0, 0), (_G, _G, 0), (_R2 / 4, _R2 / 4, _G)),
+        b=(_R2 / 4, _R2 / 4, _G),
+        order=2,
     )
 )

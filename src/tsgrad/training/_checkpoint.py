@@ -2,14 +2,18 @@
 
 ``os.replace`` is atomic on POSIX and Windows when both paths are on the same file system,
 which is why the temporary file lives next to the target: a run killed at any moment
-leaves either the previous checkpoint or the new one, never a truncated file.
+leaves either the previous checkpoint or the new one, never a truncated file.  The file
+gets the mode an ordinary ``open`` would give it (``0o666`` less the umask, so 0644 under
+the usual umask 022), not the 0600 of the temporary file.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import torch
 
@@ -39,17 +43,40 @@ def save_checkpoint(state: dict, path: str | os.PathLike) -> Path:
     >>> load_checkpoint(p)["epoch"]
     3
     """
+    return atomic_write(path, lambda f: torch.save(state, f))
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system allows."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore (process-wide, for an instant)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
+    """Write a file atomically: ``write(f)`` fills a temporary file, then it replaces ``path``.
+
+    The folder is created if needed; the file gets mode ``0o666 & ~umask``.  Any failure
+    (including ``KeyboardInterrupt``) leaves the previous file untouched.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
-        # Any failure (including KeyboardInterrupt) leaves the previous checkpoint untouched.
         try:
             os.unlink(tmp)
         except FileNotFoundError:

@@ -2,8 +2,9 @@
 
 ``torchrun --nproc_per_node N script.py`` sets ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``,
 ``MASTER_ADDR`` and ``MASTER_PORT`` in every process; :func:`fit` reads them, joins the
-group (NCCL when CUDA is available, gloo otherwise) and leaves it when done if it joined
-it itself.
+group and leaves it when done if it joined it itself.  The backend follows the device the
+model trains on, not the machine: NCCL for a CUDA device, gloo for the CPU (NCCL cannot
+reduce CPU tensors, so CPU training on a machine with a GPU needs gloo too).
 """
 
 from __future__ import annotations
@@ -46,8 +47,16 @@ def _env_int(name: str, default: int) -> int:
         ) from None
 
 
-def setup(device: torch.device | None) -> DistInfo:
-    """Join the process group described by the environment (no-op for one process)."""
+def backend_for(device: torch.device) -> str:
+    """The collective backend for a model trained on ``device``: NCCL on CUDA, else gloo."""
+    return "nccl" if device.type == "cuda" else "gloo"
+
+
+def setup(device: torch.device) -> DistInfo:
+    """Join the process group described by the environment (no-op for one process).
+
+    ``device`` is where the model trains; it chooses the backend (:func:`backend_for`).
+    """
     if dist.is_available() and dist.is_initialized():
         return DistInfo(dist.get_rank(), dist.get_world_size(), _env_int("LOCAL_RANK", 0))
     world = _env_int("WORLD_SIZE", 1)
@@ -55,13 +64,24 @@ def setup(device: torch.device | None) -> DistInfo:
         return DistInfo()
     if not dist.is_available():
         raise RuntimeError("WORLD_SIZE > 1 but this torch build has no torch.distributed.")
-    use_cuda = device.type == "cuda" if device is not None else torch.cuda.is_available()
-    dist.init_process_group(backend="nccl" if use_cuda else "gloo", init_method="env://")
+    dist.init_process_group(backend=backend_for(device), init_method="env://")
     return DistInfo(dist.get_rank(), dist.get_world_size(), _env_int("LOCAL_RANK", 0), True)
 
 
-def teardown(info: DistInfo) -> None:
-    if info.owns_group and dist.is_initialized():
+def teardown(info: DistInfo, finished_on: torch.device | None) -> None:
+    """Leave the group ``fit`` joined.
+
+    After a run that finished on every rank (``finished_on`` its device), a barrier first
+    keeps a fast rank from closing its connections while a slower one still talks to it;
+    after an error (``None``) the other ranks may be stuck in a collective, so no barrier.
+    """
+    if not (info.owns_group and dist.is_initialized()):
+        return
+    try:
+        if finished_on is not None:
+            ids = [finished_on.index] if finished_on.type == "cuda" else None
+            dist.barrier(device_ids=ids)
+    finally:
         dist.destroy_process_group()
 
 

@@ -8,7 +8,7 @@ import numbers
 import torch
 from torch.utils.data import DataLoader
 
-from . import _checks as ck
+from .. import _validation as check
 from ._metrics import changepoints, hausdorff, ramp_score
 from ._threads import DEFAULT_NUM_THREADS, thread_count
 
@@ -93,12 +93,12 @@ def forecast_metrics(
         penalty = (
             DEFAULT_CHANGEPOINT_PENALTY
             if changepoint_penalty is None
-            else (ck.positive_float(changepoint_penalty, "changepoint_penalty", func))
+            else (check.positive_real(changepoint_penalty, "changepoint_penalty", func))
         )
         detect = {"penalty": penalty}
     else:
-        detect = {"count": ck.positive_int(changepoint_count, "changepoint_count", func)}
-    epsilon = ck.positive_float(ramp_epsilon, "ramp_epsilon", func)
+        detect = {"count": check.integer(changepoint_count, "changepoint_count", func)}
+    epsilon = check.positive_real(ramp_epsilon, "ramp_epsilon", func)
     with torch.no_grad():
         outputs, targets = outputs.detach(), targets.detach().to(outputs.dtype)
         B = targets.shape[0]
@@ -183,15 +183,15 @@ def evaluate(
             f"The 'model' parameter of {func} must be a torch.nn.Module. "
             f"Got {type(model).__name__} instead."
         )
-    data = ck.dataset(data, "data", func)
+    data = check.map_dataset(data, "data", func)
     if batch_size is None:
         batch_size = len(data)
-    batch_size = ck.positive_int(batch_size, "batch_size", func)
+    batch_size = check.integer(batch_size, "batch_size", func)
     if device is None:
         p = next(model.parameters(), None)
         device = p.device if p is not None else torch.device("cpu")
     if num_threads is not None:
-        num_threads = ck.positive_int(num_threads, "num_threads", func)
+        num_threads = check.integer(num_threads, "num_threads", func)
     parts: dict[str, list[torch.Tensor]] = {k: [] for k in METRIC_NAMES}
     was_training = model.training
     model.eval()

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, DistributedSampler
+from torch.utils.data import DistributedSampler
 
-from . import _checks as ck
+from .. import _validation as check
 from . import _distributed as _dist
+from ._batches import DeviceData
 from ._checkpoint import FORMAT_VERSION, load_checkpoint, save_checkpoint
 from ._losses import TrainingLoss, make_loss
 from ._seeding import rng_state, seed_everything, set_rng_state
@@ -127,23 +128,19 @@ def _resolve_loss(loss, loss_options) -> TrainingLoss:
     return make_loss(loss, **(loss_options or {}))
 
 
-def _resolve_device(model: nn.Module, device, info: _dist.DistInfo) -> torch.device:
+def _training_device(model: nn.Module, device) -> torch.device:
+    """``device``, or the device of the model's parameters (the CPU without any)."""
     if device is None:
         p = next(model.parameters(), None)
-        device = p.device if p is not None else torch.device("cpu")
-    device = torch.device(device)
+        return p.device if p is not None else torch.device("cpu")
+    return torch.device(device)
+
+
+def _rank_device(device: torch.device, info: _dist.DistInfo) -> torch.device:
+    """Under torchrun, each process trains on its own GPU: ``cuda:LOCAL_RANK``."""
     if info.enabled and device.type == "cuda":
-        device = torch.device("cuda", info.local_rank)
+        return torch.device("cuda", info.local_rank)
     return device
-
-
-def _batch_pair(batch, device):
-    if not isinstance(batch, (list, tuple)) or len(batch) < 2:
-        raise TypeError(
-            "The items of the training data of fit must be (input, target, ...) tuples. "
-            f"Got batches of type {type(batch).__name__} instead."
-        )
-    return batch[0].to(device), batch[1].to(device)
 
 
 def _check_prediction(pred, target, where: str):
@@ -161,13 +158,12 @@ def _epoch_record(sums: list[float], names: list[str]) -> dict[str, float]:
 
 
 @torch.no_grad()
-def _validate(model, loss_fn, data, batch_size, device, names) -> dict[str, float]:
+def _validate(model, loss_fn, data: DeviceData, batch_size, names) -> dict[str, float]:
     was_training = model.training
     model.eval()
     sums = [0.0] * (len(names) + 1)
     try:
-        for batch in DataLoader(data, batch_size=batch_size, shuffle=False):
-            x, y = _batch_pair(batch, device)
+        for x, y in data.batches(range(len(data.data)), batch_size):
             pred = model(x)
             _check_prediction(pred, y, "validation data")
             loss, terms = loss_fn(pred, y)
@@ -235,14 +231,21 @@ def fit(
     is re-raised; resuming continues mid-epoch, again bit-identically.
 
     **Data parallel.**  Launched by ``torchrun --nproc_per_node N`` (which sets ``RANK``,
-    ``WORLD_SIZE``, ``LOCAL_RANK``), ``fit`` joins the process group (NCCL with CUDA, gloo
-    otherwise), wraps the model in ``DistributedDataParallel`` and shards every epoch's
+    ``WORLD_SIZE``, ``LOCAL_RANK``), ``fit`` joins the process group (NCCL when the model
+    trains on CUDA, gloo when it trains on the CPU, also on a machine with a GPU), wraps
+    the model in ``DistributedDataParallel`` and shards every epoch's
     permutation with a ``DistributedSampler``.  ``batch_size`` is the *global* batch: each
     rank takes ``batch_size / N`` series, and since DDP averages the ranks' gradients of
     their batch means, a step equals the single-process step on the same global batch
     (exactly so when every batch divides evenly, i.e. ``len(train_data)`` is a multiple of
     ``batch_size``).  Only rank 0 writes checkpoints and shows progress; the validation
     loss of rank 0 is broadcast so that every rank takes the same early-stopping decision.
+
+    **Device.**  The model trains on ``device``.  A dataset whose items are rows of two
+    tensors (``TensorDataset``, ``ForecastDataset``) is moved there once per run when it
+    takes at most a quarter of the device's free memory, and its batches are taken by
+    index; other datasets are read item by item through a ``DataLoader``, one batch at a
+    time (both give the same run).
 
     **Threads.**  ``num_threads`` torch and numba threads are used for the run and the
     previous settings restored afterwards.  For the paper's Seq2Seq GRU (batch 100) on
@@ -287,8 +290,8 @@ def fit(
     num_threads : int >= 1 or None (default: 1)
         torch intra-op and numba threads during the run; None leaves them alone.
     device : str or torch.device, optional
-        Default: the device of the model's parameters (``cuda:LOCAL_RANK`` under torchrun
-        with CUDA).
+        Where the model trains (it is moved there).  Default: the device of the model's
+        parameters.  Under torchrun, CUDA means ``cuda:LOCAL_RANK``.
 
     Returns
     -------
@@ -322,14 +325,14 @@ def fit(
             f"The 'model' parameter of {func} must be a torch.nn.Module. "
             f"Got {type(model).__name__} instead."
         )
-    train_data = ck.dataset(train_data, "train_data", func)
-    val_data = ck.dataset(val_data, "val_data", func, allow_none=True)
-    epochs = ck.positive_int(epochs, "epochs", func)
-    batch_size = ck.positive_int(batch_size, "batch_size", func)
-    lr = ck.positive_float(lr, "lr", func)
-    grad_clip = ck.positive_float(grad_clip, "grad_clip", func, allow_none=True)
+    train_data = check.map_dataset(train_data, "train_data", func)
+    val_data = check.map_dataset(val_data, "val_data", func, allow_none=True)
+    epochs = check.integer(epochs, "epochs", func)
+    batch_size = check.integer(batch_size, "batch_size", func)
+    lr = check.positive_real(lr, "lr", func)
+    grad_clip = check.positive_real(grad_clip, "grad_clip", func, allow_none=True)
     if early_stopping_patience is not None:
-        early_stopping_patience = ck.positive_int(
+        early_stopping_patience = check.integer(
             early_stopping_patience, "early_stopping_patience", func
         )
         if val_data is None:
@@ -337,10 +340,10 @@ def fit(
                 "The 'early_stopping_patience' parameter of fit needs validation data. "
                 "Got val_data=None; pass val_data or set early_stopping_patience=None."
             )
-    seed = ck.positive_int(seed, "seed", func, minimum=0)
-    checkpoint_every = ck.positive_int(checkpoint_every, "checkpoint_every", func)
+    seed = check.integer(seed, "seed", func, minimum=0)
+    checkpoint_every = check.integer(checkpoint_every, "checkpoint_every", func)
     if num_threads is not None:
-        num_threads = ck.positive_int(num_threads, "num_threads", func)
+        num_threads = check.integer(num_threads, "num_threads", func)
     if resume and checkpoint_path is None:
         raise ValueError(
             "The 'resume' parameter of fit needs a checkpoint_path. Got checkpoint_path=None."
@@ -348,9 +351,13 @@ def fit(
     loss_fn = _resolve_loss(loss, loss_options)
 
     with thread_count(num_threads):
-        info = _dist.setup(torch.device(device) if device is not None else None)
+        # The device the model trains on chooses the backend (gloo for a CPU model, also
+        # on a machine with a GPU), so it is known before the group is joined.
+        device = _training_device(model, device)
+        info = _dist.setup(device)
+        device = _rank_device(device, info)
         try:
-            return _run(
+            history = _run(
                 model,
                 train_data,
                 val_data,
@@ -369,8 +376,11 @@ def fit(
                 progress=progress,
                 device=device,
             )
-        finally:
-            _dist.teardown(info)
+        except BaseException:
+            _dist.teardown(info, finished_on=None)
+            raise
+        _dist.teardown(info, finished_on=device)
+        return history
 
 
 def _run(
@@ -400,7 +410,6 @@ def _run(
             f"The 'batch_size' parameter of fit is the global batch and must be a multiple "
             f"of the number of processes ({info.world_size}). Got {batch_size} instead."
         )
-    device = _resolve_device(model, device, info)
     model.to(device)
     config = _config(loss_fn, batch_size, lr, grad_clip, seed, shuffle, info.world_size)
 
@@ -409,6 +418,8 @@ def _run(
     sampler = DistributedSampler(
         train_data, num_replicas=info.world_size, rank=info.rank, shuffle=shuffle, seed=seed
     )
+    train_batches = DeviceData(train_data, device)
+    val_batches = None if val_data is None else DeviceData(val_data, device)
     local_batch = batch_size // info.world_size
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     history = History()
@@ -417,7 +428,9 @@ def _run(
     names = None  # "loss" + the loss's term names, known after the first batch
 
     if resume:
-        ckpt = load_checkpoint(checkpoint_path, map_location=device)
+        # Read on the CPU: the RNG states must stay CPU tensors; the model and optimizer
+        # states are copied to the parameters' device when loaded.
+        ckpt = load_checkpoint(checkpoint_path)
         _check_compatible(ckpt, config, checkpoint_path)
         try:
             model.load_state_dict(ckpt["model"])
@@ -425,12 +438,18 @@ def _run(
             raise ValueError(
                 f"The checkpoint {str(checkpoint_path)!r} does not fit this model: {exc}"
             ) from exc
-        optimizer.load_state_dict(ckpt["optimizer"])
-        history = History.from_dict(ckpt["history"])
+        try:
+            optimizer.load_state_dict(ckpt["optimizer"])
+            history = History.from_dict(ckpt["history"])
+            set_rng_state(ckpt["rng"], loader_gen)
+        except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
+            raise ValueError(
+                f"{str(checkpoint_path)!r} is a damaged tsgrad training checkpoint "
+                f"({type(exc).__name__}: {exc}). Start a new run instead of resuming."
+            ) from exc
         es = ckpt["early_stopping"]
         start_epoch, skip_batches, partial = ckpt["epoch"], ckpt["batch"], ckpt["partial"]
         names = ckpt["names"]
-        set_rng_state(ckpt["rng"], loader_gen)
 
     net = model
     if info.enabled:
@@ -477,15 +496,12 @@ def _run(
                 epoch_loader_state = loader_gen.get_state()
                 sums = partial
                 net.train()
-                # Batches of indices first, so that resuming mid-epoch skips the done ones
+                # The epoch's order first, so that resuming mid-epoch skips the done batches
                 # without loading them (loading may draw random numbers: augmentation).
-                order = list(sampler)
-                chunks = [order[i : i + local_batch] for i in range(0, len(order), local_batch)]
-                loader = DataLoader(
-                    train_data, batch_sampler=chunks[skip_batches:], generator=loader_gen
+                batches = train_batches.batches(
+                    list(sampler), local_batch, skip=skip_batches, generator=loader_gen
                 )
-                for b, batch in enumerate(loader, start=skip_batches):
-                    x, y = _batch_pair(batch, device)
+                for b, (x, y) in enumerate(batches, start=skip_batches):
                     pred = net(x)
                     if sums is None:
                         _check_prediction(pred, y, "training data")
@@ -515,7 +531,7 @@ def _run(
                 history.train.append(_epoch_record(_dist.all_sum(sums, info, device), names))
                 postfix = {k: f"{v:.4g}" for k, v in history.train[-1].items()}
                 if val_data is not None:
-                    val = _validate(model, loss_fn, val_data, batch_size, device, names)
+                    val = _validate(model, loss_fn, val_batches, batch_size, names)
                     vals = _dist.broadcast_from_main(list(val.values()), info, device)
                     history.val.append(dict(zip(val, vals, strict=True)))
                     _early_stopping_update(es, history, epoch, model, patience)
@@ -549,10 +565,45 @@ def _early_stopping_update(es, history, epoch, model, patience):
         history.stopped_early = True
 
 
+# The entries of a training checkpoint and their types (written by fit's ``write``).
+_CHECKPOINT_KEYS = {
+    "config": dict,
+    "epoch": int,
+    "batch": int,
+    "partial": (list, type(None)),
+    "names": (list, type(None)),
+    "model": dict,
+    "optimizer": dict,
+    "history": dict,
+    "early_stopping": dict,
+    "rng": dict,
+}
+_EARLY_STOPPING_KEYS = ("best_val_loss", "best_epoch", "bad_epochs", "best_state")
+
+
 def _check_compatible(ckpt: dict, config: dict, path) -> None:
+    """A complete checkpoint of this format, written by a run with the same settings."""
     if not isinstance(ckpt, dict) or ckpt.get("format_version") != FORMAT_VERSION:
         raise ValueError(
             f"{str(path)!r} is not a tsgrad training checkpoint (format version {FORMAT_VERSION})."
+        )
+    missing = [repr(k) for k in _CHECKPOINT_KEYS if k not in ckpt]
+    wrong = [
+        f"{k!r} ({type(ckpt[k]).__name__})"
+        for k, kind in _CHECKPOINT_KEYS.items()
+        if k in ckpt and (not isinstance(ckpt[k], kind) or isinstance(ckpt[k], bool))
+    ]
+    if not missing and not wrong:
+        es = ckpt["early_stopping"]
+        missing = [f"early_stopping[{k!r}]" for k in _EARLY_STOPPING_KEYS if k not in es]
+    if missing or wrong:
+        what = "; ".join(
+            ([f"missing {', '.join(missing)}"] if missing else [])
+            + ([f"wrong type of {', '.join(wrong)}"] if wrong else [])
+        )
+        raise ValueError(
+            f"{str(path)!r} is not a complete tsgrad training checkpoint ({what}). "
+            "Start a new run instead of resuming."
         )
     diff = [
         f"{k}: checkpoint {ckpt['config'].get(k)!r}, now {v!r}"

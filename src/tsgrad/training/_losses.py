@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import torch
 
-from . import _checks as ck
+from .. import _validation as check
 
 Terms = dict[str, torch.Tensor]
 
@@ -43,24 +43,22 @@ def _dilate(pred, target, opts):
     return loss, {"shape": shape.detach(), "temporal": temporal.detach()}
 
 
-def _gamma(v, func):
-    return ck.positive_float(v, "gamma", func)
+def _gamma(value, func):
+    return check.gamma(value, func)
 
 
-def _alpha(v, func):
-    return ck.unit_interval(v, "alpha", func)
+def _alpha(value, func):
+    return check.unit_interval(value, "alpha", func)
 
 
 def _flag(name):
-    def check(v, func):
-        if not isinstance(v, bool):
-            raise TypeError(f"The '{name}' parameter of {func} must be a bool. Got {v!r} instead.")
-        return v
+    def validate(value, func):
+        return check.flag(value, name, func)
 
-    return check
+    return validate
 
 
-# name -> (function, {option: (default, check)})
+# name -> (function, {option: (default, validate)})
 _REGISTRY: dict[str, tuple[Callable, dict[str, tuple[object, Callable]]]] = {
     "mse": (_mse, {}),
     "soft_dtw": (_soft_dtw, {"gamma": (1.0, _gamma), "normalize": (False, _flag("normalize"))}),
@@ -156,7 +154,7 @@ def make_loss(name: str, **options) -> TrainingLoss:
             f"{func}. Valid options: {valid}."
         )
     full = {
-        k: check(options.get(k, default), f"{func}({name!r})")
-        for k, (default, check) in spec.items()
+        k: validate(options.get(k, default), f"{func}({name!r})")
+        for k, (default, validate) in spec.items()
     }
     return TrainingLoss(name, full)

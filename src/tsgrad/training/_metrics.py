@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from . import _checks as ck
+from .. import _validation as check
 
 
 def _segment_costs(y: torch.Tensor, min_size: int) -> torch.Tensor:
@@ -80,16 +80,16 @@ def changepoints(
             f"Got penalty={penalty!r} and count={count!r}."
         )
     B, n, _ = y.shape
-    min_size = ck.positive_int(min_size, "min_size", func)
+    min_size = check.integer(min_size, "min_size", func)
     if count is not None:
-        count = ck.positive_int(count, "count", func)
+        count = check.integer(count, "count", func)
         if (count + 1) * min_size > n:
             raise ValueError(
                 f"The 'count' parameter of {func} must allow {count + 1} segments of "
                 f"min_size={min_size} in n={n} points. Got count={count} instead."
             )
     else:
-        penalty = ck.positive_float(penalty, "penalty", func)
+        penalty = check.positive_real(penalty, "penalty", func)
     C = _segment_costs(y.detach().to(torch.float64), min_size)  # (B, n + 1, n + 1)
     rows = torch.arange(B, device=y.device)
     if count is None:

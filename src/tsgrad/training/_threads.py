@@ -27,10 +27,12 @@ def thread_count(n: int | None):
     import numba
 
     previous = torch.get_num_threads(), numba.get_num_threads()
-    torch.set_num_threads(n)
+    # numba first: with its OpenMP threading layer, numba.set_num_threads can reset the
+    # OpenMP count that torch reads, so torch's setting must come last.
     numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    torch.set_num_threads(n)
     try:
         yield
     finally:
-        torch.set_num_threads(previous[0])
         numba.set_num_threads(previous[1])
+        torch.set_num_threads(previous[0])

@@ -1,0 +1,216 @@
+"""Hard DTW over cost matrices and over series (numba, CPU).
+
+Conventions (shared by every kernel of this package)
+-----------------------------------------------------
+* ``D`` is a batch of cost matrices, shape ``(B, n, m)``; ``n`` and ``m`` are the padded
+  lengths.  Element ``b`` only uses rows ``i < lx[b]`` and columns ``j < ly[b]``.
+* The admissible cells of row ``i`` of element ``b`` are the columns
+  ``lo[b, i] <= j < hi[b, i]`` (:mod:`._numba_bands`); every band contains ``(0, 0)`` and
+  ``(lx-1, ly-1)`` or the element has no admissible path (its value is ``inf``).
+* ``R`` is the accumulated-cost table, shape ``(B, n + 1, m + 1)``, float64 whatever the
+  input dtype.  ``R[b, i + 1, j + 1]`` belongs to cell ``(i, j)``; cells outside the band
+  hold ``+inf``.  The DTW value is ``R[b, lx, ly]``; its gradient w.r.t. ``D`` is the 0/1
+  matrix of the optimal path.
+* The batch is the parallel dimension (``prange``); each DP is sequential inside.
+
+The matrix kernels sweep rows and visit only the band of each row.  The series kernels
+(squared Euclidean cost made on the fly, no matrix stored) sweep anti-diagonals with three
+diagonals of memory, and visit only the band's interval of each diagonal.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from ._diag_layout import _PAR, _diag_sqeuclidean, _transposed, diag_cells
+from ._fastmath import JIT
+from ._numba_bands import pair_band
+from ._numba_threads import batch_work, pairs_work, series_work, sized, table_work
+
+INF = np.inf
+
+
+# --------------------------------------------------------------------------------------
+@njit(cache=True, nogil=True)
+def _dtw_forward_one(D, lx, lo, hi, R):
+    R[:, :] = INF
+    R[0, 0] = 0.0
+    for i in range(lx):
+        for j in range(lo[i], hi[i]):
+            best = R[i, j]
+            if R[i, j + 1] < best:
+                best = R[i, j + 1]
+            if R[i + 1, j] < best:
+                best = R[i + 1, j]
+            R[i + 1, j + 1] = D[i, j] + best
+
+
+@njit(cache=True, parallel=True)
+def dtw_forward(D, lx, ly, lo, hi):
+    """Accumulated cost table ``R`` ``(B, n + 1, m + 1)`` and values ``(B,)`` of hard DTW."""
+    B, n, m = D.shape
+    R = np.empty((B, n + 1, m + 1))
+    val = np.empty(B)
+    for b in prange(B):
+        _dtw_forward_one(D[b], lx[b], lo[b], hi[b], R[b])
+        val[b] = R[b, lx[b], ly[b]]
+    return R, val
+
+
+@njit(cache=True, nogil=True)
+def _dtw_path_one(R, lx, ly, path):
+    """Backtrack the optimal path into ``path`` ``(lx + ly - 1, 2)``; returns its length.
+
+    Ties prefer the diagonal, then the cell above, then the cell to the left.
+    """
+    i = lx - 1
+    j = ly - 1
+    k = 0
+    path[k, 0] = i
+    path[k, 1] = j
+    while i > 0 or j > 0:
+        if i == 0:
+            j -= 1
+        elif j == 0:
+            i -= 1
+        else:
+            diag = R[i, j]
+            up = R[i, j + 1]
+            left = R[i + 1, j]
+            if diag <= up and diag <= left:
+                i -= 1
+                j -= 1
+            elif up <= left:
+                i -= 1
+            else:
+                j -= 1
+        k += 1
+        path[k, 0] = i
+        path[k, 1] = j
+    # reverse in place
+    for a in range((k + 1) // 2):
+        t0 = path[a, 0]
+        t1 = path[a, 1]
+        path[a, 0] = path[k - a, 0]
+        path[a, 1] = path[k - a, 1]
+        path[k - a, 0] = t0
+        path[k - a, 1] = t1
+    return k + 1
+
+
+@njit(cache=True, parallel=True)
+def dtw_paths(R, lx, ly):
+    """Optimal paths of a batch: ``paths`` ``(B, n + m - 1, 2)`` and their lengths ``(B,)``."""
+    B = R.shape[0]
+    n = R.shape[1] - 1
+    m = R.shape[2] - 1
+    paths = np.full((B, n + m - 1, 2), -1, dtype=np.int64)
+    length = np.zeros(B, dtype=np.int64)
+    for b in prange(B):
+        if R[b, lx[b], ly[b]] < INF:
+            length[b] = _dtw_path_one(R[b], lx[b], ly[b], paths[b])
+    return paths, length
+
+
+@njit(cache=True, parallel=True)
+def dtw_path_matrix(R, lx, ly):
+    """Hard alignment matrices ``A`` ``(B, n, m)``: 1 on the optimal path (= dV/dD)."""
+    B = R.shape[0]
+    n = R.shape[1] - 1
+    m = R.shape[2] - 1
+    A = np.zeros((B, n, m))
+    for b in prange(B):
+        if R[b, lx[b], ly[b]] < INF:
+            path = np.empty((lx[b] + ly[b] - 1, 2), dtype=np.int64)
+            k = _dtw_path_one(R[b], lx[b], ly[b], path)
+            for t in range(k):
+                A[b, path[t, 0], path[t, 1]] = 1.0
+    return A
+
+
+@njit(**JIT)
+def _dtw_value_diag(xT, yrT, lx, ly, cells, bufs, cost):
+    """DTW accumulated cost of ``x`` (given as ``xT`` ``(d, n)``) and ``y`` (given reversed
+    and transposed, ``yrT[:, q] = y[m - 1 - q]``): along a diagonal both are contiguous.
+
+    Only the admissible cells of each diagonal are visited (``cells``, see
+    :func:`._diag_layout.diag_cells`), with ``+inf`` sentinels just before and after them.
+    ``bufs`` ``(3, n + 2)`` holds diagonals ``t``, ``t - 1``, ``t - 2`` indexed by ``i``;
+    ``cost`` ``(n + 1,)`` is scratch.
+    """
+    bufs[0, 0] = 0.0
+    for t in range(1, lx + ly + 1):
+        cur = bufs[t % 3]
+        if t <= ly:
+            cur[0] = INF  # (0, t)
+        if t <= lx:
+            cur[t] = INF  # (t, 0)
+        if t < 2:
+            continue
+        p1 = bufs[(t - 1) % 3]
+        p2 = bufs[(t - 2) % 3]
+        i0, K = cells[t, 0], cells[t, 1]
+        cur[i0 - 1] = INF
+        cur[i0 + K] = INF
+        c = cost[:K]
+        _diag_sqeuclidean(xT, yrT, t, i0, K, c)
+        cu = cur[i0 : i0 + K]
+        up = p1[i0 - 1 : i0 + K]
+        dg = p2[i0 - 1 : i0 - 1 + K]
+        for k in range(K):
+            a = dg[k]
+            b = up[k]
+            e = up[k + 1]
+            mn = a if a < b else b
+            mn = mn if mn < e else e
+            cu[k] = c[k] + mn
+    return bufs[(lx + ly) % 3, lx]
+
+
+@njit(**_PAR)
+def dtw_pairs_value(X, Y, lx, ly, ii, jj, kind, param):
+    """Hard DTW values (accumulated squared cost) of the pairs ``(X[ii[p]], Y[jj[p]])``.
+
+    No cost matrix is stored (three diagonals per pair); infeasible constraints give
+    ``inf``.
+    """
+    P = ii.shape[0]
+    n = X.shape[1]
+    XT, YrT = _transposed(X, Y)
+    out = np.empty(P)
+    for p in prange(P):
+        a = ii[p]
+        c = jj[p]
+        lo, hi, ok = pair_band(kind, param, lx[a], ly[c], n)
+        if not ok:
+            out[p] = INF
+            continue
+        bufs = np.empty((3, n + 2))
+        cost = np.empty(n + 1)
+        cells = diag_cells(lo, hi, lx[a], ly[c])
+        out[p] = _dtw_value_diag(XT[a], YrT[c], lx[a], ly[c], cells, bufs, cost)
+    return out
+
+
+@njit(**_PAR)
+def dtw_sqeuclidean_values(X, Y, lx, ly, lo, hi):
+    """Hard DTW values (accumulated squared cost) ``(B,)`` of ``X`` ``(B, n, d)`` and ``Y``
+    ``(B, m, d)``, no cost matrix stored; ``inf`` where the band admits no path."""
+    B, n, _ = X.shape
+    XT, YrT = _transposed(X, Y)
+    out = np.empty(B)
+    for b in prange(B):
+        bufs = np.empty((3, n + 2))
+        cost = np.empty(n + 1)
+        cells = diag_cells(lo[b], hi[b], lx[b], ly[b])
+        out[b] = _dtw_value_diag(XT[b], YrT[b], lx[b], ly[b], cells, bufs, cost)
+    return out
+
+
+# Thread count by work size (see :mod:`._numba_threads`).
+dtw_forward = sized(dtw_forward, batch_work)
+dtw_paths = sized(dtw_paths, table_work)
+dtw_path_matrix = sized(dtw_path_matrix, table_work)
+dtw_pairs_value = sized(dtw_pairs_value, pairs_work)
+dtw_sqeuclidean_values = sized(dtw_sqeuclidean_values, series_work)

@@ -1,0 +1,475 @@
+"""``method="radau"``: the adaptive, L-stable Radau IIA method of order 5 for stiff problems.
+
+This is Hairer & Wanner's RADAU5 (Solving ODEs II, IV.8), the algorithm of SciPy's
+``Radau``, on tensors: batched over samples, with gradients.
+
+* **The method is the registered ``radauIIA5`` tableau.** Everything else is derived from it
+  (:func:`radau_constants`): the real eigenvalue ``mu`` and the complex pair of ``A^-1`` and
+  the basis ``T`` that block-diagonalises it, the embedded third-order error estimate
+  ``err = (I - h/mu J)^-1 (h/mu f0 + e . Z)`` (weights from the order conditions with
+  ``b0 = 1/mu``), and the collocation polynomial used for dense output.
+* **Newton.** The three stage equations are solved by simplified Newton in the basis ``T``:
+  one real ``d x d`` and one complex ``d x d`` system per iteration (``mu/h I - J``), each
+  LU-factored once per step size and kept while ``h`` and ``J`` stay; the iterations stop on
+  SciPy's convergence and divergence tests (at most 6), a failure refreshes a stale Jacobian
+  and then halves the step.
+* **Jacobian reuse.** ``J`` (by ``torch.func``, :mod:`~tsgrad.ode._jacobian`) is recomputed
+  only after a step whose Newton iterations were slow (more than 2 and rate > 1e-3), as in
+  RADAU5; the controller keeps ``h`` (and so the LU factors) when it would change it by
+  less than 20 %.
+* **Batches.** With per-sample step control (``options={"batch_dim": d}``) every sample has
+  its own ``h``, Newton convergence, Jacobian block and error test; the linear algebra is
+  one batched ``torch.linalg`` call for the whole batch.
+* **Gradients.** Newton runs without autograd; in autograd mode one last Newton step with
+  the exact stage Jacobians makes the stages differentiable (implicit function theorem), for
+  backpropagation and the checkpointed route; the adjoint uses the method on the adjoint
+  system with its own Jacobian.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ._control import StepSizeController
+from ._interp import combine, combine_rows
+from ._step import Step
+from ._tableaus import ImplicitTableau
+
+__all__ = ["RadauController", "RadauStepper", "radau_constants"]
+
+NEWTON_MAXITER = 6
+
+
+@dataclass(frozen=True)
+class RadauConstants:
+    """What RADAU5 derives from the Radau IIA(5) tableau (float64 tensors)."""
+
+    c: torch.Tensor  # (3,) stage times
+    a: torch.Tensor  # (3, 3) the Butcher matrix
+    mu_real: float  # the real eigenvalue of A^-1
+    mu_complex: complex  # alpha - i beta, from the complex pair of A^-1
+    t: torch.Tensor  # (3, 3) basis: A^-1 = T blockdiag(mu, [[alpha, beta], [-beta, alpha]]) T^-1
+    ti: torch.Tensor  # (3, 3) its inverse
+    e: torch.Tensor  # (3,) error weights on Z, divided by 1/mu (SciPy's E)
+    p: torch.Tensor  # (3, 3) dense output: y(t0 + x h) = y0 + sum_k (Z^T P)_k x^(k+1)
+
+
+def radau_constants(tableau: ImplicitTableau) -> RadauConstants:
+    """Derive RADAU5's constants from a 3-stage Radau IIA tableau."""
+    a = np.array(tableau.a)
+    c = np.array(tableau.c)
+    b = np.array(tableau.b)
+    a_inv = np.linalg.inv(a)
+    lam, vec = np.linalg.eig(a_inv)
+    ir, ic = int(np.argmin(np.abs(lam.imag))), int(np.argmax(lam.imag))
+    mu_real = float(lam[ir].real)
+    basis = np.column_stack([vec[:, ir].real, vec[:, ic].real, vec[:, ic].imag])
+    # The embedded solution: y0 + h (b0 f0 + sum b_hat_i f(Y_i)), b0 = 1/mu, of order 3.
+    b0 = 1.0 / mu_real
+    b_hat = np.linalg.solve(np.vstack([np.ones(3), c, c**2]), np.array([1 - b0, 0.5, 1 / 3]))
+    e = a_inv.T @ (b_hat - b) / b0
+    dense = np.linalg.inv(np.column_stack([c, c**2, c**3])).T
+
+    def tensor(x):
+        return torch.tensor(np.real(x), dtype=torch.float64)
+
+    return RadauConstants(
+        c=tensor(c),
+        a=tensor(a),
+        mu_real=mu_real,
+        mu_complex=complex(lam[ic].conjugate()),
+        t=tensor(basis),
+        ti=tensor(np.linalg.inv(basis)),
+        e=tensor(e),
+        p=tensor(dense),
+    )
+
+
+class RadauStepper:
+    """RADAU5 steps; joint (float ``t0``, ``h``) or per sample (batch-first state, ``h`` a
+    tensor ``(B, 1, ..., 1)``, ``0`` for a finished sample).
+
+    Inside, the stages are held as ``(3, B, d)`` (``B = 1``, ``d = n`` for a joint state),
+    so one code path serves both; per-sample quantities are ``(B,)`` tensors.
+
+    Parameters
+    ----------
+    tableau : ImplicitTableau
+        Radau IIA of order 5 (``radauIIA5``).
+    func : callable
+        Internal right-hand side ``f(t, y)``.
+    jacobian : callable
+        ``jacobian(t, y) -> BlockJacobian``.
+    controller : StepSizeController
+        Its ``scale`` and ``rtol`` set the Newton tolerance and judge the second error
+        estimate after a rejection.
+    per_sample : bool
+        One time, step size and Newton convergence per sample (the state is batch-first).
+    """
+
+    order = 5
+    error_order = 3
+    perturb = False
+    has_dense_rows = True
+
+    def __init__(self, tableau, func: Callable, jacobian, controller, per_sample: bool = False):
+        self.tableau, self.func, self.jacobian = tableau, func, jacobian
+        self.controller, self.per_sample = controller, per_sample
+        self.k = radau_constants(tableau)
+        self.nfe = 0
+        self.nlu = 0
+        self.nudge = math.nextafter
+        self._jac = None  # BlockJacobian at the step start of ``_current`` samples
+        self._current = None  # (B,) bool: J was evaluated at this sample's step start
+        self._lu = None  # (h key, factor of I - h A (x) J, factor of I - h/mu J)
+        self._refactor = None  # (B,) samples whose J changed since their factorisation
+        self._last = None  # the previous attempt: (t0 as given, t0, y0, Z, h, recompute)
+        self._prev = None  # the last accepted step, per sample: (t0, h, y0, Z, known)
+
+    def fresh(self) -> RadauStepper:
+        """A new stepper (no Jacobian, factors or history: for a replay)."""
+        return RadauStepper(
+            self.tableau, self.func, self.jacobian, self.controller, self.per_sample
+        )
+
+    @property
+    def njev(self) -> int:
+        return self.jacobian.njev
+
+    def eval(self, t, y: torch.Tensor) -> torch.Tensor:
+        self.nfe += 1
+        return self.func(t, y)
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def _rows(self, x: torch.Tensor) -> torch.Tensor:
+        """A state-shaped tensor as (B, d)."""
+        return x.reshape(x.shape[0], -1) if self.per_sample else x.reshape(1, -1)
+
+    def _per_sample(self, v, batch: int, like: torch.Tensor) -> torch.Tensor:
+        """Time / step (float, or a tensor with one value per sample) as (B, 1)."""
+        if isinstance(v, torch.Tensor):
+            return v.reshape(batch, 1).to(like.dtype)
+        return torch.full((batch, 1), v, dtype=like.dtype, device=like.device)
+
+    def _norm(self, x: torch.Tensor) -> torch.Tensor:
+        """RMS per sample (B,) of stacked stages (3, B, d) or a state (B, d)."""
+        if x.dim() == 3:
+            return (x.square().sum((0, 2)) / (x.shape[0] * x.shape[2])).sqrt()
+        return (x.square().mean(1)).sqrt()
+
+    # -- bookkeeping between attempts -----------------------------------------------------
+
+    def _follow_up(self, t0, batch: int, dev):
+        """After the previous attempt: which samples moved on (accepted) and whether the
+        Jacobian must be recomputed (a slow Newton in an accepted step)."""
+        if self._last is None:
+            return None, torch.zeros(batch, dtype=torch.bool, device=dev)
+        l_raw, l_t0, l_y0, l_z, l_h, recompute = self._last
+        if self.per_sample:
+            moved = t0.reshape(-1) != l_raw.reshape(-1)
+        else:
+            moved = torch.full((1,), t0 != l_raw, dtype=torch.bool, device=dev)
+        m1 = moved[:, None]
+        if self._prev is None:
+            self._prev = (l_t0, l_h, l_y0, l_z, moved)
+        else:
+            p_t0, p_h, p_y0, p_z, known = self._prev
+            self._prev = (
+                torch.where(m1, l_t0, p_t0),
+                torch.where(m1, l_h, p_h),
+                torch.where(m1, l_y0, p_y0),
+                torch.where(m1[None], l_z, p_z),
+                known | moved,
+            )
+        self._current = self._current & ~moved
+        return moved, moved & recompute
+
+    def _guess(self, t0, h, y0) -> torch.Tensor:
+        """Z0 (3, B, d): the last accepted step's collocation polynomial, extrapolated."""
+        zeros = torch.zeros((3, *y0.shape), dtype=y0.dtype, device=y0.device)
+        if self._prev is None:
+            return zeros
+        p_t0, p_h, p_y0, p_z, known = self._prev
+        c = self.k.c.to(device=y0.device, dtype=y0.dtype)
+        x = (t0 + c[:, None, None] * h - p_t0) / p_h  # (3, B, 1)
+        q = torch.einsum("jk,jbd->kbd", self.k.p.to(y0.dtype), p_z)  # (3 powers, B, d)
+        guess = x * q[0] + x**2 * q[1] + x**3 * q[2] + (p_y0 - y0)
+        return torch.where(known[None, :, None], guess, zeros)
+
+    def _factors(self, h_key, h, batch: int):
+        """The Newton matrix ``I - h A (x) J`` and the error's ``I - h/mu J``, factored once
+        per step size and Jacobian; with per-sample control only the samples whose ``h`` or
+        ``J`` changed are factored again (one batched call each)."""
+        hh = h.to(torch.float64).reshape(batch, 1, 1)
+        if self._lu is not None:
+            if not self.per_sample:
+                if self._lu[0] == h_key:
+                    return self._lu[1], self._lu[2]
+            else:
+                changed = (h_key != self._lu[0]) | self._refactor
+                if not bool(changed.any()):
+                    return self._lu[1], self._lu[2]
+                rows = changed.nonzero().reshape(-1)
+                if len(rows) < batch:
+                    self.nlu += 1
+                    sub, hr = self._jac.rows(rows), hh[rows]
+                    newton = self._lu[1].merged(sub.factor(hr * self.k.a), rows)
+                    error = self._lu[2].merged(sub.factor(hr / self.k.mu_real), rows)
+                    self._lu = (h_key, newton, error)
+                    self._refactor = torch.zeros_like(self._refactor)
+                    return newton, error
+        self.nlu += 1
+        newton = self._jac.factor(hh * self.k.a)
+        error = self._jac.factor(hh / self.k.mu_real)
+        self._lu = (h_key, newton, error)
+        if self.per_sample:
+            self._refactor = torch.zeros(batch, dtype=torch.bool, device=h.device)
+        return newton, error
+
+    def _new_jacobian(self, t0, y0, batch: int, mask=None) -> None:
+        """``J`` at the step start (of the samples in ``mask``; all by default)."""
+        jac = self.jacobian(t0, y0)
+        if mask is None or self._jac is None or not self.per_sample:
+            self._jac = jac
+            self._lu = None
+            self._current = torch.ones(batch, dtype=torch.bool, device=y0.device)
+            return
+        self._jac = self._jac.replaced(jac, mask)
+        self._refactor = self._refactor | mask
+        self._current = self._current | mask
+
+    # -- Newton ---------------------------------------------------------------------------
+
+    def _newton(self, t_stage, y0r, shape, h, z0, scale, tol, active, newton):
+        """SciPy's collocation iterations for every sample at once.
+
+        Simplified Newton ``(I - h A (x) J) dZ = -(Z - h A F(y0 + Z))``; the convergence and
+        divergence tests are RADAU5's, on ``dW = T^-1 dZ`` (what SciPy measures).
+        Returns ``(converged, n_iter, Z, rate)``, per sample.
+        """
+        k = self.k
+        a = k.a.to(y0r.dtype)
+        ti = k.ti.to(y0r.dtype)
+        batch, dev = y0r.shape[0], y0r.device
+        z = z0
+        converged = torch.zeros(batch, dtype=torch.bool, device=dev)
+        failed = ~active
+        n_iter = torch.zeros(batch, dtype=torch.long, device=dev)
+        rate = torch.full((batch,), math.nan, dtype=torch.float64, device=dev)
+        old = None
+        for it in range(NEWTON_MAXITER):
+            f = torch.stack(
+                [self._rows(self.eval(t_stage[i], (y0r + z[i]).reshape(shape))) for i in range(3)]
+            )
+            finite = torch.isfinite(f).all(2).all(0)
+            failed = failed | ~finite
+            f = torch.where(finite[None, :, None], f, torch.zeros_like(f))
+            r = z - h * torch.einsum("ij,jbd->ibd", a, f)
+            dz = -newton.solve(r.reshape(3, -1)).reshape(z.shape).to(z.dtype)
+            size = self._norm(torch.einsum("ij,jbd->ibd", ti, dz) / scale).to(torch.float64)
+            todo = ~(converged | failed)
+            if old is not None:
+                rate = torch.where(todo, size / old, rate)
+                bad = (rate >= 1) | (rate ** (NEWTON_MAXITER - it) / (1 - rate) * size > tol)
+                failed = failed | (todo & bad)
+                todo = todo & ~bad
+            n_iter = n_iter + todo
+            z = torch.where(todo[None, :, None], z + dz, z)
+            done = (size == 0) | (rate / (1 - rate) * size < tol)
+            converged = converged | (todo & done)
+            old = size
+            if not bool((todo & ~done).any()):
+                break
+        return converged & active, n_iter, z, rate
+
+    # -- the step -------------------------------------------------------------------------
+
+    def step(self, t0, h, y0, f0, end_perturb=False, with_error=True) -> Step:
+        """One RADAU5 step from ``(t0, y0)`` with ``f0 = f(t0, y0)``."""
+        shape, dev = y0.shape, y0.device
+        y0d = y0.detach()
+        y0r = self._rows(y0d)
+        batch = y0r.shape[0]
+        moved, recompute = self._follow_up(t0, batch, dev)
+        # A retry of the same step (the previous attempt was rejected) for these samples:
+        retried = None if moved is None else ~moved
+        if self.per_sample:
+            active = h.reshape(-1) > 0
+            h_safe = torch.where(h > 0, h, torch.ones_like(h))  # finished samples idle
+            h_key = h_safe.reshape(-1)
+        else:
+            active = torch.ones(1, dtype=torch.bool, device=dev)
+            h_safe = h_key = h
+        hs = self._per_sample(h_safe, batch, y0r)  # (B, 1)
+        ts = self._per_sample(t0, batch, y0r)
+        if self._jac is None:
+            self._new_jacobian(t0, y0d, batch)
+        elif bool(recompute.any()):  # one batched call evaluates every sample's block
+            self._new_jacobian(t0, y0d, batch)
+        ctrl = self.controller
+        rtol = float(ctrl.rtol.max()) if isinstance(ctrl.rtol, torch.Tensor) else float(ctrl.rtol)
+        eps = torch.finfo(y0.dtype).eps
+        rtol = max(rtol, eps)
+        tol = max(10 * eps / rtol, min(0.03, math.sqrt(rtol)))
+        scale = self._rows(ctrl.scale(y0d).expand(shape))
+        z0 = self._guess(ts, hs, y0r)
+        c = self.k.c.tolist()
+        if self.per_sample:
+            t_stage = [t0 + ci * h_safe for ci in c]
+        else:
+            t_stage = [t0 + ci * h for ci in c]
+        with torch.no_grad():
+            newton, error = self._factors(h_key, hs, batch)
+            out = self._newton(t_stage, y0r, shape, hs, z0, scale, tol, active, newton)
+            stale = active & ~out[0] & ~self._current
+            if bool(stale.any()):  # a stale Jacobian: refresh it and try again
+                self._new_jacobian(t0, y0d, batch)
+                newton, error = self._factors(h_key, hs, batch)
+                out = self._newton(t_stage, y0r, shape, hs, z0, scale, tol, active, newton)
+        converged, n_iter, z, rate = out
+        if torch.is_grad_enabled() and (y0.requires_grad or f0.requires_grad):
+            z = self._differentiable_stages(t_stage, y0, shape, hs, z)
+        y1 = y0 + z[2].reshape(shape)  # stiffly accurate: the step ends on the last stage
+        with torch.no_grad():
+            err = self._error(
+                t0, y0r, shape, hs, f0.detach(), z.detach(), y1.detach(), error, retried
+            )
+        self._last = (t0, ts, y0r, z.detach(), hs, (n_iter > 2) & (rate > 1e-3))
+        st = Step(t0=t0, h=h, y0=y0, y1=y1, f0=f0, k=[zi.reshape(shape) for zi in z], err=err)
+        failed = active & ~converged
+        if self.per_sample:
+            st.extra = {"n_iter": n_iter, "failed": failed, "recompute": self._last[-1]}
+        else:
+            st.extra = {
+                "n_iter": int(n_iter[0]),
+                "failed": bool(failed[0]),
+                "recompute": bool(self._last[-1][0]),
+            }
+        return st
+
+    def _error(self, t0, y0r, shape, hs, f0, z, y1, error, retried):
+        """The embedded estimate; for a retried sample whose estimate fails the error test,
+        SciPy's improved second estimate ``(I - h/mu J)^-1 h/mu (f(y0 + err) + e.Z/h)``."""
+        k = self.k
+        e = k.e.to(y0r.dtype)
+        ze = torch.einsum("j,jbd->bd", e, z) / hs
+        g = hs / k.mu_real
+        f0r = self._rows(f0)
+        err = error.solve((g * (f0r + ze)).reshape(1, -1)).reshape(y0r.shape).to(y0r.dtype)
+        if retried is None or not bool(retried.any()):
+            return err.reshape(shape)
+        scale = self._rows(self.controller.scale(y0r.reshape(shape), y1).expand(shape))
+        redo = retried & (self._norm(err / scale) > 1)
+        if not bool(redo.any()):
+            return err.reshape(shape)
+        f_err = self._rows(self.eval(t0, (y0r + err).reshape(shape)))
+        err2 = error.solve((g * (f_err + ze)).reshape(1, -1)).reshape(y0r.shape).to(y0r.dtype)
+        return torch.where(redo[:, None], err2, err).reshape(shape)
+
+    def _differentiable_stages(self, t_stage, y0, shape, hs, z_star):
+        """One Newton step with the exact stage Jacobians, with autograd: ``dZ`` is the
+        implicit function theorem's (``z_star`` solves the stage equations)."""
+        k = self.k
+        zs = z_star.detach()
+        y0r = self._rows(y0)
+        y0d = y0r.detach()
+        stages = [self.jacobian(t_stage[i], (y0d + zs[i]).reshape(shape)) for i in range(3)]
+        batch = zs.shape[1]
+        exact = self._jac.factor(hs.to(torch.float64).reshape(batch, 1, 1) * k.a, stages)
+        f = torch.stack(
+            [self._rows(self.eval(t_stage[i], (y0r + zs[i]).reshape(shape))) for i in range(3)]
+        )
+        resid = zs - hs * torch.einsum("ij,jbd->ibd", k.a.to(zs.dtype), f)
+        return zs - exact.solve(resid.reshape(3, -1)).to(resid.dtype).reshape(zs.shape)
+
+    # -- dense output ---------------------------------------------------------------------
+
+    def interp(self, st: Step, thetas: list[float]) -> torch.Tensor:
+        """The collocation polynomial at ``t0 + theta h``, shape (n, *y.shape)."""
+        x = torch.tensor(thetas, dtype=torch.float64)
+        w = torch.stack([x, x**2, x**3], dim=1) @ self.k.p.T  # (n, 3 stages)
+        w = torch.cat([torch.ones(len(thetas), 1, dtype=torch.float64), w], dim=1)
+        return combine(w, [st.y0, *st.k])
+
+    def interp_rows(self, st: Step, thetas: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        """Per-sample dense output: sample ``rows[n]`` at ``t0 + thetas[n] h``."""
+        x = thetas.to(torch.float64)
+        p = self.k.p.to(x.device)
+        w = torch.stack([x, x**2, x**3], dim=1) @ p.T
+        w = torch.cat([torch.ones(len(x), 1, dtype=torch.float64, device=x.device), w], dim=1)
+        return combine_rows(w, torch.stack([st.y0, *st.k], dim=1)[rows])
+
+
+@dataclass
+class RadauController(StepSizeController):
+    """RADAU5's step-size control (SciPy's ``Radau``): Gustafsson's predictive controller,
+    a safety factor that falls with the Newton iterations, ``h`` kept when the change would
+    be below 20 % (so the LU factors are reused), halved after a Newton failure.
+
+    ``ifactor`` and ``dfactor`` bound the change (10 and 0.2 by default, as RADAU5's).
+    """
+
+    def __post_init__(self):
+        self.h_old = None
+        self.err_old = None
+
+    def _safety(self, n_iter):
+        return self.safety * (2 * NEWTON_MAXITER + 1) / (2 * NEWTON_MAXITER + n_iter)
+
+    def judge(self, st) -> tuple[bool, float, float]:
+        h, x = st.h, st.extra
+        if x["failed"]:
+            return False, self.clamp(h * 0.5), math.inf
+        ratio = self.error_ratio(st.err, st.y0, st.y1)
+        safety = self._safety(x["n_iter"])
+        if not math.isfinite(ratio):
+            return False, self.clamp(h * self.dfactor), ratio
+        if ratio == 0.0:
+            factor = math.inf
+        else:
+            mult = 1.0
+            if self.err_old is not None and self.h_old is not None:
+                mult = h / self.h_old * (self.err_old / ratio) ** 0.25
+            factor = min(1.0, mult) * ratio**-0.25
+        if ratio > 1.0 and h > self.min_step:
+            return False, self.clamp(h * max(self.dfactor, safety * factor)), ratio
+        factor = min(self.ifactor, safety * factor)
+        if not x["recompute"] and factor < 1.2:
+            factor = 1.0
+        self.h_old, self.err_old = h, ratio
+        return True, self.clamp(h * factor), ratio
+
+    def judge_many(self, st, h: torch.Tensor):
+        x = st.extra
+        ratio = self.error_ratios(st.err, st.y0, st.y1)
+        n_iter = x["n_iter"].to(torch.float64)
+        safety = self._safety(n_iter)
+        finite = torch.isfinite(ratio)
+        if self.h_old is None:
+            self.h_old = torch.full_like(h, math.nan)
+            self.err_old = torch.full_like(h, math.nan)
+        known = torch.isfinite(self.err_old) & torch.isfinite(self.h_old)
+        safe_ratio = ratio.clamp_min(1e-300)
+        mult = torch.where(
+            known,
+            h / self.h_old.clamp_min(1e-300) * (self.err_old / safe_ratio) ** 0.25,
+            torch.ones_like(h),
+        )
+        factor = torch.clamp(mult, max=1.0) * safe_ratio**-0.25
+        accept = finite & ~x["failed"] & ((ratio <= 1.0) | (h <= self.min_step))
+        down = torch.clamp(safety * factor, min=self.dfactor)
+        up = torch.clamp(safety * factor, max=self.ifactor)
+        keep = ~x["recompute"] & (up < 1.2)
+        up = torch.where(keep, torch.ones_like(up), up)
+        new = torch.where(accept, h * up, h * down)
+        new = torch.where(finite, new, h * self.dfactor)
+        new = torch.where(x["failed"], h * 0.5, new)
+        self.h_old = torch.where(accept, h, self.h_old)
+        self.err_old = torch.where(accept, ratio, self.err_old)
+        return accept, new.clamp(self.min_step, self.max_step), ratio
