@@ -62,17 +62,20 @@ def lcss_length(x, y, eps, lo, hi):
 
 @njit(cache=True, nogil=True)
 def lcss_table(dist, eps, lo, hi):
-    """``L`` ``(n + 1, m + 1)`` (int64) from the distances ``(n, m)`` and the band rows."""
+    """``L`` ``(n + 1, m + 1)`` (int32) from the distances ``(n, m)`` and the band rows."""
     n, m = dist.shape
-    L = np.zeros((n + 1, m + 1), dtype=np.int64)
+    L = np.zeros((n + 1, m + 1), dtype=np.int32)
     for i in range(n):
+        prev = L[i]
+        row = L[i + 1]
+        d = dist[i]
+        a = lo[i]
+        b = hi[i]
         for j in range(m):
-            if lo[i] <= j < hi[i] and dist[i, j] <= eps:
-                L[i + 1, j + 1] = L[i, j] + 1
-            else:
-                up = L[i, j + 1]
-                left = L[i + 1, j]
-                L[i + 1, j + 1] = up if up > left else left
+            up = prev[j + 1]
+            left = row[j]
+            match = (d[j] <= eps) & (j >= a) & (j < b)
+            row[j + 1] = prev[j] + 1 if match else (up if up > left else left)
     return L
 
 
