@@ -131,7 +131,6 @@ def test_cdist_gak_and_bandwidths():
         np.testing.assert_allclose(
             ours.cdist_gak(*args, sigma=1.3), tsl.cdist_gak(*args, sigma=1.3), rtol=1e-10
         )
-    X = tsl.to_time_series_dataset(ds1) if hasattr(tsl, "to_time_series_dataset") else None
     X = ours.to_time_series_dataset(ds1)
     for n_samples in (10, 500):  # with and without replacement
         assert ours.sigma_gak(X, n_samples=n_samples, random_state=3) == pytest.approx(
