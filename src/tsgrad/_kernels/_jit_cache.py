@@ -22,6 +22,10 @@ MODULES = (
     "_numba_softdtw",
     "_numba_softdtw_lanes",
     "_numba_softdtw_scaled",
+    # the tslearn-API kernels that call (compile in) functions of the files above
+    "_numba_frechet",
+    "_numba_gak",
+    "_numba_lcss",
 )
 _STAMP = "tsgrad-kernels.sha256"
 
