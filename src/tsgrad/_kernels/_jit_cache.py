@@ -22,10 +22,13 @@ MODULES = (
     "_numba_softdtw",
     "_numba_softdtw_lanes",
     "_numba_softdtw_scaled",
-    # the tslearn-API kernels that call (compile in) functions of the files above
+    # the tslearn-API kernels (some compile in functions of the files above)
+    "_numba_accumulate",
     "_numba_frechet",
     "_numba_gak",
     "_numba_lcss",
+    "_numba_ldtw",
+    "_numba_sax",
 )
 _STAMP = "tsgrad-kernels.sha256"
 

@@ -135,6 +135,15 @@ def _workloads() -> None:
         metrics.cdist_dtw(X, **kwargs)
         metrics.cdist_soft_dtw(X, **kwargs)
     metrics.soft_dtw(x, y, gamma=1e-3)  # log domain after the scaled one gives up
+    for kwargs in ({}, {"sakoe_chiba_radius": 2}):  # the rest of tslearn's metrics
+        metrics.frechet_path(x, y, **kwargs)
+        metrics.cdist_frechet(X, **kwargs)
+        metrics.lcss_path(x, y, **kwargs)
+    metrics.cdist_gak(X)
+    metrics.dtw_accumulated_matrix(x, y, metrics.compute_mask(x, y))
+    metrics.dtw_subsequence_path(x[:3], y)
+    metrics.dtw_path_limited_warping_length(x, y, 10)
+    metrics.ctw_path(X[0], X[1])
     from .. import barycenters
 
     barycenters.dtw_barycenter_averaging(X, max_iter=2)
