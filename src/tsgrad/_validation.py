@@ -31,6 +31,23 @@ import numpy as np
 from ._kernels import CONSTRAINT_CODES, Bands, make_bands
 from .backend import is_torch_tensor
 
+#: tslearn's text for an empty (or all-NaN) series of a pair, raised word for word.
+EMPTY_SERIES_MESSAGE = "One of the input time series contains only nans or has zero length."
+
+
+class GlobalConstraintError(ValueError, RuntimeWarning):
+    """A global constraint that is ambiguous or leaves no admissible path.
+
+    A ``ValueError``; also a ``RuntimeWarning``, the exception tslearn raises in these cases,
+    so that code catching tslearn's exception keeps working.
+
+    Examples
+    --------
+    >>> [issubclass(GlobalConstraintError, e) for e in (ValueError, RuntimeWarning)]
+    [True, True]
+    """
+
+
 # --------------------------------------------------------------------------------------
 # Scalars
 # --------------------------------------------------------------------------------------
@@ -150,10 +167,12 @@ def constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func: s
     constraint; with both set the choice is ambiguous and is an error.  A constraint named
     without its parameter uses tslearn's default (radius 1, maximum slope 2).
     """
+    if isinstance(global_constraint, str) and global_constraint == "":
+        global_constraint = None  # tslearn's other name for "no constraint"
     if global_constraint not in CONSTRAINT_CODES:
         raise ValueError(
             f"The 'global_constraint' parameter of {func} must be one of None, "
-            f"'sakoe_chiba', 'itakura'. Got {global_constraint!r} instead."
+            f"'sakoe_chiba', 'itakura' (or ''). Got {global_constraint!r} instead."
         )
     if sakoe_chiba_radius is not None:
         integer(sakoe_chiba_radius, "sakoe_chiba_radius", func, minimum=0)
@@ -166,7 +185,7 @@ def constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func: s
             )
     if global_constraint is None:
         if sakoe_chiba_radius is not None and itakura_max_slope is not None:
-            raise ValueError(
+            raise GlobalConstraintError(
                 f"{func} got both 'sakoe_chiba_radius' and 'itakura_max_slope' without "
                 "'global_constraint': set global_constraint='sakoe_chiba' or 'itakura'."
             )
@@ -188,7 +207,7 @@ def pair_bands(n: int, m: int, kind: int, param: float, func: str) -> Bands:
     no admissible path."""
     bands = _pair_bands(int(n), int(m), int(kind), float(param))
     if not bands.feasible[0]:
-        raise ValueError(
+        raise GlobalConstraintError(
             f"The global constraint of {func} leaves no admissible path for series of "
             f"lengths {n} and {m}: increase 'itakura_max_slope' (or use 'sakoe_chiba')."
         )
@@ -255,11 +274,12 @@ def as_series(ts, be, remove_nans: bool, name: str, func: str, *, copy: bool = F
     return x
 
 
-def valid_length(x, be, name: str, func: str) -> int:
+def valid_length(x, be, name: str, func: str, *, empty_message: str | None = None) -> int:
     """Length of ``x`` ``(sz, d)`` without its trailing all-NaN rows, after checking the rest.
 
     NaN is only allowed as trailing padding (whole rows), infinities nowhere, and the
-    series must not be empty.  One reduction in the common, all-finite case.
+    series must not be empty (``empty_message``, if given, is the error's text, the usual
+    one then a note).  One reduction in the common, all-finite case.
     """
     where = f"The '{name}' parameter of {func}"
     sz = int(x.shape[0])
@@ -273,9 +293,15 @@ def valid_length(x, be, name: str, func: str) -> int:
     rows = np.flatnonzero(~nan_rows)
     length = int(rows[-1]) + 1 if rows.size else 0
     if length == 0:
-        raise ValueError(
+        message = (
             f"{where} must be a non-empty time series. Got a series of length 0 (or only NaN)."
         )
+        if empty_message is None:
+            raise ValueError(message)
+        error = ValueError(empty_message)
+        if hasattr(error, "add_note"):  # Python >= 3.11: in the traceback, not in str(error)
+            error.add_note(message)
+        raise error
     head = xn[:length]
     if np.isnan(head).any():
         t = int(np.argwhere(np.isnan(head))[0][0])
@@ -289,22 +315,26 @@ def valid_length(x, be, name: str, func: str) -> int:
     return length
 
 
-def series(ts: Any, be, name: str, func: str):
-    """One validated series ``(sz, d)`` of backend ``be``, its trailing NaN padding removed."""
+def series(ts: Any, be, name: str, func: str, *, empty_message: str | None = None):
+    """One validated series ``(sz, d)`` of backend ``be``, its trailing NaN padding removed
+    (``empty_message``: see :func:`valid_length`)."""
     x = as_series(ts, be, False, name, func)
     if x.shape[1] == 0:
         raise ValueError(
             f"The '{name}' parameter of {func} must have at least one feature (d >= 1). Got "
             f"shape {tuple(x.shape)} instead."
         )
-    length = valid_length(x, be, name, func)
+    length = valid_length(x, be, name, func, empty_message=empty_message)
     return x if length == x.shape[0] else x[:length]
 
 
 def series_pair(s1: Any, s2: Any, be, func: str):
-    """Validated ``(x (n, d), y (m, d))``: see :func:`series`; same number of features."""
-    x = series(s1, be, "s1", func)
-    y = series(s2, be, "s2", func)
+    """Validated ``(x (n, d), y (m, d))``: see :func:`series`; same number of features.
+
+    An empty series raises tslearn's message word for word (:data:`EMPTY_SERIES_MESSAGE`:
+    code written for tslearn compares it), the parameter named in a note."""
+    x = series(s1, be, "s1", func, empty_message=EMPTY_SERIES_MESSAGE)
+    y = series(s2, be, "s2", func, empty_message=EMPTY_SERIES_MESSAGE)
     if x.shape[1] != y.shape[1]:
         raise ValueError(
             f"The series passed to {func} must have the same number of features. "

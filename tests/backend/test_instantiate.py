@@ -18,8 +18,15 @@ from tsgrad.backend import (
 )
 
 
-class _NotABackend:
-    backend_string = "pytorch"  # duck-typing is not enough: detection is by type
+class _ForeignBackend:
+    """Another library's backend object (tslearn's ``Backend``): it names its backend."""
+
+    def __init__(self, name):
+        self.backend_string = name
+
+
+class _OtherAttribute:
+    backend_string = "jax"  # not a backend tsgrad has: decides nothing
 
 
 @pytest.mark.parametrize(
@@ -36,7 +43,10 @@ class _NotABackend:
         (("Hello, World!",), "numpy"),
         ((1,), "numpy"),
         (([torch.tensor(0.0)],), "numpy"),  # a list decides nothing, even of tensors
-        ((_NotABackend(),), "numpy"),
+        ((_ForeignBackend("pytorch"), np.zeros(2)), "pytorch"),
+        ((_ForeignBackend("numpy"), torch.zeros(2)), "numpy"),
+        ((_ForeignBackend, torch.zeros(2)), "pytorch"),  # a class decides nothing
+        ((_OtherAttribute(), torch.zeros(2)), "pytorch"),
         ((NumPyBackend,), "numpy"),
         ((PyTorchBackend,), "pytorch"),
         ((1, None, "Hello, World!", torch.tensor([0]), "numpy"), "pytorch"),
@@ -58,7 +68,10 @@ class _NotABackend:
         "other-string",
         "int",
         "list-of-tensors",
-        "duck-typed-object",
+        "foreign-backend-pytorch",
+        "foreign-backend-numpy",
+        "foreign-backend-class",
+        "foreign-unknown-name",
         "numpy-backend-class",
         "pytorch-backend-class",
         "tslearn-doc-several-args",
@@ -163,3 +176,10 @@ def test_clear_import_error_without_torch():
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize("name", ["numpy", "pytorch"])
+def test_tslearn_backend_objects_are_honoured(name):
+    tslearn_backend = pytest.importorskip("tslearn.backend")
+    other = torch.zeros(2) if name == "numpy" else np.zeros(2)
+    assert instantiate_backend(tslearn_backend.Backend(name), other).backend_string == name

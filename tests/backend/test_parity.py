@@ -166,6 +166,23 @@ CASES = [
     Case("einsum", "einsum-batched", lambda be, x, y: be.einsum("bij,jk->bik", x, y), (C3, M45)),
     Case("einsum", "einsum-trace", lambda be, x: be.einsum("ii->", x[:3, :3]), (A,)),
     Case("linalg", "norm-default", lambda be, x: be.linalg.norm(x), (A,)),
+    # eigenvectors and singular vectors are defined up to sign: compare what is not
+    Case("linalg", "eigh-values", lambda be, x: be.linalg.eigh(be.matmul(x, x.T))[0], (A,)),
+    Case(
+        "linalg",
+        "eigh-projector",
+        lambda be, x: (lambda w, v: be.matmul(v[:, 1:] * w[1:], v[:, 1:].T))(
+            *be.linalg.eigh(be.matmul(x, x.T))
+        ),
+        (A,),
+    ),
+    Case("linalg", "svd-values", lambda be, x: be.linalg.svd(x)[1], (A,)),
+    Case(
+        "linalg",
+        "svd-reduced-product",
+        lambda be, x: (lambda u, s, vh: be.matmul(u * s, vh))(*be.linalg.svd(x, False)),
+        (A,),
+    ),
     Case("linalg", "norm-vector", lambda be, x: be.linalg.norm(x), (V4,)),
     Case("linalg", "norm-ord1-axis1", lambda be, x: be.linalg.norm(x, ord=1, axis=1), (A,)),
     Case("linalg", "norm-inf-axis0", lambda be, x: be.linalg.norm(x, np.inf, 0), (A,)),

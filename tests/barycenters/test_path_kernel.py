@@ -5,8 +5,7 @@ import pytest
 
 from tsgrad._kernels import make_bands
 from tsgrad._kernels._numba_bands import ITAKURA, NO_CONSTRAINT, SAKOE_CHIBA
-from tsgrad._kernels._numba_dtw import dtw_forward, dtw_paths
-from tsgrad._kernels._numba_dtw_paths import dtw_sqeuclidean_paths
+from tsgrad._kernels._numba_dtw import dtw_forward, dtw_paths, dtw_sqeuclidean_paths
 
 from .._oracles import all_paths, sq_cost
 

@@ -17,9 +17,9 @@ x3 = np.arange(3.0)
             "same number of features",
             id="feature-dims",
         ),
-        pytest.param(lambda: M.dtw([], x3), ValueError, "'s1'.*non-empty", id="empty"),
+        pytest.param(lambda: M.dtw([], x3), ValueError, "only nans or has zero", id="empty"),
         pytest.param(
-            lambda: M.dtw([np.nan, np.nan], x3), ValueError, "'s1'.*non-empty", id="all-nan"
+            lambda: M.dtw([np.nan, np.nan], x3), ValueError, "only nans or has zero", id="all-nan"
         ),
         pytest.param(
             lambda: M.soft_dtw([1.0, np.nan, 2.0], x3), ValueError, "NaN inside", id="inner-nan"
@@ -29,12 +29,6 @@ x3 = np.arange(3.0)
         ),
         pytest.param(
             lambda: M.soft_dtw(x3, x3, gamma="a"), TypeError, "'gamma'", id="string-gamma"
-        ),
-        pytest.param(
-            lambda: M.soft_dtw_alignment(x3, x3, gamma=0.0),
-            ValueError,
-            "'gamma'",
-            id="zero-gamma-alignment",
         ),
         pytest.param(
             lambda: M.dtw(x3, x3, global_constraint="sakoe"),

@@ -41,7 +41,6 @@ X3 = [1.0, 2.0, 3.0]
         (lambda: soft_dtw(X3, X3, gamma=float("nan")), ValueError, "'gamma'"),
         (lambda: soft_dtw(X3, X3, gamma=-1.0), ValueError, "'gamma'"),
         (lambda: soft_dtw(X3, X3, gamma="1"), TypeError, "'gamma'"),
-        (lambda: soft_dtw_alignment(X3, X3, gamma=0.0), ValueError, "'gamma'.*> 0"),
         (lambda: soft_dtw_loss(torch.ones(1, 3, 1), torch.ones(1, 3, 1), 0.0), ValueError, "gamma"),
         (lambda: lb_keogh([1, np.nan, 3], X3), ValueError, "'ts_query'.*NaN inside"),
         (lambda: lb_keogh([], []), ValueError, "'ts_query'.*non-empty"),
@@ -76,7 +75,6 @@ X3 = [1.0, 2.0, 3.0]
         "gamma-nan",
         "gamma-negative",
         "gamma-str",
-        "alignment-gamma0",
         "loss-gamma0",
         "lb-keogh-nan",
         "lb-keogh-empty",
@@ -151,6 +149,11 @@ def test_recomputed_and_stored_weights_agree_at_extreme_scales(monkeypatch):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10 * np.abs(want).max())
 
 
-def test_cdist_soft_dtw_zero_gamma_is_the_squared_dtw():
+def test_zero_gamma_follows_tslearn():
+    # soft_dtw(gamma=0) is dtw ** 2, cdist_soft_dtw(gamma=0) is cdist_dtw (not squared)
     X = np.random.default_rng(2).normal(size=(3, 6, 1))
-    np.testing.assert_allclose(cdist_soft_dtw(X, gamma=0.0), cdist_dtw(X) ** 2, rtol=1e-12)
+    np.testing.assert_allclose(cdist_soft_dtw(X, gamma=0.0), cdist_dtw(X), rtol=1e-12)
+    assert soft_dtw(X[0], X[1], gamma=0.0) == dtw(X[0], X[1]) ** 2
+    A, value = soft_dtw_alignment(X[0], X[1], gamma=0.0)
+    assert value == dtw(X[0], X[1]) ** 2
+    assert {tuple(c) for c in np.argwhere(A == 1)} == set(dtw_path(X[0], X[1])[0])

@@ -8,9 +8,8 @@ picks the engine and its route.  Engine files are named by engine and algorithm:
 ``_router``                 engine and route choice (one table of thresholds), the 4 ops.
 ``_warm``                   a new installation compiles its numba kernels in the background.
 ``_numba_engine``           the numba engine's calls (NumPy in / out).
-``_numba_dtw``              numba: hard DTW (matrix rows; series along anti-diagonals).
-``_numba_dtw_paths``        numba: hard-DTW optimal paths of series pairs along anti-diagonals,
-                            costs made inside (DTW barycenter averaging).
+``_numba_dtw``              numba: hard DTW (matrix rows; series along anti-diagonals: values,
+                            and optimal paths with one byte per cell).
 ``_numba_softdtw``          numba: soft-DTW, log domain, anti-diagonals (forward, expected
                             alignment, Hessian-vector product, DILATE).
 ``_numba_softdtw_scaled``   numba: soft-DTW in the scaled probability domain (one exp per cell).

@@ -19,10 +19,13 @@ MODULES = (
     "_diag_layout",
     "_numba_bands",
     "_numba_dtw",
-    "_numba_dtw_paths",
     "_numba_softdtw",
     "_numba_softdtw_lanes",
     "_numba_softdtw_scaled",
+    # the tslearn-API kernels that call (compile in) functions of the files above
+    "_numba_frechet",
+    "_numba_gak",
+    "_numba_lcss",
 )
 _STAMP = "tsgrad-kernels.sha256"
 

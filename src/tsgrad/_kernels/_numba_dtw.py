@@ -129,6 +129,36 @@ def dtw_path_matrix(R, lx, ly):
     return A
 
 
+@njit(inline="always", **JIT)
+def _diagonal(xT, yrT, lx, ly, cells, bufs, cost, t):
+    """Set up anti-diagonal ``t >= 2`` of a rolling three-diagonal sweep: its borders, the
+    ``+inf`` sentinels around its admissible cells, their costs; returns ``(K, c, cu, up,
+    dg)``: the number of cells, their costs, and the views of the diagonal and of its
+    predecessors (``up[k]``: ``(i - 1, j)``, ``up[k + 1]``: ``(i, j - 1)``, ``dg[k]``:
+    ``(i - 1, j - 1)`` for ``i = cells[t, 0] + k``)."""
+    cur = bufs[t % 3]
+    if t <= ly:
+        cur[0] = INF  # (0, t)
+    if t <= lx:
+        cur[t] = INF  # (t, 0)
+    i0, K = cells[t, 0], cells[t, 1]
+    cur[i0 - 1] = INF
+    cur[i0 + K] = INF
+    c = cost[:K]
+    _diag_sqeuclidean(xT, yrT, t, i0, K, c)
+    up = bufs[(t - 1) % 3][i0 - 1 : i0 + K]
+    dg = bufs[(t - 2) % 3][i0 - 1 : i0 - 1 + K]
+    return K, c, cur[i0 : i0 + K], up, dg
+
+
+@njit(inline="always", **JIT)
+def _start_sweep(bufs):
+    """Diagonals 0 and 1 of a sweep: ``(0, 0) = 0``, the borders ``(0, 1)``, ``(1, 0)``."""
+    bufs[0, 0] = 0.0
+    bufs[1, 0] = INF
+    bufs[1, 1] = INF
+
+
 @njit(**JIT)
 def _dtw_value_diag(xT, yrT, lx, ly, cells, bufs, cost):
     """DTW accumulated cost of ``x`` (given as ``xT`` ``(d, n)``) and ``y`` (given reversed
@@ -139,25 +169,9 @@ def _dtw_value_diag(xT, yrT, lx, ly, cells, bufs, cost):
     ``bufs`` ``(3, n + 2)`` holds diagonals ``t``, ``t - 1``, ``t - 2`` indexed by ``i``;
     ``cost`` ``(n + 1,)`` is scratch.
     """
-    bufs[0, 0] = 0.0
-    for t in range(1, lx + ly + 1):
-        cur = bufs[t % 3]
-        if t <= ly:
-            cur[0] = INF  # (0, t)
-        if t <= lx:
-            cur[t] = INF  # (t, 0)
-        if t < 2:
-            continue
-        p1 = bufs[(t - 1) % 3]
-        p2 = bufs[(t - 2) % 3]
-        i0, K = cells[t, 0], cells[t, 1]
-        cur[i0 - 1] = INF
-        cur[i0 + K] = INF
-        c = cost[:K]
-        _diag_sqeuclidean(xT, yrT, t, i0, K, c)
-        cu = cur[i0 : i0 + K]
-        up = p1[i0 - 1 : i0 + K]
-        dg = p2[i0 - 1 : i0 - 1 + K]
+    _start_sweep(bufs)
+    for t in range(2, lx + ly + 1):
+        K, c, cu, up, dg = _diagonal(xT, yrT, lx, ly, cells, bufs, cost, t)
         for k in range(K):
             a = dg[k]
             b = up[k]
@@ -166,6 +180,67 @@ def _dtw_value_diag(xT, yrT, lx, ly, cells, bufs, cost):
             mn = mn if mn < e else e
             cu[k] = c[k] + mn
     return bufs[(lx + ly) % 3, lx]
+
+
+# The path route records, for every admissible cell, the predecessor its optimal path comes
+# from (one byte); the tie rule is dtw_paths's: diagonal, then up, then left.
+_DIAG, _UP, _LEFT = 0, 1, 2
+
+
+@njit(**JIT)
+def _dtw_steps_diag(xT, yrT, lx, ly, cells, bufs, cost, steps, start):
+    """:func:`_dtw_value_diag`, and ``steps`` gets the byte of every admissible cell, those
+    of diagonal ``t`` from ``start[t]`` on."""
+    _start_sweep(bufs)
+    pos = 0
+    for t in range(2, lx + ly + 1):
+        K, c, cu, up, dg = _diagonal(xT, yrT, lx, ly, cells, bufs, cost, t)
+        start[t] = pos
+        st = steps[pos : pos + K]
+        for k in range(K):
+            a = dg[k]  # (i - 1, j - 1)
+            b = up[k]  # (i - 1, j)
+            e = up[k + 1]  # (i, j - 1)
+            first = a <= b
+            m1 = a if first else b
+            pick = _DIAG if first else _UP
+            st[k] = pick if m1 <= e else _LEFT
+            cu[k] = c[k] + (m1 if m1 <= e else e)
+        pos += K
+    return bufs[(lx + ly) % 3, lx]
+
+
+@njit(**JIT)
+def _backtrack(steps, start, cells, lx, ly, path):
+    """The optimal path from the bytes into ``path`` (from ``(0, 0)``); returns its length."""
+    back = np.empty((lx + ly - 1, 2), dtype=np.int64)  # from the last cell to (0, 0)
+    i = lx - 1
+    j = ly - 1
+    back[0, 0] = i
+    back[0, 1] = j
+    k = 1
+    while i > 0 or j > 0:
+        if i == 0:
+            j -= 1
+        elif j == 0:
+            i -= 1
+        else:
+            t = i + j + 2  # the cell's table diagonal; its table row is i + 1
+            s = steps[start[t] + i + 1 - cells[t, 0]]
+            if s == _DIAG:
+                i -= 1
+                j -= 1
+            elif s == _UP:
+                i -= 1
+            else:
+                j -= 1
+        back[k, 0] = i
+        back[k, 1] = j
+        k += 1
+    for q in range(k):
+        path[q, 0] = back[k - 1 - q, 0]
+        path[q, 1] = back[k - 1 - q, 1]
+    return k
 
 
 @njit(**_PAR)
@@ -208,9 +283,55 @@ def dtw_sqeuclidean_values(X, Y, lx, ly, lo, hi):
     return out
 
 
+@njit(**_PAR)
+def dtw_sqeuclidean_paths(X, Y, lx, ly, lo, hi, feasible):
+    """Optimal paths of the pairs ``(X[b], Y[b])`` with the squared Euclidean cost, the
+    costs made inside the sweep (three diagonals of memory and one byte per admissible cell;
+    no ``(B, n, m)`` table): the results of :func:`dtw_forward` + :func:`dtw_paths` on the
+    cost tensor (bit for bit for univariate series; with ``d > 1`` fused multiply-adds may
+    change a cost's last bit, so a path only where two tie to that bit).
+
+    Parameters
+    ----------
+    X : ndarray, shape (B, n, d)
+    Y : ndarray, shape (B, m, d)
+        Anything finite after each series' length.
+    lx, ly : ndarray of int64, shape (B,)
+    lo, hi, feasible : ndarray of int64, shape (B, n), and of bool, shape (B,)
+        Bands and feasibility (:class:`._bands.Bands`).
+
+    Returns
+    -------
+    values : ndarray, shape (B,)
+        Accumulated cost of each optimal path (``inf`` without an admissible path).
+    paths : ndarray of int64, shape (B, n + m - 1, 2)
+        The cells ``(i, j)`` of each path from ``(0, 0)``, padded with -1.
+    lengths : ndarray of int64, shape (B,)
+        Number of cells of each path (0 without an admissible path).
+    """
+    B, n, _ = X.shape
+    m = Y.shape[1]
+    XT, YrT = _transposed(X, Y)
+    val = np.full(B, INF)
+    paths = np.full((B, n + m - 1, 2), -1, dtype=np.int64)
+    length = np.zeros(B, dtype=np.int64)
+    for b in prange(B):
+        if not feasible[b]:
+            continue
+        cells = diag_cells(lo[b], hi[b], lx[b], ly[b])
+        bufs = np.empty((3, n + 2))
+        cost = np.empty(n + 1)
+        steps = np.empty(cells[:, 1].sum(), dtype=np.uint8)
+        start = np.zeros(lx[b] + ly[b] + 1, dtype=np.int64)
+        val[b] = _dtw_steps_diag(XT[b], YrT[b], lx[b], ly[b], cells, bufs, cost, steps, start)
+        length[b] = _backtrack(steps, start, cells, lx[b], ly[b], paths[b])
+    return val, paths, length
+
+
 # Thread count by work size (see :mod:`._numba_threads`).
 dtw_forward = sized(dtw_forward, batch_work)
 dtw_paths = sized(dtw_paths, table_work)
 dtw_path_matrix = sized(dtw_path_matrix, table_work)
 dtw_pairs_value = sized(dtw_pairs_value, pairs_work)
 dtw_sqeuclidean_values = sized(dtw_sqeuclidean_values, series_work)
+dtw_sqeuclidean_paths = sized(dtw_sqeuclidean_paths, series_work)

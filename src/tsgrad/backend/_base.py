@@ -168,7 +168,8 @@ class Backend:
        own default: NumPy creates float64, torch creates float32 from Python floats.
     4. Element-wise functions, reductions (``axis=None`` or an int or a tuple, and
        ``keepdims=``), shape functions and linear algebra follow NumPy's signatures;
-       ``be.linalg.norm(x, ord=None, axis=None, keepdims=False)`` is NumPy's norm.
+       ``be.linalg`` holds NumPy's ``norm(x, ord=None, axis=None, keepdims=False)``,
+       ``eigh(a)`` and ``svd(a, full_matrices=True)``.
     5. ``sqeuclidean_cdist(x, y)``: squared Euclidean distances between the rows of
        ``x`` (..., n, d) and ``y`` (..., m, d), shape (..., n, m).
     6. Inspection: ``is_array``, ``is_floating`` (alias ``is_float``), ``ndim``, ``shape``,

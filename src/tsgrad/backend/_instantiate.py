@@ -57,6 +57,26 @@ def _decide(arg: Any) -> Backend | None:
         return _NUMPY
     if is_torch_tensor(arg):
         return _pytorch()
+    return _foreign_backend(arg)
+
+
+def _foreign_backend(arg: Any) -> Backend | None:
+    """The backend named by another library's backend object, e.g. tslearn's ``Backend``.
+
+    Recognised by what it exposes, not by its type's name: an instance (not a class) whose
+    ``backend_string`` attribute is ``"numpy"`` or ``"pytorch"``.  tslearn's ``Backend("numpy")``
+    forwards that attribute to the NumPy backend it wraps.
+    """
+    if isinstance(arg, type):
+        return None
+    try:
+        name = getattr(arg, "backend_string", None)
+    except Exception:  # an object whose attribute access fails does not decide
+        return None
+    if isinstance(name, str) and name == "numpy":
+        return _NUMPY
+    if isinstance(name, str) and name == "pytorch":
+        return _pytorch()
     return None
 
 
@@ -71,6 +91,9 @@ def instantiate_backend(*args: Any) -> Backend:
     * a NumPy array (or NumPy scalar) gives the NumPy backend, a ``torch.Tensor`` the PyTorch
       backend;
     * a concrete backend class (``NumPyBackend``, ``PyTorchBackend``) gives an instance of it;
+    * another library's backend object whose ``backend_string`` is ``"numpy"`` or
+      ``"pytorch"`` (tslearn's ``Backend("numpy")``, ``Backend("pytorch")``) gives that backend
+      (detected by this attribute: tsgrad never imports tslearn);
     * anything else (``None``, ``1``, a list, any other string) does not decide: the next
       argument is read.  When no argument decides, or there is none, the result is the NumPy
       backend.

@@ -29,6 +29,8 @@ class _NumPyLinalg:
     """``be.linalg`` of the NumPy backend."""
 
     norm = staticmethod(np.linalg.norm)
+    eigh = staticmethod(np.linalg.eigh)
+    svd = staticmethod(np.linalg.svd)
 
 
 class NumPyBackend(Backend):

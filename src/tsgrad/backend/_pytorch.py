@@ -80,6 +80,20 @@ class _TorchLinalg:
         """NumPy's ``linalg.norm`` (``torch.linalg.norm`` with ``dim=axis``)."""
         return torch.linalg.norm(_real(_t(x)), ord=ord, dim=axis, keepdim=keepdims)
 
+    @staticmethod
+    def eigh(a: Any) -> tuple[Tensor, Tensor]:
+        """NumPy's ``linalg.eigh``: ascending eigenvalues and eigenvectors (columns) of a
+        symmetric matrix; differentiable while the eigenvalues are distinct."""
+        w, v = torch.linalg.eigh(_real(_t(a)))
+        return w, v
+
+    @staticmethod
+    def svd(a: Any, full_matrices: bool = True) -> tuple[Tensor, Tensor, Tensor]:
+        """NumPy's ``linalg.svd``: ``(U, S, Vh)`` with ``a = U diag(S) Vh``; differentiable
+        while the singular values are distinct."""
+        U, S, Vh = torch.linalg.svd(_real(_t(a)), full_matrices=full_matrices)
+        return U, S, Vh
+
 
 class PyTorchBackend(Backend):
     """PyTorch backend: NumPy's names and arguments, computed by torch (differentiable).

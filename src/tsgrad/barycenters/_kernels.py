@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._kernels import SqEuclidean, make_bands, value_and_grad
-from .._kernels._numba_dtw_paths import dtw_sqeuclidean_paths
+from .._kernels._numba_dtw import dtw_sqeuclidean_paths
 
 
 def _softdtw_value_grad(Z, X, gamma: float, lengths, kind: int = 0, param: float = 0.0):

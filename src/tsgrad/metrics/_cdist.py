@@ -46,7 +46,7 @@ def cdist_values(X, lx, Y, ly, be, *, gamma, kind: int, param: float, func: str,
     bands = make_bands(lx[ii], ly[jj], X.shape[1], kind, param)
     if not bands.feasible.all():
         p = int(np.flatnonzero(~bands.feasible)[0])
-        raise ValueError(
+        raise v.GlobalConstraintError(
             f"The global constraint of {func} leaves no admissible path for series of "
             f"lengths {lx[ii[p]]} and {ly[jj[p]]}: increase 'itakura_max_slope' (or use "
             "'sakoe_chiba')."

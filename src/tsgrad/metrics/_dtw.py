@@ -9,6 +9,7 @@ from .._kernels import SqEuclidean, alignment, make_bands, values
 from .._kernels._numba_bands import ITAKURA, SAKOE_CHIBA
 from ..backend import instantiate_backend
 from ._cdist import cdist_values, datasets
+from ._tslearn_compat import constraint_name
 
 
 def _scalar(value, be):
@@ -238,15 +239,19 @@ def itakura_mask(sz1, sz2, max_slope=2.0, be=None):
 
 
 def compute_mask(
-    s1, s2, global_constraint=None, sakoe_chiba_radius=None, itakura_max_slope=None, be=None
+    s1, s2, global_constraint=0, sakoe_chiba_radius=None, itakura_max_slope=None, be=None
 ):
     """Admissible-cell mask of a global constraint for two series (or two lengths).
 
     Parameters
     ----------
     s1, s2 : array-like or int
-        Time series (their lengths are used) or lengths.
-    global_constraint, sakoe_chiba_radius, itakura_max_slope
+        Time series (their lengths, NaN padding included, as in tslearn) or lengths.
+    global_constraint : {0, 1, 2}, {None, "", "itakura", "sakoe_chiba"} (default: 0)
+        tslearn's integer codes (``GLOBAL_CONSTRAINT_CODE``: 0 none, 1 Itakura,
+        2 Sakoe-Chiba) or the names :func:`dtw` takes.  With 0 / None, a single constraint
+        parameter given picks its constraint.
+    sakoe_chiba_radius, itakura_max_slope
         As in :func:`dtw`.
     be : Backend, str or None
 
@@ -254,10 +259,18 @@ def compute_mask(
     -------
     mask : bool array, shape (sz1, sz2)
 
+    Raises
+    ------
+    GlobalConstraintError
+        (a ``ValueError`` and a ``RuntimeWarning``, as tslearn raises) when both parameters
+        are given without a constraint, or the constraint leaves no admissible path.
+
     Examples
     --------
     >>> compute_mask(3, 3).all()
     np.True_
+    >>> compute_mask(4, 4, global_constraint=2).astype(int).tolist()
+    [[1, 1, 0, 0], [1, 1, 1, 0], [0, 1, 1, 1], [0, 0, 1, 1]]
     """
     be = instantiate_backend(be, s1, s2)
     sizes = []
@@ -265,11 +278,15 @@ def compute_mask(
         if isinstance(s, (int, np.integer)) and not isinstance(s, bool):
             sizes.append(_check_size(s, name, "compute_mask"))
         else:
-            sizes.append(int(v.as_series(s, be, True, name, "compute_mask").shape[0]))
-    kind, param = v.constraint(
-        global_constraint, sakoe_chiba_radius, itakura_max_slope, "compute_mask"
-    )
-    mask, _ = _mask_from_bands(sizes[0], sizes[1], kind, param)
+            sizes.append(int(v.as_series(s, be, False, name, "compute_mask").shape[0]))
+    name = constraint_name(global_constraint, "compute_mask")
+    kind, param = v.constraint(name, sakoe_chiba_radius, itakura_max_slope, "compute_mask")
+    mask, ok = _mask_from_bands(sizes[0], sizes[1], kind, param)
+    if not ok:
+        raise v.GlobalConstraintError(
+            "The global constraint of compute_mask leaves no admissible path for lengths "
+            f"{sizes[0]} and {sizes[1]}: increase 'itakura_max_slope' (or use 'sakoe_chiba')."
+        )
     return be.array(mask)
 
 

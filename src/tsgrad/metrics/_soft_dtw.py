@@ -8,7 +8,7 @@ from .. import _validation as v
 from .._kernels import SqEuclidean, SqEuclideanPairs, alignment, make_bands, values
 from ..backend import instantiate_backend
 from ._cdist import cdist_values, datasets
-from ._dtw import _scalar
+from ._dtw import _scalar, sqrt0
 
 
 def _setup(s1, s2, gamma, global_constraint, sakoe_chiba_radius, itakura_max_slope, be, func):
@@ -89,7 +89,21 @@ def soft_dtw(
         s1, s2, gamma, global_constraint, sakoe_chiba_radius, itakura_max_slope, be, func
     )
     bands = v.pair_bands(x.shape[0], y.shape[0], kind, param, func)
+    if gamma == 0.0:
+        return _squared_dtw(soft_dtw_value(x, y, gamma, bands), be)
     return _scalar(soft_dtw_value(x, y, gamma, bands), be)
+
+
+def _squared_dtw(acc, be):
+    """``dtw(x, y) ** 2`` from the accumulated cost, tslearn's value at ``gamma = 0``.
+
+    On NumPy it is the square of the rounded ``dtw`` (so ``soft_dtw(x, y, gamma=0) ==
+    dtw(x, y) ** 2`` exactly, as in tslearn); tensors keep the accumulated cost itself (equal
+    up to rounding), whose gradient is the optimal path's.
+    """
+    if be.backend_string == "numpy":
+        return float(np.sqrt(acc)) ** 2
+    return acc
 
 
 def soft_dtw_alignment(
@@ -112,7 +126,9 @@ def soft_dtw_alignment(
     s1 : array-like, shape (sz1, d) or (sz1,)
     s2 : array-like, shape (sz2, d) or (sz2,)
     gamma : float (default: 1.0)
-        Smoothing, a finite number > 0 (use :func:`dtw_path` for the hard alignment).
+        Smoothing, a finite number >= 0.  ``gamma == 0`` gives tslearn's hard alignment: the
+        optimal DTW path as a 0/1 matrix (not differentiable; for tensors in torch's default
+        float dtype, as tslearn) and ``dtw(s1, s2) ** 2``.
     global_constraint, sakoe_chiba_radius, itakura_max_slope, be, compute_with_backend
         As in :func:`soft_dtw`.
 
@@ -133,11 +149,15 @@ def soft_dtw_alignment(
     """
     func = "soft_dtw_alignment"
     be = instantiate_backend(be, s1, s2)
-    gamma = v.gamma(gamma, func)
+    gamma = v.gamma(gamma, func, allow_zero=True)
     x, y = v.series_pair(s1, s2, be, func)
     kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
     bands = v.pair_bands(x.shape[0], y.shape[0], kind, param, func)
-    value, E = alignment(SqEuclidean(x, y), gamma, bands)
+    value, E = alignment(SqEuclidean(x, y), gamma or None, bands)
+    if gamma == 0.0:  # tslearn: the optimal path as a 0/1 matrix, and dtw ** 2
+        if be.backend_string == "numpy":
+            return E, np.float64(_squared_dtw(value, be))
+        return E.to(be.zeros(()).dtype), value  # torch's default float dtype, as tslearn
     return E, value
 
 
@@ -176,6 +196,8 @@ def soft_dtw_normalized(
     )
     n, m = x.shape[0], y.shape[0]
     xy = soft_dtw_value(x, y, gamma, v.pair_bands(n, m, kind, param, func))
+    if gamma == 0.0:  # DTW of a series with itself is 0: tslearn's dtw ** 2
+        return _squared_dtw(xy, be)
     xx = soft_dtw_value(x, x, gamma, v.pair_bands(n, n, kind, param, func))
     yy = soft_dtw_value(y, y, gamma, v.pair_bands(m, m, kind, param, func))
     return _scalar(xy - 0.5 * (xx + yy), be)
@@ -201,7 +223,9 @@ def cdist_soft_dtw(
         None gives the (symmetric) self-similarity matrix of ``dataset1``; its diagonal is
         ``soft_dtw(x, x)``, which is not 0.
     gamma : float (default: 1.0)
-        Smoothing, a finite number >= 0 (0: the squared DTW).
+        Smoothing, a finite number >= 0.  ``gamma == 0`` returns :func:`cdist_dtw` (DTW
+        itself, **not** squared: tslearn's convention, unlike ``soft_dtw(x, y, gamma=0) ==
+        dtw(x, y) ** 2``).
     global_constraint, sakoe_chiba_radius, itakura_max_slope
         As in :func:`dtw`.
     n_jobs, verbose
@@ -222,9 +246,18 @@ def cdist_soft_dtw(
     gamma = v.gamma(gamma, func, allow_zero=True)
     kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
     X, lx, Y, ly = datasets(dataset1, dataset2, be, func)
+    if gamma == 0.0:  # tslearn: cdist_dtw itself
+        return _cdist_dtw(X, lx, Y, ly, be, kind, param, func)
     return cdist_values(
-        X, lx, Y, ly, be, gamma=gamma or None, kind=kind, param=param, func=func, with_diagonal=True
+        X, lx, Y, ly, be, gamma=gamma, kind=kind, param=param, func=func, with_diagonal=True
     )
+
+
+def _cdist_dtw(X, lx, Y, ly, be, kind, param, func):
+    vals = cdist_values(
+        X, lx, Y, ly, be, gamma=None, kind=kind, param=param, func=func, with_diagonal=False
+    )
+    return sqrt0(vals, be)
 
 
 def cdist_soft_dtw_normalized(
@@ -262,8 +295,10 @@ def cdist_soft_dtw_normalized(
     gamma = v.gamma(gamma, func, allow_zero=True)
     kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
     X, lx, Y, ly = datasets(dataset1, dataset2, be, func)
+    if gamma == 0.0:  # tslearn: cdist_dtw itself
+        return _cdist_dtw(X, lx, Y, ly, be, kind, param, func)
     xy = cdist_values(
-        X, lx, Y, ly, be, gamma=gamma or None, kind=kind, param=param, func=func, with_diagonal=True
+        X, lx, Y, ly, be, gamma=gamma, kind=kind, param=param, func=func, with_diagonal=True
     )
     if Y is X:
         xx = yy = xy.diagonal()
