@@ -1,27 +1,11 @@
-"""The examples of docs/losses.md and of the docstrings of tsgrad.losses run."""
+"""The examples of docs/losses.md run (those of the docstrings: tests/test_public_api.py)."""
 
 import doctest
 from pathlib import Path
 
-import pytest
 import torch
 
-import tsgrad.losses._dilate
-import tsgrad.losses._evaluation
-import tsgrad.losses._soft_dtw
-
 DOC = Path(__file__).resolve().parents[2] / "docs" / "losses.md"
-
-
-@pytest.mark.parametrize(
-    "module",
-    [tsgrad.losses._soft_dtw, tsgrad.losses._dilate, tsgrad.losses._evaluation],
-    ids=["soft_dtw", "dilate", "evaluation"],
-)
-def test_docstring_examples(module):
-    torch.manual_seed(0)
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
 
 
 def test_docs_examples():

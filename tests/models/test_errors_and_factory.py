@@ -1,14 +1,8 @@
 """build_model and the models' validation of their parameters and inputs."""
 
-import doctest
-
 import pytest
 import torch
 
-import tsgrad.models._factory
-import tsgrad.models._mlp
-import tsgrad.models._node
-import tsgrad.models._seq2seq
 from tsgrad.models import MODELS, MLPForecaster, NeuralODEForecaster, Seq2SeqGRU, build_model
 
 SHAPES = {"input_size": 1, "output_size": 1, "input_len": 20, "horizon": 10}
@@ -86,14 +80,3 @@ def test_bad_constructor_arguments(factory, error, match):
 def test_bad_inputs(model, x, match):
     with pytest.raises(ValueError, match=match):
         model(x)
-
-
-@pytest.mark.parametrize(
-    "module",
-    [tsgrad.models._seq2seq, tsgrad.models._mlp, tsgrad.models._node, tsgrad.models._factory],
-    ids=["seq2seq", "mlp", "node", "factory"],
-)
-def test_docstring_examples(module):
-    torch.manual_seed(0)
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0

@@ -168,6 +168,25 @@ class ForecastSplits(NamedTuple):
     scaler : StandardScaler or None
         The scaler the data were transformed with (fitted on the train part only); use
         ``scaler.inverse_transform`` to bring forecasts back to the original units.
+
+    Examples
+    --------
+    :func:`make_windows`, :func:`fixed_length_pairs` and :func:`synthetic_step_datasets`
+    return it; a named tuple, it unpacks:
+
+    >>> import numpy as np
+    >>> from torch.utils.data import DataLoader
+    >>> from tsgrad.data import make_windows, synthetic_step_datasets
+    >>> series = np.sin(np.arange(200) / 10)
+    >>> train, val, test, scaler = make_windows(series, input_len=20, horizon=10, scale=True)
+    >>> len(train), len(val), len(test)
+    (111, 11, 31)
+    >>> x, y = next(iter(DataLoader(train, batch_size=8)))
+    >>> x.shape, y.shape
+    (torch.Size([8, 20, 1]), torch.Size([8, 10, 1]))
+    >>> splits = synthetic_step_datasets(n_series=10)  # no validation part, no scaling
+    >>> splits.val is None, splits.scaler is None
+    (True, True)
     """
 
     train: ForecastDataset

@@ -30,6 +30,18 @@ class UCRData(NamedTuple):
     values : ndarray of float64, shape (N, T)
         One series per row; NaN where the file says NaN (UCR pads variable-length series
         with trailing NaN).
+
+    Examples
+    --------
+    :func:`load_ucr` returns it; a named tuple, it unpacks:
+
+    >>> import numpy as np
+    >>> from tsgrad.data import ecg5000_path, load_ucr
+    >>> labels, values = load_ucr(ecg5000_path())
+    >>> values.shape, labels.dtype
+    ((500, 140), dtype('int64'))
+    >>> np.unique(labels, return_counts=True)
+    (array([1, 2, 3, 4, 5]), array([292, 177,  10,  19,   2]))
     """
 
     labels: np.ndarray
@@ -46,6 +58,22 @@ class CSVData(NamedTuple):
     names : list of str or None
         The header's names of the series (``layout="columns"``) or of the time points
         (``layout="rows"``); None without a header.
+
+    Examples
+    --------
+    :func:`load_csv` returns it; a named tuple, it unpacks:
+
+    >>> import tempfile, pathlib
+    >>> from tsgrad.data import load_csv
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "sensors.csv"
+    >>> _ = path.write_text("temp,wind\\n20.5,3.0\\n21.0,4.5\\n21.5,6.0\\n")
+    >>> values, names = load_csv(path, header=True)
+    >>> names
+    ['temp', 'wind']
+    >>> values.T  # (T, d): the channels of one recording, one row per time step
+    array([[20.5,  3. ],
+           [21. ,  4.5],
+           [21.5,  6. ]])
     """
 
     values: np.ndarray

@@ -32,6 +32,22 @@ class SyntheticSteps(NamedTuple):
     test_target : ndarray, shape (N, n_output)
     train_breakpoints : ndarray of int64, shape (N,)
     test_breakpoints : ndarray of int64, shape (N,)
+        Index of the change point (the level shifts from there on), in the concatenated
+        series of length ``n_input + n_output``.
+
+    Examples
+    --------
+    :func:`generate_synthetic_steps` returns it; a :class:`ForecastDataset` carries the
+    breakpoints along:
+
+    >>> from tsgrad.data import ForecastDataset, generate_synthetic_steps
+    >>> steps = generate_synthetic_steps(n_series=4, seed=0)
+    >>> steps.train_input.shape, steps.train_target.shape, steps.train_breakpoints.tolist()
+    ((4, 20), (4, 20), [35, 17, 34, 35])
+    >>> train = ForecastDataset(steps.train_input, steps.train_target, steps.train_breakpoints)
+    >>> x, y, breakpoint = train[0]
+    >>> x.shape, y.shape, int(breakpoint)
+    (torch.Size([20, 1]), torch.Size([20, 1]), 35)
     """
 
     train_input: np.ndarray

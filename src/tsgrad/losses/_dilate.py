@@ -95,6 +95,17 @@ class DILATELoss(nn.Module):
 
     Returns ``(loss, shape_term, temporal_term)``.
 
+    Parameters
+    ----------
+    alpha : float in [0, 1] (default: 0.5)
+        Weight of the shape term.
+    gamma : float > 0 (default: 0.01)
+        Soft-DTW smoothing.
+    reduction : {"mean", "sum", "none"} (default: "mean")
+        Applied to the three returned tensors.
+    global_constraint, sakoe_chiba_radius, itakura_max_slope
+        A global constraint on the alignments (see :func:`soft_dtw_loss`).
+
     Examples
     --------
     >>> import torch

@@ -172,6 +172,19 @@ class SoftDTWLoss(nn.Module):
 
     The options, validated once here, are those of :func:`soft_dtw_loss`.
 
+    Parameters
+    ----------
+    gamma : float > 0 (default: 1.0)
+        Smoothing; ``gamma -> 0`` gives DTW (accumulated cost).
+    normalize : bool (default: False)
+        Use the soft-DTW divergence (``>= 0``, zero iff ``x == y``).
+    reduction : {"mean", "sum", "none"} (default: "mean")
+        Reduction over the batch.
+    cost : "sqeuclidean" or callable (default: "sqeuclidean")
+        The cost between the points of the two series.
+    global_constraint, sakoe_chiba_radius, itakura_max_slope
+        A global constraint on the alignments.
+
     Examples
     --------
     >>> import torch
@@ -208,6 +221,17 @@ class SoftDTWDivergence(nn.Module):
     """Module form of :func:`soft_dtw_divergence`; ``forward(x, y, mask=None)``.
 
     The options, validated once here, are those of :func:`soft_dtw_divergence`.
+
+    Parameters
+    ----------
+    gamma : float > 0 (default: 1.0)
+        Smoothing.
+    reduction : {"mean", "sum", "none"} (default: "mean")
+        Reduction over the batch.
+    cost : "sqeuclidean" or callable (default: "sqeuclidean")
+        The cost between the points of the two series.
+    global_constraint, sakoe_chiba_radius, itakura_max_slope
+        A global constraint on the alignments.
 
     Examples
     --------

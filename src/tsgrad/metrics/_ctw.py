@@ -26,6 +26,14 @@ _RIDGE = 1e-10
 class CCAProjection:
     """The canonical directions CTW projects the two series on.
 
+    Parameters
+    ----------
+    x_weights : ndarray, shape (d1, n_components)
+    y_weights : ndarray, shape (d2, n_components)
+    n_iter : int
+        As :func:`ctw_path` finds them: get a ``CCAProjection`` from that function, not
+        from this constructor.
+
     Attributes
     ----------
     x_weights_ : ndarray, shape (d1, n_components)

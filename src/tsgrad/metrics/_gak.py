@@ -14,7 +14,21 @@ from ._common import PairSet, as_backend, check_int, check_random_state, require
 
 
 class SigmaError(ValueError, ZeroDivisionError):
-    """``sigma = 0``: a ``ValueError``, and the ``ZeroDivisionError`` tslearn raises."""
+    """``sigma = 0``: a ``ValueError``, and the ``ZeroDivisionError`` tslearn raises.
+
+    Examples
+    --------
+    Code written for tslearn catches ``ZeroDivisionError``; ``ValueError`` catches it too:
+
+    >>> from tsgrad.metrics import SigmaError, gak
+    >>> try:
+    ...     gak([1.0, 2.0, 3.0], [1.0, 2.0], sigma=0)
+    ... except ZeroDivisionError as err:
+    ...     print(type(err).__name__, isinstance(err, ValueError))
+    ...     print(err)
+    SigmaError True
+    The 'sigma' parameter of gak must be > 0. Got 0 instead.
+    """
 
 
 def _check_sigma(sigma, func: str) -> float:

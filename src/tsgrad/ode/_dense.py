@@ -20,6 +20,13 @@ class DenseSolution:
     Call it with a tensor of times (any order, inside the interval) to get the states,
     shape ``(n, *S)`` (or ``*S`` for a 0-dim time); differentiable like :func:`odeint`.
 
+    Parameters
+    ----------
+    prob, stepper, steps, stats
+        The solved problem, its stepper, the accepted steps and the counters, as
+        :func:`odeint_dense` builds them: get a ``DenseSolution`` from that function, not
+        from this constructor.
+
     Attributes
     ----------
     t0, t1 : float
@@ -28,6 +35,27 @@ class DenseSolution:
         The accepted step boundaries (user time, in integration order).
     stats : SolverStats
         Function evaluations and accepted / rejected steps.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsgrad.ode import odeint_dense
+    >>> sol = odeint_dense(lambda t, y: -y, torch.ones(1, dtype=torch.float64), 0.0, 2.0)
+    >>> sol.t0, sol.t1
+    (0.0, 2.0)
+    >>> sol(torch.tensor([1.5, 0.5, 1.0], dtype=torch.float64))  # exp(-t), shape (3, 1)
+    tensor([[0.2231],
+            [0.6065],
+            [0.3679]], dtype=torch.float64)
+    >>> sol(1.0)  # a 0-dim time: the state's shape
+    tensor([0.3679], dtype=torch.float64)
+    >>> len(sol.ts) == sol.stats.n_accepted + 1
+    True
+    >>> sol(3.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: The 't' parameter of DenseSolution.__call__ must lie in [0.0, 2.0]. Got 3.0
+    instead.
     """
 
     def __init__(self, prob, stepper, steps, stats: SolverStats):

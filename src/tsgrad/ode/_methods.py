@@ -17,7 +17,23 @@ STIFF = {"radau": "radauIIA5"}
 
 
 def available_methods() -> list[str]:
-    """Names accepted by ``odeint(method=...)``, including registered tableaus."""
+    """Names accepted by ``odeint(method=...)``, including registered tableaus.
+
+    Returns
+    -------
+    list of str
+        Sorted: the built-in methods (explicit and implicit Runge-Kutta, Adams, the stiff
+        ``"radau"``, ``"scipy_solver"``) and every name given to :func:`register_tableau`.
+
+    Examples
+    --------
+    >>> from tsgrad.ode import available_methods
+    >>> methods = available_methods()
+    >>> "dopri5" in methods, "radau" in methods, "scipy_solver" in methods
+    (True, True, True)
+    >>> methods == sorted(methods)
+    True
+    """
     return sorted([*TABLEAUS, *IMPLICIT_TABLEAUS, *ADAMS, *STIFF, "scipy_solver"])
 
 

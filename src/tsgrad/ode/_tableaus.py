@@ -135,6 +135,26 @@ class ButcherTableau:
     -----
     ``fsal`` (first same as last) is derived: the last stage is evaluated at the new
     solution, so it is reused as the first stage of the next step.
+
+    Examples
+    --------
+    Heun's method (order 2) with Euler's (order 1) embedded for the error estimate:
+
+    >>> from tsgrad.ode import ButcherTableau
+    >>> heun_euler = ButcherTableau(name="heun_euler", c=(0, 1), a=((), (1,)), b=(0.5, 0.5),
+    ...                             order=2, b_err=(-0.5, 0.5), error_order=1)
+    >>> heun_euler.stages, heun_euler.adaptive, heun_euler.fsal
+    (2, True, False)
+
+    A wrong coefficient fails when the tableau is built, naming the broken condition:
+
+    >>> ButcherTableau(name="typo", c=(0, 1), a=((), (1,)), b=(0.4, 0.6), order=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: Butcher tableau 'typo' is invalid: b misses an order condition of a 2-node
+    tree (defect 0.1); the claimed order is 2.
+
+    :func:`register_tableau` makes it a ``method`` of :func:`odeint`.
     """
 
     name: str
@@ -386,8 +406,45 @@ IMPLICIT_TABLEAUS: dict[str, ImplicitTableau] = {}
 
 
 def register_tableau(tableau, *aliases: str):
-    """Register ``tableau`` (a :class:`ButcherTableau` or an :class:`ImplicitTableau`)
-    under its name (and ``aliases``) for ``odeint(method=...)``."""
+    """Register ``tableau`` under its name (and ``aliases``) for ``odeint(method=...)``.
+
+    The method is then in :func:`available_methods` for the rest of the process.  A name
+    that is already registered, a built-in method's included, is replaced.
+
+    Parameters
+    ----------
+    tableau : ButcherTableau or ImplicitTableau
+        The method (its coefficients were checked when it was built).
+    *aliases : str
+        Other names for the same method.
+
+    Returns
+    -------
+    ButcherTableau or ImplicitTableau
+        ``tableau`` itself, so that a definition can register what it builds.
+
+    Raises
+    ------
+    TypeError
+        ``tableau`` is neither a :class:`ButcherTableau` nor an :class:`ImplicitTableau`.
+
+    Examples
+    --------
+    >>> import math, torch
+    >>> from tsgrad.ode import ButcherTableau, available_methods, odeint, register_tableau
+    >>> heun_euler = register_tableau(
+    ...     ButcherTableau(name="heun_euler", c=(0, 1), a=((), (1,)), b=(0.5, 0.5), order=2,
+    ...                    b_err=(-0.5, 0.5), error_order=1),
+    ...     "heun12",
+    ... )
+    >>> "heun_euler" in available_methods() and "heun12" in available_methods()
+    True
+    >>> t = torch.tensor([0.0, 1.0], dtype=torch.float64)
+    >>> y = odeint(lambda t, y: -y, torch.ones(1, dtype=torch.float64), t, method="heun12",
+    ...            rtol=1e-5, atol=1e-7)
+    >>> abs(y[-1].item() - math.exp(-1.0)) < 1e-4
+    True
+    """
     if isinstance(tableau, ButcherTableau):
         registry = TABLEAUS
     elif isinstance(tableau, ImplicitTableau):

@@ -103,6 +103,29 @@ def load_checkpoint(path: str | os.PathLike, *, map_location="cpu") -> dict:
         No file at ``path``.
     ValueError
         The file is not a readable checkpoint.
+
+    Examples
+    --------
+    Restore a model from the checkpoint that :func:`fit` wrote:
+
+    >>> import os, tempfile, torch
+    >>> from torch.utils.data import TensorDataset
+    >>> from tsgrad.training import History, fit, load_checkpoint
+    >>> x = torch.randn(40, 6, 1)
+    >>> data = TensorDataset(x, 2 * x[:, -3:])
+    >>> def make_model():
+    ...     return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(6, 3),
+    ...                                torch.nn.Unflatten(1, (3, 1)))
+    >>> model = make_model()
+    >>> path = os.path.join(tempfile.mkdtemp(), "run.pt")
+    >>> _ = fit(model, data, epochs=2, batch_size=10, checkpoint_path=path, progress=False)
+    >>> ckpt = load_checkpoint(path)
+    >>> ckpt["epoch"], History.from_dict(ckpt["history"]).epochs_run
+    (2, 2)
+    >>> restored = make_model()
+    >>> _ = restored.load_state_dict(ckpt["model"])
+    >>> torch.equal(restored(x), model(x))
+    True
     """
     path = Path(path)
     if not path.is_file():

@@ -42,6 +42,26 @@ class History:
     best_val_loss : float or None
     stopped_early : bool
         True when early stopping ended the run before ``epochs``.
+
+    Examples
+    --------
+    >>> import json, torch
+    >>> from torch.utils.data import TensorDataset
+    >>> from tsgrad.training import History, fit
+    >>> x = torch.randn(40, 6, 1)
+    >>> data = TensorDataset(x, 2 * x[:, -3:])
+    >>> model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(6, 3),
+    ...                             torch.nn.Unflatten(1, (3, 1)))
+    >>> history = fit(model, data, epochs=4, batch_size=10, lr=1e-2, val_data=data,
+    ...               progress=False)
+    >>> history.epochs_run, sorted(history.train[0])  # the loss and its named terms
+    (4, ['loss', 'mse'])
+    >>> history.val_loss[-1] < history.val_loss[0]
+    True
+    >>> history.best_val_loss == history.val_loss[history.best_epoch - 1]
+    True
+    >>> History.from_dict(json.loads(json.dumps(history.to_dict()))) == history
+    True
     """
 
     train: list[dict[str, float]] = field(default_factory=list)
@@ -53,14 +73,17 @@ class History:
 
     @property
     def epochs_run(self) -> int:
+        """Number of epochs recorded."""
         return len(self.train)
 
     @property
     def train_loss(self) -> list[float]:
+        """The training loss of each epoch."""
         return [r["loss"] for r in self.train]
 
     @property
     def val_loss(self) -> list[float]:
+        """The validation loss of each epoch (empty without validation data)."""
         return [r["loss"] for r in self.val]
 
     def to_dict(self) -> dict:
@@ -76,6 +99,7 @@ class History:
 
     @classmethod
     def from_dict(cls, d: dict) -> History:
+        """The history that :meth:`to_dict` wrote (copied, not shared)."""
         return cls(**{k: copy.deepcopy(d[k]) for k in cls.__dataclass_fields__})
 
 

@@ -72,14 +72,33 @@ LOSS_NAMES: tuple[str, ...] = tuple(_REGISTRY)
 class TrainingLoss:
     """A named training loss with its options; call it as ``loss_fn(pred, target)``.
 
-    Build it with :func:`make_loss`.  Picklable (it holds only a name and plain options),
-    so it travels to data-parallel worker processes.
+    Build it with :func:`make_loss`, which checks the name and the options and fills in
+    the defaults; this constructor checks nothing.  Picklable (it holds only a name and
+    plain options), so it travels to data-parallel worker processes.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`LOSS_NAMES`.
+    options : dict
+        The complete options of that loss.
 
     Attributes
     ----------
     name : str
     options : dict
         The complete options, defaults filled in.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsgrad.training import make_loss
+    >>> loss_fn = make_loss("dilate", alpha=0.8)
+    >>> loss_fn
+    TrainingLoss('dilate', alpha=0.8, gamma=0.01)
+    >>> loss, terms = loss_fn(torch.zeros(2, 5, 1), torch.ones(2, 5, 1))
+    >>> round(loss.item(), 4), sorted(terms)  # what fit(..., loss=loss_fn) logs per epoch
+    (4.0, ['shape', 'temporal'])
     """
 
     def __init__(self, name: str, options: dict):
@@ -92,6 +111,13 @@ class TrainingLoss:
         Parameters
         ----------
         pred, target : Tensor, shape (B, n, d)
+
+        Returns
+        -------
+        loss : Tensor, shape ()
+            The value to back-propagate.
+        terms : dict of str to Tensor, shape ()
+            Named, detached terms for logging.
         """
         return _REGISTRY[self.name][0](pred, target, self.options)
 

@@ -227,6 +227,18 @@ def ramp_score(outputs: torch.Tensor, targets: torch.Tensor, epsilon: float) -> 
     Returns
     -------
     Tensor, shape (B,), float64
+
+    Examples
+    --------
+    A forecast whose ramp starts one step late has a slope error of 1 on one of the 5 unit
+    intervals:
+
+    >>> import torch
+    >>> from tsgrad.training import ramp_score
+    >>> target = torch.tensor([0.0, 0.0, 0.0, 1.0, 2.0, 3.0]).reshape(1, 6, 1)
+    >>> late = torch.tensor([0.0, 0.0, 0.0, 0.0, 1.0, 2.0]).reshape(1, 6, 1)
+    >>> ramp_score(torch.cat([target, late]), torch.cat([target, target]), epsilon=0.1)
+    tensor([0.0000, 0.2000], dtype=torch.float64)
     """
     B, n, d = targets.shape
     if n < 2:
