@@ -135,7 +135,8 @@ class use_engine:  # noqa: N801 - used as a function and as a context manager
     >>> b = soft_dtw_loss(x, y)                           # "auto": numba on the CPU
     >>> bool(torch.isclose(a, b))
     True
-    >>> previous = use_engine("numba")                   # a plain call sets it until changed
+    >>> use_engine("numba")                              # a plain call: until changed
+    use_engine('numba')
     >>> use_engine("auto")
     use_engine('auto')
     """
