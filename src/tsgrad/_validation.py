@@ -1,4 +1,6 @@
-"""The public boundary: every argument check of tsgrad's metrics and losses, in one place.
+"""The public boundary: the argument checks of tsgrad's metrics, losses, barycenters,
+clustering, training, models and data loaders, in one place (the command line reaches them
+through those).
 
 Each public function validates its arguments once, here, then calls private cores that
 trust them (composites such as ``soft_dtw_normalized``, the ``cdist_*`` functions and the
@@ -123,6 +125,48 @@ def positive_real(value: Any, name: str, func: str, *, allow_none: bool = False)
             f"{value!r} instead."
         )
     return float(value)
+
+
+def real(value: Any, name: str, func: str, *, minimum: float | None = None, strict=False):
+    """A finite real number (not a bool), ``>= minimum`` (``> minimum`` with ``strict``)."""
+    relation = ">" if strict else ">="
+    bound = "" if minimum is None else f" {relation} {minimum}"
+    if not _is_real(value):
+        raise TypeError(
+            f"The '{name}' parameter of {func} must be a finite number{bound}. Got "
+            f"{type(value).__name__} {value!r} instead."
+        )
+    low_ok = minimum is None or (value > minimum if strict else value >= minimum)
+    if not (math.isfinite(value) and low_ok):
+        raise ValueError(
+            f"The '{name}' parameter of {func} must be a finite number{bound}. Got {value!r} "
+            "instead."
+        )
+    return float(value)
+
+
+def random_state(value: Any, func: str):
+    """A ``numpy.random.RandomState`` (or Generator) by scikit-learn's rules: None is NumPy's
+    global one, an int seeds a new one (so a seed draws the numbers it draws there)."""
+    if value is None:
+        return np.random.mtrand._rand
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return np.random.RandomState(int(value))  # noqa: NPY002 - scikit-learn's draws
+    if isinstance(value, (np.random.RandomState, np.random.Generator)):
+        return value
+    raise TypeError(
+        f"The 'random_state' parameter of {func} must be None, an int, a "
+        f"numpy.random.RandomState or a numpy.random.Generator. Got {value!r} instead."
+    )
+
+
+def n_jobs(value: Any, func: str) -> int | None:
+    """tslearn's ``n_jobs``: None or an integer (accepted; numba sizes its own pool)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
+        raise TypeError(
+            f"The 'n_jobs' parameter of {func} must be None or an integer. Got {value!r} instead."
+        )
+    return value
 
 
 def fraction(value: Any, name: str, func: str, *, allow_zero: bool = False) -> float:

@@ -17,7 +17,7 @@ D = np.ones((3, 4))
         pytest.param(lambda: M.gak(x3, x4, sigma=-1.0), ValueError, "'sigma'", id="gak-sigma<0"),
         pytest.param(lambda: M.gak(x3, x4, sigma="a"), TypeError, "'sigma'", id="gak-sigma-str"),
         pytest.param(lambda: M.lcss(x3, x4, eps=-1), ValueError, "'eps'", id="lcss-eps<0"),
-        pytest.param(lambda: M.lcss(x3, x4, eps=np.nan), TypeError, "'eps'", id="lcss-eps-nan"),
+        pytest.param(lambda: M.lcss(x3, x4, eps=np.nan), ValueError, "'eps'", id="lcss-eps-nan"),
         pytest.param(
             lambda: M.dtw_limited_warping_length(x3, x4, 3),
             ValueError,
@@ -26,7 +26,7 @@ D = np.ones((3, 4))
         ),
         pytest.param(
             lambda: M.dtw_limited_warping_length(x3, x4, 4.5),
-            ValueError,
+            TypeError,
             "'max_length'",
             id="ldtw-float",
         ),

@@ -7,7 +7,6 @@ arrays: datasets zero-padded after each series' length, with the lengths beside.
 
 from __future__ import annotations
 
-import math
 import numbers
 from dataclasses import dataclass, field
 
@@ -103,30 +102,6 @@ def check_weights(weights, n: int, func: str) -> np.ndarray:
     return w
 
 
-def check_int(value, name: str, func: str, minimum: int) -> int:
-    return v.integer(value, name, func, minimum=minimum)
-
-
-def check_gamma(value, func: str) -> float:
-    return v.gamma(value, func)
-
-
-def check_flag(value, name: str, func: str) -> bool:
-    return v.flag(value, name, func)
-
-
-def check_real(value, name: str, func: str, minimum: float = 0.0, strict: bool = False) -> float:
-    ok = not isinstance(value, bool) and isinstance(value, numbers.Real)
-    ok = ok and math.isfinite(value) and (value > minimum if strict else value >= minimum)
-    if not ok:
-        op = ">" if strict else ">="
-        raise ValueError(
-            f"The '{name}' parameter of {func} must be a finite number {op} {minimum}. Got "
-            f"{value!r} instead."
-        )
-    return float(value)
-
-
 @dataclass(frozen=True)
 class Constraint:
     """A validated global constraint: code and parameter for the kernels, and the keyword
@@ -195,29 +170,3 @@ def like_input(result: np.ndarray, like):
 
     dtype, device = like
     return torch.as_tensor(result, dtype=dtype, device=device)
-
-
-def check_random_state(seed, func: str):
-    """A ``numpy.random.RandomState`` from ``seed``: None (NumPy's global one), an int, or a
-    RandomState (scikit-learn's rule, so that a seed draws the same numbers as there)."""
-    if seed is None:
-        return np.random.mtrand._rand
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
-        return np.random.RandomState(int(seed))
-    if isinstance(seed, np.random.RandomState):
-        return seed
-    raise TypeError(
-        f"The 'random_state' parameter of {func} must be None, an int or a "
-        f"numpy.random.RandomState. Got {seed!r} instead."
-    )
-
-
-def check_n_jobs(n_jobs, func: str):
-    """``n_jobs`` is accepted for tslearn compatibility and not used (the kernels use every
-    core numba is allowed); it must still be None or an integer."""
-    if n_jobs is not None and (
-        isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral)
-    ):
-        raise TypeError(
-            f"The 'n_jobs' parameter of {func} must be None or an integer. Got {n_jobs!r} instead."
-        )

@@ -21,13 +21,10 @@ import warnings
 
 import numpy as np
 
+from .. import _validation as v
 from ._checks import (
     check_constraint,
     check_dataset,
-    check_int,
-    check_n_jobs,
-    check_random_state,
-    check_real,
     check_series,
     check_weights,
     like_input,
@@ -82,7 +79,7 @@ def _start(func, X, barycenter_size, init_barycenter, weights, metric_params, ma
     else:
         size = data.values.shape[1]
         if barycenter_size is not None:
-            size = check_int(barycenter_size, "barycenter_size", func, 1)
+            size = v.integer(barycenter_size, "barycenter_size", func, minimum=1)
         bary = _initial_barycenter(data.values, data.lengths, size)
     return data, w, bary, constraint
 
@@ -247,7 +244,7 @@ def dtw_barycenter_averaging(
     [1.5, 3.0, 4.3333]
     """
     func = "dtw_barycenter_averaging"
-    check_int(n_init, "n_init", func, 1)
+    v.integer(n_init, "n_init", func, minimum=1)
     bary, _ = _dba_entry(
         func,
         X,
@@ -328,9 +325,9 @@ def _dba_entry(
     n_jobs,
     series_first,
 ):
-    max_iter = check_int(max_iter, "max_iter", func, 0)
-    tol = check_real(tol, "tol", func)
-    check_n_jobs(n_jobs, func)
+    max_iter = v.integer(max_iter, "max_iter", func, minimum=0)
+    tol = v.real(tol, "tol", func, minimum=0.0)
+    v.n_jobs(n_jobs, func)
     data, w, bary, constraint = _start(
         func, X, barycenter_size, init_barycenter, weights, metric_params, max_iter
     )
@@ -400,11 +397,11 @@ def dtw_barycenter_averaging_subgradient(
     [1.0, 2.0, 3.517, 4.517]
     """
     func = "dtw_barycenter_averaging_subgradient"
-    max_iter = check_int(max_iter, "max_iter", func, 0)
-    eta0 = check_real(initial_step_size, "initial_step_size", func, strict=True)
-    eta1 = check_real(final_step_size, "final_step_size", func, strict=True)
-    tol = check_real(tol, "tol", func)
-    rng = check_random_state(random_state, func)
+    max_iter = v.integer(max_iter, "max_iter", func, minimum=0)
+    eta0 = v.real(initial_step_size, "initial_step_size", func, minimum=0.0, strict=True)
+    eta1 = v.real(final_step_size, "final_step_size", func, minimum=0.0, strict=True)
+    tol = v.real(tol, "tol", func, minimum=0.0)
+    rng = v.random_state(random_state, func)
     data, w, bary, constraint = _start(
         func, X, barycenter_size, init_barycenter, weights, metric_params, max_iter
     )

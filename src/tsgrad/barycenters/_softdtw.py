@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _validation as v
 from ._checks import (
     CONSTRAINT_KEYS,
     Dataset,
     check_constraint,
     check_dataset,
-    check_gamma,
-    check_int,
-    check_n_jobs,
-    check_real,
     check_series,
     check_weights,
     like_input,
@@ -197,10 +194,10 @@ def softdtw_barycenter(
     (torch.Size([4, 1]), torch.float64)
     """
     func = "softdtw_barycenter"
-    gamma = check_gamma(gamma, func)
-    tol = check_real(tol, "tol", func)
-    max_iter = check_int(max_iter, "max_iter", func, 0)
-    check_n_jobs(n_jobs, func)
+    gamma = v.gamma(gamma, func)
+    tol = v.real(tol, "tol", func, minimum=0.0)
+    max_iter = v.integer(max_iter, "max_iter", func, minimum=0)
+    v.n_jobs(n_jobs, func)
     if not (isinstance(method, str) or callable(method)):
         raise TypeError(
             f"The 'method' parameter of {func} must be a scipy.optimize.minimize method name "

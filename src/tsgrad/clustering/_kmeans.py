@@ -4,17 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _validation as v
 from ..backend import is_torch_tensor, to_numpy
-from ..barycenters._checks import (
-    Dataset,
-    check_dataset,
-    check_flag,
-    check_int,
-    check_n_jobs,
-    check_random_state,
-    check_real,
-    resample,
-)
+from ..barycenters._checks import Dataset, check_dataset, resample
 from ..barycenters._dba import _majorize_minimize
 from ..barycenters._softdtw import _scipy_barycenter
 from ._base import ParamsEstimator
@@ -161,15 +153,15 @@ class TimeSeriesKMeans(ParamsEstimator):
 
     # ---------------------------------------------------------------- validation
     def _checked_params(self, func: str):
-        check_int(self.n_clusters, "n_clusters", func, 1)
-        check_int(self.max_iter, "max_iter", func, 1)
-        check_real(self.tol, "tol", func)
-        check_int(self.n_init, "n_init", func, 1)
-        check_int(self.max_iter_barycenter, "max_iter_barycenter", func, 0)
-        check_n_jobs(self.n_jobs, func)
-        check_flag(self.dtw_inertia, "dtw_inertia", func)
+        v.integer(self.n_clusters, "n_clusters", func, minimum=1)
+        v.integer(self.max_iter, "max_iter", func, minimum=1)
+        v.real(self.tol, "tol", func, minimum=0.0)
+        v.integer(self.n_init, "n_init", func, minimum=1)
+        v.integer(self.max_iter_barycenter, "max_iter_barycenter", func, minimum=0)
+        v.n_jobs(self.n_jobs, func)
+        v.flag(self.dtw_inertia, "dtw_inertia", func)
         if not isinstance(self.verbose, bool):
-            check_int(self.verbose, "verbose", func, 0)
+            v.integer(self.verbose, "verbose", func, minimum=0)
         return check_metric(self.metric, self.metric_params, func)
 
     def _checked_init(self, data: Dataset, func: str):
@@ -241,7 +233,7 @@ class TimeSeriesKMeans(ParamsEstimator):
                 f"{self.n_clusters} time series. Got {data.values.shape[0]}."
             )
         init = self._checked_init(data, func)
-        rs = check_random_state(self.random_state, func)
+        rs = v.random_state(self.random_state, func)
         X_nan = data.nan_padded()
         best = None
         attempts = successes = 0

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from ..barycenters._checks import CONSTRAINT_KEYS, Constraint, check_constraint, check_gamma
+from .. import _validation as v
+from ..barycenters._checks import CONSTRAINT_KEYS, Constraint, check_constraint
 from ..metrics import cdist_dtw, cdist_soft_dtw, cdist_soft_dtw_normalized
 
 METRICS = ("euclidean", "dtw", "softdtw")
@@ -65,5 +66,5 @@ def check_metric(metric, metric_params, func: str) -> Metric:
         )
     gamma = 1.0
     if "gamma" in params:
-        gamma = check_gamma(params.pop("gamma"), func)
+        gamma = v.gamma(params.pop("gamma"), func)
     return Metric(metric, gamma, check_constraint(params, func))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _validation as v
 from ..backend import is_torch_tensor, to_numpy
-from ..barycenters._checks import check_dataset, check_int, check_n_jobs, check_random_state
+from ..barycenters._checks import check_dataset
 from ._metric import check_metric
 
 _IGNORED_KEYS = ("be", "n_jobs", "verbose")
@@ -145,7 +146,7 @@ def silhouette_samples(X, labels, metric=None, metric_params=None, n_jobs=None, 
     [0.986, 0.986, 0.986, 0.986]
     """
     func = "silhouette_samples"
-    check_n_jobs(n_jobs, func)
+    v.n_jobs(n_jobs, func)
     params = _metric_params(metric_params, kwds, func)
     n, dist = _dissimilarities(X, metric, params, func)
     codes, k = _check_labels(labels, n, func)
@@ -187,13 +188,13 @@ def silhouette_score(
     0.994
     """
     func = "silhouette_score"
-    check_n_jobs(n_jobs, func)
+    v.n_jobs(n_jobs, func)
     params = _metric_params(metric_params, kwds, func)
     n, dist = _dissimilarities(X, metric, params, func)
     codes = _check_labels(labels, n, func)[0]
     idx = np.arange(n)
     if sample_size is not None:
-        size = check_int(sample_size, "sample_size", func, 1)
-        idx = check_random_state(random_state, func).permutation(n)[:size]
+        size = v.integer(sample_size, "sample_size", func, minimum=1)
+        idx = v.random_state(random_state, func).permutation(n)[:size]
     codes, k = _check_labels(codes[idx], len(idx), func)
     return float(np.mean(_samples(dist(idx), codes, k)))

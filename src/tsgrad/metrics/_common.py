@@ -8,8 +8,6 @@ a square root whose derivative at 0 is 0; random states.  Argument checks live i
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from .. import _validation as v
@@ -64,43 +62,6 @@ def safe_sqrt(v, be):
 
 def requires_grad(*arrays) -> bool:
     return any(bool(getattr(a, "requires_grad", False)) for a in arrays)
-
-
-def check_real(value, name: str, func: str, *, minimum: float | None = None, strict=False):
-    """``value`` as a float: a real number (not bool, not NaN), ``>= minimum`` if given."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value:
-        raise TypeError(
-            f"The '{name}' parameter of {func} must be a real number. Got {value!r} instead."
-        )
-    if minimum is not None and (value <= minimum if strict else value < minimum):
-        relation = ">" if strict else ">="
-        raise ValueError(
-            f"The '{name}' parameter of {func} must be {relation} {minimum}. Got {value!r} instead."
-        )
-    return float(value)
-
-
-def check_int(value, name: str, func: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(
-            f"The '{name}' parameter of {func} must be an integer >= {minimum}. "
-            f"Got {value!r} instead."
-        )
-    return int(value)
-
-
-def check_random_state(random_state, func: str):
-    """A ``numpy.random.RandomState`` (scikit-learn's rules: None is NumPy's global one)."""
-    if random_state is None:
-        return np.random.mtrand._rand
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        return np.random.RandomState(int(random_state))  # noqa: NPY002 - tslearn's draws
-    if isinstance(random_state, (np.random.RandomState, np.random.Generator)):
-        return random_state
-    raise TypeError(
-        f"The 'random_state' parameter of {func} must be None, an int, a "
-        f"numpy.random.RandomState or a numpy.random.Generator. Got {random_state!r} instead."
-    )
 
 
 def check_mask(mask, shape: tuple[int, int], be, func: str) -> np.ndarray:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import fft as sp_fft
 
+from .. import _validation as v
 from ..backend import instantiate_backend
-from ._common import as_backend, check_real
+from ._common import as_backend
 
 # Below this product of the two norms the correlation is 0 (a constant-zero series has no
 # shape), as in tslearn.
@@ -38,15 +39,15 @@ def _dataset(data, name: str, func: str, be) -> np.ndarray:
 
 def _norms(norms, X, name: str, func: str) -> np.ndarray:
     """The norms given, or all of them computed when any is negative (tslearn's rule)."""
-    v = np.asarray(norms, dtype=np.float64).reshape(-1)
-    if v.shape[0] != X.shape[0]:
+    given = np.asarray(norms, dtype=np.float64).reshape(-1)
+    if given.shape[0] != X.shape[0]:
         raise ValueError(
             f"The '{name}' parameter of {func} must hold one norm per series ({X.shape[0]}). "
-            f"Got {v.shape[0]}."
+            f"Got {given.shape[0]}."
         )
-    if (v < 0).any():
+    if (given < 0).any():
         return np.sqrt((X * X).sum(axis=(1, 2)))
-    return v
+    return given
 
 
 def _correlations(a, Fb, sz, nfft):
@@ -163,7 +164,7 @@ def y_shifted_sbd_vec(ref_ts, dataset, norm_ref, norms_dataset):
             f"The 'ref_ts' parameter of {func} must have the shape of the series of 'dataset' "
             f"{Y.shape[1:]}. Got {ref.shape} instead."
         )
-    nref = float(_norms([check_real(norm_ref, "norm_ref", func)], ref[None], "norm_ref", func)[0])
+    nref = float(_norms([v.real(norm_ref, "norm_ref", func)], ref[None], "norm_ref", func)[0])
     norms = _norms(norms_dataset, Y, "norms_dataset", func)
     sz = Y.shape[1]
     Fy, nfft = _spectra(Y, sz)

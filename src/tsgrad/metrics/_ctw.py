@@ -8,14 +8,7 @@ from .. import _validation as v
 from .._kernels import SqEuclidean, values
 from .._kernels._numba_accumulate import DTW, accumulate_values, backtrack, sqeuclidean_matrix
 from ..backend import instantiate_backend
-from ._common import (
-    PairSet,
-    band_mask,
-    check_int,
-    path_list,
-    requires_grad,
-    safe_sqrt,
-)
+from ._common import PairSet, band_mask, path_list, requires_grad, safe_sqrt
 
 # Ridge added to each covariance before whitening, relative to its mean eigenvalue: it
 # keeps constant or collinear features (rank-deficient covariances) well defined and moves
@@ -170,7 +163,7 @@ def _ctw(x, y, max_iter, k, mask, verbose):
 def _n_components(n_components, d1, d2, func):
     if n_components is None:
         return min(d1, d2)
-    k = check_int(n_components, "n_components", func, minimum=1)
+    k = v.integer(n_components, "n_components", func, minimum=1)
     if k > min(d1, d2):
         raise ValueError(
             f"The 'n_components' parameter of {func} must be at most min(d1, d2) = "
@@ -249,7 +242,7 @@ def ctw_path(
     be = instantiate_backend(be, s1, s2)
     x = v.series(s1, be, "s1", func)
     y = v.series(s2, be, "s2", func)
-    max_iter = check_int(max_iter, "max_iter", func, minimum=1)
+    max_iter = v.integer(max_iter, "max_iter", func, minimum=1)
     k = _n_components(n_components, x.shape[1], y.shape[1], func)
     kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
     return _ctw_core(x, y, max_iter, k, kind, param, bool(verbose), be, func)
@@ -354,7 +347,7 @@ def cdist_ctw(
     """
     func = "cdist_ctw"
     be = instantiate_backend(be, dataset1, dataset2)
-    max_iter = check_int(max_iter, "max_iter", func, minimum=1)
+    max_iter = v.integer(max_iter, "max_iter", func, minimum=1)
     kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
     ps = PairSet(dataset1, dataset2, be, func, with_diagonal=False)
     ps.check_feasible(kind, param, func)

@@ -9,20 +9,13 @@ from .._kernels import SqEuclidean, alignment, make_bands, values
 from .._kernels._numba_bands import ITAKURA, SAKOE_CHIBA
 from ..backend import instantiate_backend
 from ._cdist import cdist_values, datasets
+from ._common import safe_sqrt
 from ._tslearn_compat import constraint_name
 
 
 def _scalar(value, be):
     # tslearn returns a Python float for NumPy and a 0-d tensor for torch
     return float(value) if be.backend_string == "numpy" else value
-
-
-def sqrt0(value, be):
-    """``sqrt`` whose gradient at 0 is 0, not NaN (a DTW of 0: identical series)."""
-    if be.backend_string == "numpy":
-        return np.sqrt(value)
-    pos = value > 0
-    return be.where(pos, be.sqrt(be.where(pos, value, be.ones_like(value))), be.zeros_like(value))
 
 
 def dtw_value(x, y, bands):
@@ -73,7 +66,7 @@ def dtw(s1, s2, global_constraint=None, sakoe_chiba_radius=None, itakura_max_slo
     x, y = v.series_pair(s1, s2, be, "dtw")
     kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, "dtw")
     bands = v.pair_bands(x.shape[0], y.shape[0], kind, param, "dtw")
-    return _scalar(sqrt0(dtw_value(x, y, bands), be), be)
+    return _scalar(safe_sqrt(dtw_value(x, y, bands), be), be)
 
 
 def dtw_path(
@@ -111,7 +104,7 @@ def dtw_path(
     value, A = alignment(SqEuclidean(x, y), None, bands)
     # A monotone path's cells in row-major order are the path in order.
     path = [(int(i), int(j)) for i, j in np.argwhere(be.to_numpy(A))]
-    return path, _scalar(sqrt0(value, be), be)
+    return path, _scalar(safe_sqrt(value, be), be)
 
 
 def cdist_dtw(
@@ -157,7 +150,7 @@ def cdist_dtw(
     vals = cdist_values(
         X, lx, Y, ly, be, gamma=None, kind=kind, param=param, func=func, with_diagonal=False
     )
-    return sqrt0(vals, be)
+    return safe_sqrt(vals, be)
 
 
 def _mask_from_bands(sz1: int, sz2: int, kind: int, param: float):
@@ -385,4 +378,4 @@ def lb_keogh(ts_query, ts_candidate=None, radius=1, envelope_candidate=None):
     zero = be.zeros_like(q)
     above = be.maximum(q - upper, zero)
     below = be.maximum(lower - q, zero)
-    return _scalar(sqrt0(be.sum(above * above + below * below), be), be)
+    return _scalar(safe_sqrt(be.sum(above * above + below * below), be), be)

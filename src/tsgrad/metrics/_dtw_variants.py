@@ -12,7 +12,6 @@ from ._common import (
     accumulated,
     accumulated_matrix,
     band_mask,
-    check_int,
     metric_cost_matrix,
     path_list,
     safe_sqrt,
@@ -109,7 +108,7 @@ def _ldtw(s1, s2, max_length, be, func):
     be = instantiate_backend(be, s1, s2)
     x, y = v.series_pair(s1, s2, be, func)
     n, m = x.shape[0], y.shape[0]
-    length = check_int(max_length, "max_length", func, minimum=1)
+    length = v.integer(max_length, "max_length", func, minimum=1)
     if length < max(n, m):
         raise ValueError(
             f"The 'max_length' parameter of {func} must be at least the length of the longer "

@@ -10,7 +10,7 @@ from .. import _validation as v
 from .._kernels import CostMatrix, cost_matrix, full_bands, make_bands, values
 from .._kernels._numba_gak import log_gak_pairs
 from ..backend import instantiate_backend
-from ._common import PairSet, as_backend, check_int, check_random_state, requires_grad, scalar
+from ._common import PairSet, as_backend, requires_grad, scalar
 
 
 class SigmaError(ValueError, ZeroDivisionError):
@@ -58,8 +58,8 @@ def _log_gak(X, Y, Xn, Yn, lx, ly, ii, jj, sigma, be):
     the cost ``-log k``, differentiable: ``log G = -softDTW_1(-log k)``.
     """
     if not requires_grad(X, Y):
-        v = log_gak_pairs(Xn, Yn, lx, ly, ii, jj, 1.0 / (2.0 * sigma * sigma))
-        return v if be.backend_string == "numpy" else as_backend(v, be, X)
+        logs = log_gak_pairs(Xn, Yn, lx, ly, ii, jj, 1.0 / (2.0 * sigma * sigma))
+        return logs if be.backend_string == "numpy" else as_backend(logs, be, X)
     index = [be.array(a, device=be.device(X)) for a in (ii, jj)]
     C = _neg_log_kernel(X[index[0]], Y[index[1]], sigma, be)
     bands = make_bands(lx[ii], ly[jj], Xn.shape[1])
@@ -75,8 +75,8 @@ def _pair_log_gak(x, y, sigma, be):
     Yn = np.ascontiguousarray(be.to_numpy(y)[None], dtype=np.float64)
     zero = np.zeros(1, dtype=np.int64)
     lx, ly = np.array([x.shape[0]]), np.array([y.shape[0]])
-    v = log_gak_pairs(Xn, Yn, lx, ly, zero, zero, 1.0 / (2.0 * sigma * sigma))[0]
-    return v if be.backend_string == "numpy" else as_backend(v, be, x)
+    log_g = log_gak_pairs(Xn, Yn, lx, ly, zero, zero, 1.0 / (2.0 * sigma * sigma))[0]
+    return log_g if be.backend_string == "numpy" else as_backend(log_g, be, x)
 
 
 def unnormalized_gak(s1, s2, sigma=1.0, be=None):
@@ -231,8 +231,8 @@ def sigma_gak(dataset, n_samples=100, random_state=None, be=None):
     """
     func = "sigma_gak"
     be = instantiate_backend(be, dataset)
-    n_samples = check_int(n_samples, "n_samples", func, minimum=2)
-    rng = check_random_state(random_state, func)
+    n_samples = v.integer(n_samples, "n_samples", func, minimum=2)
+    rng = v.random_state(random_state, func)
     X = v.as_dataset(dataset, be, "dataset", func)
     Xn = be.to_numpy(X)
     sz, d = Xn.shape[1], Xn.shape[2]

@@ -7,7 +7,7 @@ import numpy as np
 from .. import _validation as v
 from .._kernels._numba_lcss import lcss_backtrack, lcss_length, lcss_table
 from ..backend import instantiate_backend
-from ._common import band_rows, check_real, metric_cost_matrix, path_list, sq_cost
+from ._common import band_rows, metric_cost_matrix, path_list, sq_cost
 
 
 def _lcss(dist, eps, kind, param, func):
@@ -73,7 +73,7 @@ def lcss(
     """
     func = "lcss"
     be = instantiate_backend(be, s1, s2)
-    eps = check_real(eps, "eps", func, minimum=0.0)
+    eps = v.real(eps, "eps", func, minimum=0.0)
     x, y = v.series_pair(s1, s2, be, func)
     kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
     n, m = x.shape[0], y.shape[0]
@@ -114,7 +114,7 @@ def lcss_path(
     """
     func = "lcss_path"
     be = instantiate_backend(be, s1, s2)
-    eps = check_real(eps, "eps", func, minimum=0.0)
+    eps = v.real(eps, "eps", func, minimum=0.0)
     dist = _series_distances(s1, s2, be, func)
     kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
     path, sim = _lcss(dist, eps, kind, param, func)
@@ -161,7 +161,7 @@ def lcss_path_from_metric(
     """
     func = "lcss_path_from_metric"
     be, D = metric_cost_matrix(s1, s2, metric, kwds, be, func)
-    eps = check_real(eps, "eps", func, minimum=0.0)
+    eps = v.real(eps, "eps", func, minimum=0.0)
     kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
     path, sim = _lcss(be.to_numpy(D), eps, kind, param, func)
     return path_list(path), sim

@@ -8,7 +8,7 @@ from .. import _validation as v
 from .._kernels._numba_sax import sax_mindist_pairs
 from ..backend import instantiate_backend
 from ._cdist import _pair_indices
-from ._common import as_backend, check_int
+from ._common import as_backend
 
 
 def _words(dataset, name: str, alphabet: int, be, func: str) -> np.ndarray:
@@ -73,7 +73,7 @@ def cdist_sax(dataset1, breakpoints_avg, size_fitted, dataset2=None, n_jobs=None
             f"The 'breakpoints_avg' parameter of {func} must be a non-empty 1-D array of finite "
             f"breakpoints. Got {bp.size} values."
         )
-    n = check_int(size_fitted, "size_fitted", func, minimum=1)
+    n = v.integer(size_fitted, "size_fitted", func, minimum=1)
     S1 = _words(dataset1, "dataset1", bp.size + 1, be, func)
     symmetric = dataset2 is None
     S2 = S1 if symmetric else _words(dataset2, "dataset2", bp.size + 1, be, func)

@@ -8,7 +8,8 @@ from .. import _validation as v
 from .._kernels import SqEuclidean, SqEuclideanPairs, alignment, make_bands, values
 from ..backend import instantiate_backend
 from ._cdist import cdist_values, datasets
-from ._dtw import _scalar, sqrt0
+from ._common import safe_sqrt
+from ._dtw import _scalar
 
 
 def _setup(s1, s2, gamma, global_constraint, sakoe_chiba_radius, itakura_max_slope, be, func):
@@ -257,7 +258,7 @@ def _cdist_dtw(X, lx, Y, ly, be, kind, param, func):
     vals = cdist_values(
         X, lx, Y, ly, be, gamma=None, kind=kind, param=param, func=func, with_diagonal=False
     )
-    return sqrt0(vals, be)
+    return safe_sqrt(vals, be)
 
 
 def cdist_soft_dtw_normalized(

@@ -7,7 +7,6 @@ import torch
 from .. import _validation as v
 from .._kernels import CostMatrix, SqEuclidean, make_bands, values
 from ..losses import soft_dtw_loss
-from ._common import check_real
 from ._tslearn_compat import constraint_name
 
 
@@ -33,7 +32,7 @@ class _SoftDTWLossPyTorch:
                 f"The 'D' parameter of {func} must be a tensor of cost matrices (B, m, n). "
                 f"Got {type(D).__name__} of shape {tuple(getattr(D, 'shape', ()))}."
             )
-        gamma = check_real(gamma, "gamma", func, minimum=0.0, strict=True)
+        gamma = v.real(gamma, "gamma", func, minimum=0.0, strict=True)
         kind, param = _constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
         B, m, n = D.shape
         bands = _bands(B, m, n, kind, param, func)
@@ -85,7 +84,7 @@ class SoftDTWLossPyTorch(torch.nn.Module):
     ):
         super().__init__()
         func = "SoftDTWLossPyTorch"
-        self.gamma = check_real(gamma, "gamma", func, minimum=0.0, strict=True)
+        self.gamma = v.real(gamma, "gamma", func, minimum=0.0, strict=True)
         self.normalize = bool(normalize)
         if dist_func is not None and not callable(dist_func):
             raise TypeError(

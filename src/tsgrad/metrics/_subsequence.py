@@ -7,7 +7,7 @@ import numpy as np
 from .. import _validation as v
 from .._kernels import _numba_accumulate as na
 from ..backend import instantiate_backend
-from ._common import accumulated, check_int, path_list, safe_sqrt, scalar, sq_cost
+from ._common import accumulated, path_list, safe_sqrt, scalar, sq_cost
 
 
 def _cost_matrix(subseq, longseq, be, func):
@@ -85,7 +85,7 @@ def subsequence_path(acc_cost_mat, idx_path_end, be=None):
             f"(sz1, sz2) from subsequence_cost_matrix. Got an array of shape {acc.shape} and "
             f"dtype {acc.dtype} instead."
         )
-    j_end = check_int(idx_path_end, "idx_path_end", func, minimum=0)
+    j_end = v.integer(idx_path_end, "idx_path_end", func, minimum=0)
     if j_end >= acc.shape[1]:
         raise ValueError(
             f"The 'idx_path_end' parameter of {func} must be < {acc.shape[1]} (the length of "

@@ -9,7 +9,6 @@ import numbers
 from .. import _validation as v
 from .._kernels import CostMatrix, alignment, cost_matrix, full_bands
 from ..backend import instantiate_backend
-from ._common import check_real
 
 #: tslearn's integer codes of the global constraints (:func:`compute_mask` takes them).
 GLOBAL_CONSTRAINT_CODE = {None: 0, "": 0, "itakura": 1, "sakoe_chiba": 2}
@@ -126,7 +125,7 @@ class SoftDTW:
                 "The 'D' parameter of SoftDTW must be a non-empty cost matrix (m, n). "
                 f"Got shape {tuple(self.D.shape)} instead."
             )
-        self.gamma = check_real(gamma, "gamma", "SoftDTW", minimum=0.0, strict=True)
+        self.gamma = v.real(gamma, "gamma", "SoftDTW", minimum=0.0, strict=True)
         self.computed = False
         self._E = None
 
