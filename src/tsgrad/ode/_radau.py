@@ -8,18 +8,21 @@ This is Hairer & Wanner's RADAU5 (Solving ODEs II, IV.8), the algorithm of SciPy
   the basis ``T`` that block-diagonalises it, the embedded third-order error estimate
   ``err = (I - h/mu J)^-1 (h/mu f0 + e . Z)`` (weights from the order conditions with
   ``b0 = 1/mu``), and the collocation polynomial used for dense output.
-* **Newton.** The three stage equations are solved by simplified Newton in the basis ``T``:
-  one real ``d x d`` and one complex ``d x d`` system per iteration (``mu/h I - J``), each
-  LU-factored once per step size and kept while ``h`` and ``J`` stay; the iterations stop on
-  SciPy's convergence and divergence tests (at most 6), a failure refreshes a stale Jacobian
-  and then halves the step.
-* **Jacobian reuse.** ``J`` (by ``torch.func``, :mod:`~tsgrad.ode._jacobian`) is recomputed
+* **Newton.** The three stage equations are solved by simplified Newton in the basis ``T``
+  (``W = T^-1 Z``), where the ``3d x 3d`` Newton matrix ``I - h A (x) J`` falls apart into
+  one real ``d x d`` system (``mu/h I - J``, also the error estimate's) and one complex
+  ``d x d`` system (``(alpha - i beta)/h I - J``): two small factorisations per step size
+  and Jacobian instead of one three times as large, kept while ``h`` and ``J`` stay; the
+  iterations stop on SciPy's convergence and divergence tests (at most 6), a failure
+  refreshes a stale Jacobian and then halves the step.
+* **Jacobian reuse.** ``J`` (batched autograd, :mod:`~tsgrad.ode._jacobian`) is recomputed
   only after a step whose Newton iterations were slow (more than 2 and rate > 1e-3), as in
-  RADAU5; the controller keeps ``h`` (and so the LU factors) when it would change it by
+  RADAU5; the controller keeps ``h`` (and so the factors) when it would change it by
   less than 20 %.
 * **Batches.** With per-sample step control (``options={"batch_dim": d}``) every sample has
   its own ``h``, Newton convergence, Jacobian block and error test; the linear algebra is
-  one batched ``torch.linalg`` call for the whole batch.
+  one batched ``torch.linalg`` call for the whole batch, and only the samples whose ``h``
+  or ``J`` changed are factored again.
 * **Gradients.** Newton runs without autograd; in autograd mode one last Newton step with
   the exact stage Jacobians makes the stages differentiable (implicit function theorem), for
   backpropagation and the checkpointed route; the adjoint uses the method on the adjoint
@@ -126,10 +129,11 @@ class RadauStepper:
         self.nudge = math.nextafter
         self._jac = None  # BlockJacobian at the step start of ``_current`` samples
         self._current = None  # (B,) bool: J was evaluated at this sample's step start
-        self._lu = None  # (h key, factor of I - h A (x) J, factor of I - h/mu J)
+        self._lu = None  # (h key, factor of I - h/mu J, factor of I - h/mu_c J)
         self._refactor = None  # (B,) samples whose J changed since their factorisation
         self._last = None  # the previous attempt: (t0 as given, t0, y0, Z, h, recompute)
         self._prev = None  # the last accepted step, per sample: (t0, h, y0, Z, known)
+        self._cache = {}  # constants in the state's dtype, the Newton tolerance
 
     def fresh(self) -> RadauStepper:
         """A new stepper (no Jacobian, factors or history: for a replay)."""
@@ -159,8 +163,8 @@ class RadauStepper:
 
     def _norm(self, x: torch.Tensor) -> torch.Tensor:
         """RMS per sample (B,) of stacked stages (3, B, d) or a state (B, d)."""
-        if x.dim() == 3:
-            return (x.square().sum((0, 2)) / (x.shape[0] * x.shape[2])).sqrt()
+        if x.dim() == 3:  # (one reduction per dimension: faster than over (0, 2) at once)
+            return (x.square().sum(0).sum(1) / (x.shape[0] * x.shape[2])).sqrt()
         return (x.square().mean(1)).sqrt()
 
     # -- bookkeeping between attempts -----------------------------------------------------
@@ -196,16 +200,18 @@ class RadauStepper:
         if self._prev is None:
             return zeros
         p_t0, p_h, p_y0, p_z, known = self._prev
-        c = self.k.c.to(device=y0.device, dtype=y0.dtype)
-        x = (t0 + c[:, None, None] * h - p_t0) / p_h  # (3, B, 1)
-        q = torch.einsum("jk,jbd->kbd", self.k.p.to(y0.dtype), p_z)  # (3 powers, B, d)
-        guess = x * q[0] + x**2 * q[1] + x**3 * q[2] + (p_y0 - y0)
+        const = self._constants(y0)
+        x = (t0 + const["c"][:, None, None] * h - p_t0) / p_h  # (3, B, 1)
+        q = (const["p"].T @ p_z.reshape(3, -1)).reshape(p_z.shape)  # (3 powers, B, d)
+        guess = x * (q[0] + x * (q[1] + x * q[2])) + (p_y0 - y0)
         return torch.where(known[None, :, None], guess, zeros)
 
     def _factors(self, h_key, h, batch: int):
-        """The Newton matrix ``I - h A (x) J`` and the error's ``I - h/mu J``, factored once
-        per step size and Jacobian; with per-sample control only the samples whose ``h`` or
-        ``J`` changed are factored again (one batched call each)."""
+        """The factors of the two Newton systems of the transformed stages, ``I - h/mu J``
+        (real; also the error's) and ``I - h/mu_c J`` (complex), each ``d x d``, factored
+        once per step size and Jacobian; with per-sample control only the samples whose
+        ``h`` or ``J`` changed are factored again (one batched call each)."""
+        k = self.k
         hh = h.to(torch.float64).reshape(batch, 1, 1)
         if self._lu is not None:
             if not self.per_sample:
@@ -213,24 +219,24 @@ class RadauStepper:
                     return self._lu[1], self._lu[2]
             else:
                 changed = (h_key != self._lu[0]) | self._refactor
-                if not bool(changed.any()):
-                    return self._lu[1], self._lu[2]
                 rows = changed.nonzero().reshape(-1)
+                if not len(rows):
+                    return self._lu[1], self._lu[2]
                 if len(rows) < batch:
                     self.nlu += 1
                     sub, hr = self._jac.rows(rows), hh[rows]
-                    newton = self._lu[1].merged(sub.factor(hr * self.k.a), rows)
-                    error = self._lu[2].merged(sub.factor(hr / self.k.mu_real), rows)
-                    self._lu = (h_key, newton, error)
+                    real = self._lu[1].merged(sub.factor(hr / k.mu_real), rows)
+                    cplx = self._lu[2].merged(sub.factor(hr / k.mu_complex), rows)
+                    self._lu = (h_key, real, cplx)
                     self._refactor = torch.zeros_like(self._refactor)
-                    return newton, error
+                    return real, cplx
         self.nlu += 1
-        newton = self._jac.factor(hh * self.k.a)
-        error = self._jac.factor(hh / self.k.mu_real)
-        self._lu = (h_key, newton, error)
+        real = self._jac.factor(hh / k.mu_real)
+        cplx = self._jac.factor(hh / k.mu_complex)
+        self._lu = (h_key, real, cplx)
         if self.per_sample:
             self._refactor = torch.zeros(batch, dtype=torch.bool, device=h.device)
-        return newton, error
+        return real, cplx
 
     def _new_jacobian(self, t0, y0, batch: int, mask=None) -> None:
         """``J`` at the step start (of the samples in ``mask``; all by default)."""
@@ -244,35 +250,61 @@ class RadauStepper:
         self._refactor = self._refactor | mask
         self._current = self._current | mask
 
+    def _constants(self, like: torch.Tensor) -> dict:
+        """RADAU5's constants in the state's dtype and device (cached)."""
+        key = (like.dtype, like.device)
+        if self._cache.get("key") != key:
+            k, as_ = self.k, dict(dtype=like.dtype, device=like.device)
+            self._cache = {
+                "key": key,
+                "t": k.t.to(**as_),
+                "ti": k.ti.to(**as_),
+                "e_mu": (k.e / k.mu_real).to(**as_),
+                "p": k.p.to(**as_),
+                "c": k.c.to(**as_),
+                "a": k.a.to(**as_),
+            }
+        return self._cache
+
     # -- Newton ---------------------------------------------------------------------------
 
-    def _newton(self, t_stage, y0r, shape, h, z0, scale, tol, active, newton):
-        """SciPy's collocation iterations for every sample at once.
+    def _newton(self, t_stage, y0r, shape, gain, z0, scale, tol, active, real, cplx):
+        """SciPy's collocation iterations for every sample at once, on the transformed
+        stages ``W = T^-1 Z``.
 
-        Simplified Newton ``(I - h A (x) J) dZ = -(Z - h A F(y0 + Z))``; the convergence and
-        divergence tests are RADAU5's, on ``dW = T^-1 dZ`` (what SciPy measures).
+        The stage equations ``Z = h (A (x) I) F(y0 + Z)`` read ``(Lambda/h (x) I) W = (T^-1
+        (x) I) F`` with ``Lambda = T^-1 A^-1 T = blockdiag(mu, [[alpha, beta], [-beta,
+        alpha]])``, so simplified Newton splits into ``(mu/h I - J) dW_0 = G_0`` and
+        ``((alpha - i beta)/h I - J) (dW_1 + i dW_2) = G_1 + i G_2`` (``G`` the residual),
+        solved as ``(I - gain J)^-1 (gain G)`` with ``gain = (h/mu, h/mu_c)``. The
+        convergence and divergence tests are RADAU5's, on ``dW``.
         Returns ``(converged, n_iter, Z, rate)``, per sample.
         """
-        k = self.k
-        a = k.a.to(y0r.dtype)
-        ti = k.ti.to(y0r.dtype)
+        const = self._constants(y0r)
+        tm, ti = const["t"], const["ti"]
+        g_real, g_cplx = gain
         batch, dev = y0r.shape[0], y0r.device
         z = z0
+        w = (ti @ z0.reshape(3, -1)).reshape(z0.shape)
         converged = torch.zeros(batch, dtype=torch.bool, device=dev)
         failed = ~active
         n_iter = torch.zeros(batch, dtype=torch.long, device=dev)
         rate = torch.full((batch,), math.nan, dtype=torch.float64, device=dev)
         old = None
         for it in range(NEWTON_MAXITER):
+            y_stage = y0r + z
             f = torch.stack(
-                [self._rows(self.eval(t_stage[i], (y0r + z[i]).reshape(shape))) for i in range(3)]
+                [self._rows(self.eval(t_stage[i], y_stage[i].reshape(shape))) for i in range(3)]
             )
-            finite = torch.isfinite(f).all(2).all(0)
-            failed = failed | ~finite
-            f = torch.where(finite[None, :, None], f, torch.zeros_like(f))
-            r = z - h * torch.einsum("ij,jbd->ibd", a, f)
-            dz = -newton.solve(r.reshape(3, -1)).reshape(z.shape).to(z.dtype)
-            size = self._norm(torch.einsum("ij,jbd->ibd", ti, dz) / scale).to(torch.float64)
+            g = (ti @ f.reshape(3, -1)).reshape(f.shape)
+            r_real = g_real * g[0] - w[0]
+            r_cplx = g_cplx * torch.complex(g[1], g[2]) - torch.complex(w[1], w[2])
+            d_real = real.solve(r_real.reshape(1, -1)).reshape(r_real.shape)
+            d_cplx = cplx.solve(r_cplx.reshape(1, -1)).reshape(r_cplx.shape)
+            dw = torch.stack([d_real, d_cplx.real, d_cplx.imag]).to(w.dtype)
+            size = self._norm(dw / scale).to(torch.float64)
+            # A NaN / inf stage derivative (or an overflowing solve) shows in the size.
+            failed = failed | ~torch.isfinite(size)
             todo = ~(converged | failed)
             if old is not None:
                 rate = torch.where(todo, size / old, rate)
@@ -280,7 +312,8 @@ class RadauStepper:
                 failed = failed | (todo & bad)
                 todo = todo & ~bad
             n_iter = n_iter + todo
-            z = torch.where(todo[None, :, None], z + dz, z)
+            w = torch.where(todo[None, :, None], w + dw, w)
+            z = (tm @ w.reshape(3, -1)).reshape(w.shape)
             done = (size == 0) | (rate / (1 - rate) * size < tol)
             converged = converged | (todo & done)
             old = size
@@ -289,6 +322,18 @@ class RadauStepper:
         return converged & active, n_iter, z, rate
 
     # -- the step -------------------------------------------------------------------------
+
+    def _tolerance(self, dtype) -> float:
+        """The Newton tolerance (RADAU5's), from the controller's largest ``rtol``."""
+        if self._cache.get("tol_dtype") != dtype:
+            ctrl = self.controller
+            rtol = ctrl.rtol
+            rtol = float(rtol.max()) if isinstance(rtol, torch.Tensor) else float(rtol)
+            eps = torch.finfo(dtype).eps
+            rtol = max(rtol, eps)
+            self._cache["tol"] = max(10 * eps / rtol, min(0.03, math.sqrt(rtol)))
+            self._cache["tol_dtype"] = dtype
+        return self._cache["tol"]
 
     def step(self, t0, h, y0, f0, end_perturb=False, with_error=True) -> Step:
         """One RADAU5 step from ``(t0, y0)`` with ``f0 = f(t0, y0)``."""
@@ -312,34 +357,33 @@ class RadauStepper:
             self._new_jacobian(t0, y0d, batch)
         elif bool(recompute.any()):  # one batched call evaluates every sample's block
             self._new_jacobian(t0, y0d, batch)
-        ctrl = self.controller
-        rtol = float(ctrl.rtol.max()) if isinstance(ctrl.rtol, torch.Tensor) else float(ctrl.rtol)
-        eps = torch.finfo(y0.dtype).eps
-        rtol = max(rtol, eps)
-        tol = max(10 * eps / rtol, min(0.03, math.sqrt(rtol)))
-        scale = self._rows(ctrl.scale(y0d).expand(shape))
+        tol = self._tolerance(y0.dtype)
+        scale = self._rows(self.controller.scale(y0d).expand(shape))
         z0 = self._guess(ts, hs, y0r)
         c = self.k.c.tolist()
         if self.per_sample:
             t_stage = [t0 + ci * h_safe for ci in c]
         else:
             t_stage = [t0 + ci * h for ci in c]
+        gain = (hs / self.k.mu_real, hs / self.k.mu_complex)
         with torch.no_grad():
-            newton, error = self._factors(h_key, hs, batch)
-            out = self._newton(t_stage, y0r, shape, hs, z0, scale, tol, active, newton)
+            real, cplx = self._factors(h_key, hs, batch)
+            out = self._newton(t_stage, y0r, shape, gain, z0, scale, tol, active, real, cplx)
             stale = active & ~out[0] & ~self._current
             if bool(stale.any()):  # a stale Jacobian: refresh it and try again
                 self._new_jacobian(t0, y0d, batch)
-                newton, error = self._factors(h_key, hs, batch)
-                out = self._newton(t_stage, y0r, shape, hs, z0, scale, tol, active, newton)
+                real, cplx = self._factors(h_key, hs, batch)
+                out = self._newton(t_stage, y0r, shape, gain, z0, scale, tol, active, real, cplx)
         converged, n_iter, z, rate = out
         if torch.is_grad_enabled() and (y0.requires_grad or f0.requires_grad):
             z = self._differentiable_stages(t_stage, y0, shape, hs, z)
         y1 = y0 + z[2].reshape(shape)  # stiffly accurate: the step ends on the last stage
-        with torch.no_grad():
-            err = self._error(
-                t0, y0r, shape, hs, f0.detach(), z.detach(), y1.detach(), error, retried
-            )
+        err = None
+        if with_error:
+            with torch.no_grad():
+                err = self._error(
+                    t0, y0r, shape, gain[0], f0.detach(), z.detach(), y1.detach(), real, retried
+                )
         self._last = (t0, ts, y0r, z.detach(), hs, (n_iter > 2) & (rate > 1e-3))
         st = Step(t0=t0, h=h, y0=y0, y1=y1, f0=f0, k=[zi.reshape(shape) for zi in z], err=err)
         failed = active & ~converged
@@ -353,15 +397,13 @@ class RadauStepper:
             }
         return st
 
-    def _error(self, t0, y0r, shape, hs, f0, z, y1, error, retried):
-        """The embedded estimate; for a retried sample whose estimate fails the error test,
-        SciPy's improved second estimate ``(I - h/mu J)^-1 h/mu (f(y0 + err) + e.Z/h)``."""
-        k = self.k
-        e = k.e.to(y0r.dtype)
-        ze = torch.einsum("j,jbd->bd", e, z) / hs
-        g = hs / k.mu_real
-        f0r = self._rows(f0)
-        err = error.solve((g * (f0r + ze)).reshape(1, -1)).reshape(y0r.shape).to(y0r.dtype)
+    def _error(self, t0, y0r, shape, g_real, f0, z, y1, real, retried):
+        """The embedded estimate ``(I - h/mu J)^-1 (h/mu f0 + e.Z/mu)``; for a retried
+        sample whose estimate fails the error test, SciPy's improved second estimate with
+        ``f(y0 + err)`` in place of ``f0``."""
+        ze = (self._constants(y0r)["e_mu"] @ z.reshape(3, -1)).reshape(y0r.shape)
+        err = real.solve((g_real * self._rows(f0) + ze).reshape(1, -1)).reshape(y0r.shape)
+        err = err.to(y0r.dtype)
         if retried is None or not bool(retried.any()):
             return err.reshape(shape)
         scale = self._rows(self.controller.scale(y0r.reshape(shape), y1).expand(shape))
@@ -369,8 +411,8 @@ class RadauStepper:
         if not bool(redo.any()):
             return err.reshape(shape)
         f_err = self._rows(self.eval(t0, (y0r + err).reshape(shape)))
-        err2 = error.solve((g * (f_err + ze)).reshape(1, -1)).reshape(y0r.shape).to(y0r.dtype)
-        return torch.where(redo[:, None], err2, err).reshape(shape)
+        err2 = real.solve((g_real * f_err + ze).reshape(1, -1)).reshape(y0r.shape)
+        return torch.where(redo[:, None], err2.to(y0r.dtype), err).reshape(shape)
 
     def _differentiable_stages(self, t_stage, y0, shape, hs, z_star):
         """One Newton step with the exact stage Jacobians, with autograd: ``dZ`` is the
