@@ -106,8 +106,10 @@ class BlockJacobian:
                 continue
             c = coeff if coeff.dim() == 3 else coeff.unsqueeze(0)
             # a complex ``coeff`` gives complex factors of the blocks' precision
-            as_complex = torch.promote_types(part.blocks.dtype, torch.complex64)
-            c = c.to(device=part.blocks.device, dtype=as_complex if c.is_complex() else part.blocks.dtype)
+            dtype = part.blocks.dtype
+            if c.is_complex():
+                dtype = torch.promote_types(dtype, torch.complex64)
+            c = c.to(device=part.blocks.device, dtype=dtype)
             s, d = c.shape[-1], part.blocks.shape[-1]
             if stages is None:
                 j = part.blocks[:, None, :, None, :]  # (B, 1, d, 1, d)
