@@ -111,15 +111,18 @@ class BlockJacobian:
                 dtype = torch.promote_types(dtype, torch.complex64)
             c = c.to(device=part.blocks.device, dtype=dtype)
             s, d = c.shape[-1], part.blocks.shape[-1]
-            if stages is None:
-                j = part.blocks[:, None, :, None, :]  # (B, 1, d, 1, d)
+            eye = torch.eye(s * d, dtype=dtype, device=c.device)
+            if stages is None and s == 1:  # one stage (shifted systems): one fused op
+                m = torch.addcmul(eye, c, part.blocks, value=-1)
             else:
-                j = torch.stack([st.parts[k].blocks for st in stages], dim=1)  # (B, s, d, d)
-                j = j.permute(0, 2, 1, 3)[:, None, :, :, :]  # (B, 1, d, s, d)
-            m = -(c[:, :, None, :, None] * j.to(c.dtype))
-            b = max(m.shape[0], part.blocks.shape[0])
-            m = m.expand(b, s, d, s, d).reshape(b, s * d, s * d)
-            m = m + torch.eye(s * d, dtype=m.dtype, device=m.device)
+                if stages is None:
+                    j = part.blocks[:, None, :, None, :]  # (B, 1, d, 1, d)
+                else:
+                    j = torch.stack([st.parts[k].blocks for st in stages], dim=1)  # (B, s, d, d)
+                    j = j.permute(0, 2, 1, 3)[:, None, :, :, :]  # (B, 1, d, s, d)
+                m = -(c[:, :, None, :, None] * j.to(c.dtype))
+                b = max(m.shape[0], part.blocks.shape[0])
+                m = m.expand(b, s, d, s, d).reshape(b, s * d, s * d) + eye
             if s * d <= INVERSE_SIZE:
                 lus.append((torch.linalg.inv(m),))
             else:
