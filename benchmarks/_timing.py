@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
+
+# The benchmarks time tsgrad's kernels: the numba engine on CPU, compiled at its first call
+# (the "JIT" columns), not the wavefront engine that a new installation's first calls use
+# while the kernels compile in the background (bench_startup.py measures that, per process).
+os.environ.setdefault("TSGRAD_ENGINE", "numba")
 
 
 def warm(fn: Callable[[], object]) -> float:

@@ -24,6 +24,9 @@ import numba
 import numpy as np
 import torch
 
+# tsgrad's numba kernels, not the wavefront engine of a new installation's first calls
+os.environ.setdefault("TSGRAD_ENGINE", "numba")
+
 from tsgrad import use_engine
 from tsgrad._kernels import _numba_softdtw as nd
 from tsgrad._kernels import full_bands
