@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import fft as sp_fft
 
 from .. import _validation as v
 from ..backend import instantiate_backend
@@ -54,12 +53,16 @@ def _correlations(a, Fb, sz, nfft):
     """Cross-correlations ``(n2, 2 sz - 1)`` of series ``a`` ``(sz, d)`` with every series
     of ``Fb`` (their spectra), for the shifts ``-(sz - 1) .. sz - 1``:
     ``cc[s] = sum_t sum_f a[t + s, f] b[t, f]``."""
+    from scipy import fft as sp_fft  # here, not at import: scipy.fft takes 0.1 s to import
+
     Fa = sp_fft.rfft(a, n=nfft, axis=0)
     cc = sp_fft.irfft(Fa[None] * np.conj(Fb), n=nfft, axis=1).sum(axis=-1)
     return np.concatenate([cc[:, nfft - (sz - 1) :], cc[:, :sz]], axis=1)
 
 
 def _spectra(X, sz):
+    from scipy import fft as sp_fft
+
     nfft = sp_fft.next_fast_len(2 * sz - 1, real=True)
     return sp_fft.rfft(X, n=nfft, axis=1), nfft
 
