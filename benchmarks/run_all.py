@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     # Compile (or load) every kernel into numba's cache first, in the foreground, so that
     # no benchmark competes with tsgrad's background compilation of a new installation.
     start = time.perf_counter()
-    code = subprocess.call([sys.executable, "-m", "tsgrad._kernels._warm"])
+    code = subprocess.call([sys.executable, "-m", "tsgrad._kernels"])
     print(
         f"\n(kernels compiled into numba's cache or loaded from it: "
         f"{time.perf_counter() - start:.0f} s, exit code {code})",

@@ -125,7 +125,7 @@ def test_the_warm_up_is_launched_once(cache, monkeypatch):
     monkeypatch.setattr(subprocess, "Popen", lambda args, **kw: launched.append(args))
     assert _warm.start()
     assert not _warm.start()  # once per process
-    assert launched[0][1:3] == ["-m", "tsgrad._kernels._warm"]
+    assert launched[0][1:3] == ["-m", "tsgrad._kernels"]
     monkeypatch.setattr(_warm, "_started", False)
     assert not _warm.start()  # another process holds the lock
     monkeypatch.setattr(_warm, "_started", False)
@@ -154,3 +154,21 @@ def test_a_new_installation_answers_without_compiling(tmp_path):
     assert torch_imported == "False"
     compiled = [f for _, _, files in os.walk(tmp_path) for f in files if f.endswith(".nbc")]
     assert compiled == []
+
+
+def test_python_m_tsgrad_kernels_runs_the_warm_up_without_a_runpy_warning():
+    # The command the background process and the docs use; the warm-up itself is replaced
+    # by a stub returning 7 (compiling every kernel takes minutes).
+    code = (
+        "import runpy, tsgrad._kernels._warm as w\n"
+        "w.main = lambda argv=None: 7\n"
+        "runpy.run_module('tsgrad._kernels', run_name='__main__', alter_sys=True)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 7, out.stderr
+    assert "RuntimeWarning" not in out.stderr

@@ -11,14 +11,14 @@ cache in a fraction of a second.  So that a new installation's first calls do no
 * until it does, the router (:mod:`._router`, engine ``"auto"``) runs NumPy arrays and CPU
   tensors on the wavefront engine (:mod:`._wavefront`, array code: correct, slower per
   cell, no compilation) and :func:`start` launches the warm-up, once: a detached,
-  low-priority process (``python -m tsgrad._kernels._warm``) that compiles every kernel
+  low-priority process (``python -m tsgrad._kernels``) that compiles every kernel
   route on tiny problems and writes the stamp;
 * problems too large for the wavefront engine's full tables, and an explicit
   ``use_engine("numba")``, compile in the calling process as numba always did.
 
 ``TSGRAD_WARMUP=0`` in the environment disables the background process (the first calls
 then use the wavefront engine until the cache is filled some other way, e.g. by
-``python -m tsgrad._kernels._warm``).
+``python -m tsgrad._kernels``).
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def start() -> bool:
         os.write(fd, str(os.getpid()).encode())
         os.close(fd)
         subprocess.Popen(
-            [sys.executable, "-m", "tsgrad._kernels._warm", lock],
+            [sys.executable, "-m", "tsgrad._kernels", lock],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
