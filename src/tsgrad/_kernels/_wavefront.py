@@ -233,6 +233,7 @@ class _State:
     wb: _WaveBands
     gamma: float
     xp: Any
+    soft: Any = None  # soft-DTW: each cell's soft minimum of its predecessors (skewed)
 
 
 def _wave_bands(bands: Bands, n: int, m: int, like, xp) -> _WaveBands:
@@ -279,17 +280,21 @@ class WavefrontEngine:
         Ds, wb, xp = WavefrontEngine._prepare(D, bands)
         with np.errstate(invalid="ignore", over="ignore"):
             S, val = WavefrontEngine._softdtw_table(Ds, gamma, wb, xp)
-        return _State(S, wb, gamma, xp), val
+        return _State(S, wb, gamma, xp, soft=Ds), val
 
     @staticmethod
     def softdtw_backward(state: _State):
         with np.errstate(invalid="ignore", over="ignore"):
-            return WavefrontEngine._softdtw_backward(state.S, state.gamma, state.wb, state.xp)
+            return WavefrontEngine._softdtw_backward(
+                state.S, state.soft, state.gamma, state.wb, state.xp
+            )
 
     @staticmethod
     def softdtw_hvp(state: _State, E, Z):
         with np.errstate(invalid="ignore", over="ignore"):
-            return WavefrontEngine._softdtw_hvp(state.S, E, Z, state.gamma, state.wb, state.xp)
+            return WavefrontEngine._softdtw_hvp(
+                state.S, state.soft, E, Z, state.gamma, state.wb, state.xp
+            )
 
     @staticmethod
     def dtw_forward(D, bands: Bands):
@@ -305,6 +310,9 @@ class WavefrontEngine:
     # ---------------------------------------------------------------------- soft-DTW
     @staticmethod
     def _softdtw_table(Ds, gamma: float, wb: _WaveBands, xp):
+        """The skewed table ``S`` and the values; ``Ds`` (the skewed costs, a copy) is
+        overwritten diagonal by diagonal with each cell's soft minimum of its predecessors,
+        which the backward passes need (recomputing it there costs a third of their time)."""
         n, m = wb.n, wb.m
         S = xp.full_like(Ds, _INF)
         S[:, 0, 0] = 0.0
@@ -315,30 +323,28 @@ class WavefrontEngine:
             )
             soft = -gamma * xp.logsumexp0(prev / -gamma)
             S[:, K, a:c] = xp.where(wb.valid[:, K, a:c], Ds[:, K, a:c] + soft, _INF)
+            Ds[:, K, a:c] = soft
         return S, WavefrontEngine._values(S, wb, xp)
 
     @staticmethod
-    def _succ_terms(S, gamma: float, wb: _WaveBands, xp):
-        """``Q`` = each cell's soft minimum of its predecessors, on admissible finite cells,
-        ``-inf`` elsewhere, padded by 2.
+    def _succ_terms(S, soft, wb: _WaveBands, xp):
+        """``Q`` = each cell's soft minimum of its predecessors (``soft``, from the
+        forward), on admissible finite cells, ``-inf`` elsewhere, padded by 2.
 
         The soft-min weight of predecessor ``p`` in the recursion of cell ``s`` is
-        ``exp(min((Q[s] - R[p]) / gamma, 0))``.  ``Q`` is recomputed from the
-        predecessors, not taken as ``R - D``: that difference loses the digits the weights
-        need when ``R`` is large against ``gamma``.  ``Q = -inf`` makes the weights of cells
+        ``exp(min((Q[s] - R[p]) / gamma, 0))``.  ``Q`` is the soft minimum the forward
+        computed from the predecessors, not ``R - D``: that difference loses the digits the
+        weights need when ``R`` is large against ``gamma``.  ``Q = -inf`` makes the weights of cells
         that are not admissible 0, without NaNs.
         """
         ok = wb.valid & xp.isfinite(S)
-        preds = xp.stack((S[:, :-2, :-1], S[:, 1:-1, :-1], S[:, 1:-1, 1:]))
-        soft = xp.full_like(S, _INF)
-        soft[:, 2:, 1:] = -gamma * xp.logsumexp0(preds / -gamma)
         Q = xp.where(ok, soft, -_INF)
         return xp.pad_tail(Q, 1, 2, -_INF), ok
 
     @staticmethod
-    def _softdtw_backward(S, gamma: float, wb: _WaveBands, xp):
+    def _softdtw_backward(S, soft, gamma: float, wb: _WaveBands, xp):
         B, n, m = S.shape[0], wb.n, wb.m
-        Q, ok = WavefrontEngine._succ_terms(S, gamma, wb, xp)
+        Q, ok = WavefrontEngine._succ_terms(S, soft, wb, xp)
         Es = xp.zeros_like(Q)
         bidx = xp.arange(B, S)
         term = xp.zeros_like(Q, dtype=xp.bool)
@@ -362,9 +368,9 @@ class WavefrontEngine:
         return _unskew(Es, wb)
 
     @staticmethod
-    def _softdtw_hvp(S, E, Z, gamma: float, wb: _WaveBands, xp):
+    def _softdtw_hvp(S, soft, E, Z, gamma: float, wb: _WaveBands, xp):
         B, n, m = S.shape[0], wb.n, wb.m
-        Q, ok = WavefrontEngine._succ_terms(S, gamma, wb, xp)
+        Q, ok = WavefrontEngine._succ_terms(S, soft, wb, xp)
         Zs = xp.pad_tail(_skew(xp.float_table(Z), wb, 0.0, xp), 1, 2, 0.0)
         Es = xp.pad_tail(_skew(xp.float_table(E), wb, 0.0, xp), 1, 2, 0.0)
         inv = 1.0 / gamma
