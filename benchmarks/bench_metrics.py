@@ -77,6 +77,18 @@ def main(argv=None) -> None:
         "<= 1.0x",
         inner=5,
     )
+    # the same with a Sakoe-Chiba band of radius 10: dtaidistance's window=11 is the same band
+    # (|i - j| <= 10); both visit only the band's cells
+    band = M.dtw(a, b, sakoe_chiba_radius=10)
+    assert abs(band - dtai.distance_fast(a, b, window=11, use_pruning=False)) < 1e-8
+    bench(
+        "dtw, n=m=1000, sakoe_chiba_radius=10",
+        lambda: M.dtw(a, b, sakoe_chiba_radius=10),
+        lambda: dtai.distance_fast(a, b, window=11),
+        "dtaidistance distance_fast(window=11)",
+        "<= 1.5x",
+        inner=20,
+    )
 
     # 2. cdist_dtw, 100 series of length 200
     X = rng.normal(size=(100, 200))
