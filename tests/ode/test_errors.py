@@ -134,10 +134,28 @@ def test_step_size_underflow_is_named_and_explained():
 
 
 def test_max_num_steps_is_named():
-    with pytest.raises(MaxStepsExceededError, match="max_num_steps=5 reached.*Try increasing"):
+    with pytest.raises(
+        MaxStepsExceededError, match="max_num_steps=5 attempted steps reached.*Try increasing"
+    ) as info:
         odeint(
             lambda t, y: torch.cos(10 * t) * y,
             torch.ones(1),
             torch.tensor([0.0, 10.0]),
             options={"max_num_steps": 5},
         )
+    # each count said once: the attempts and rejections, then where and the accepted steps
+    text = str(info.value)
+    assert text.count("accepted") == 1 and "of them rejected (at t=" in text
+
+
+def test_max_num_steps_messages_of_one_sample_and_of_a_refused_grid():
+    t = torch.tensor([0.0, 10.0], dtype=torch.float64)
+    y0 = torch.ones(3, 1, dtype=torch.float64)
+    with pytest.raises(MaxStepsExceededError, match="reached by one sample [(]at t=") as info:
+        odeint(lambda t, y: -y, y0, t, options={"max_num_steps": 2, "batch_dim": 0})
+    assert str(info.value).count("accepted") == 1
+    with pytest.raises(
+        MaxStepsExceededError, match=r"more than max_num_steps=3 \(at t=0\)\."
+    ) as info:
+        odeint(lambda t, y: -y, y0, t, method="rk4", options={"step_size": 0.1, "max_num_steps": 3})
+    assert info.value.step is None

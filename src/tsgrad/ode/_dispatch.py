@@ -186,7 +186,7 @@ def make_schedule(prob: Problem, stepper):
             f"The grid has {schedule.n_steps} steps from t={t0} to t={t1}, more than "
             f"max_num_steps={opts.max_num_steps}",
             t=t0,
-            step=0,
+            step=None,  # refused before the first step
             hint="Try a larger 'step_size' (or raise options['max_num_steps']).",
         )
     return schedule

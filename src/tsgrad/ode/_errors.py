@@ -28,7 +28,8 @@ class ODESolverError(RuntimeError):
         The (user-facing) time at which the solver stopped.
     step : int or None
         The number of accepted steps taken before the failure (None where the solver does
-        not report it: ``scipy_solver``, the initial state).
+        not report it: ``scipy_solver``, the initial state, a fixed grid refused before
+        its first step).
 
     Examples
     --------
@@ -104,7 +105,7 @@ class MaxStepsExceededError(ODESolverError):
     ...     print(err.step, err.t < 10.0)
     ...     print(err)
     3 True
-    max_num_steps=3 reached (3 accepted and 0 rejected steps) (at t=0.334..., after 3
+    max_num_steps=3 attempted steps reached, 0 of them rejected (at t=0.334..., after 3
     accepted steps). Try increasing options['max_num_steps'], loosening rtol/atol, or the
     stiff solver method='radau' if the problem is stiff.
     >>> y = odeint(lambda t, y: -y, y0, t, options={"max_num_steps": 1000})

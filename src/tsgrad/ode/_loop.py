@@ -89,7 +89,8 @@ def integrate(
     while clock.running():
         if clock.attempts >= budget:
             raise MaxStepsExceededError(
-                f"max_num_steps={budget} reached ({clock.describe_attempts()})", **clock.where()
+                f"max_num_steps={budget} attempted steps reached{clock.describe_attempts()}",
+                **clock.where(),
             )
         st = clock.attempt()
         if clock.judge(st):
@@ -150,7 +151,7 @@ class JointClock:
         return self.n_acc + self.n_rej
 
     def describe_attempts(self) -> str:
-        return f"{self.n_acc} accepted and {self.n_rej} rejected steps"
+        return f", {self.n_rej} of them rejected"
 
     def where(self) -> dict:
         return dict(t=self.prob.user_time(self.t), step=self.n_acc)
@@ -363,7 +364,7 @@ class PerSampleClock:
         return int(self.status[3])
 
     def describe_attempts(self) -> str:
-        return "accepted and rejected steps of one sample"
+        return " by one sample"
 
     def where(self) -> dict:
         return dict(t=self.prob.user_time(self.status[4]), step=int(self.status[2]))
