@@ -104,6 +104,22 @@ def test_bad_tableaus_are_refused():
         register_tableau("rk4")
 
 
+def test_register_tableau_refuses_built_in_names_and_bad_aliases():
+    euler = ButcherTableau(name="my_euler_test", c=(0,), a=((),), b=(1,), order=1)
+    for name in ("dopri5", "radau", "scipy_solver", "gl4", "explicit_adams"):
+        renamed = ButcherTableau(name=name, c=(0,), a=((),), b=(1,), order=1)
+        with pytest.raises(ValueError, match=f"cannot replace the built-in method '{name}'"):
+            register_tableau(renamed)
+        with pytest.raises(ValueError, match=f"built-in method '{name}'"):
+            register_tableau(euler, name)
+    with pytest.raises(TypeError, match="aliases of register_tableau"):
+        register_tableau(euler, 3)
+    with pytest.raises(TypeError, match="aliases of register_tableau"):
+        register_tableau(euler, "")
+    assert "my_euler_test" not in available_methods()  # nothing registered by a refusal
+    assert TABLEAUS["dopri5"].name == "dopri5" and TABLEAUS["dopri5"].adaptive
+
+
 def test_a_new_method_is_data_entry():
     ralston = ButcherTableau(
         name="ralston_test", c=(0, 2 / 3), a=((), (2 / 3,)), b=(1 / 4, 3 / 4), order=2

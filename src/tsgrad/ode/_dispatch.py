@@ -57,7 +57,7 @@ def _tol_min(value) -> float:
 
 
 def jacobian_of(prob: Problem, func=None):
-    """``df/dy`` of ``prob``: its own provider (the adjoint's), else by ``torch.func``
+    """``df/dy`` of ``prob``: its own provider (the adjoint's), else by autograd
     (per-sample blocks, batch-first, with per-sample control)."""
     if prob.jacobian is not None:
         return prob.jacobian

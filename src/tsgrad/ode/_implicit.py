@@ -2,7 +2,7 @@
 
 The stage values ``Z_i = y0 + h sum_j a_ij f(t0 + c_i h, Z_j)`` are found by simplified
 Newton iterations with the Jacobian ``J`` of ``func`` at the step's start
-(:mod:`~tsgrad.ode._jacobian`: ``torch.func``, batched LU):
+(:mod:`~tsgrad.ode._jacobian`: autograd, batched LU):
 
 * a diagonally implicit method solves its stages in turn, ``(I - h a_ii J) dZ_i = -R_i``
   (an explicit first stage is ``f(t0, y0)``); the stage derivative is recovered as

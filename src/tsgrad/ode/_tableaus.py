@@ -403,13 +403,18 @@ def derive_dense_output(tableau: ButcherTableau, degree: int = 4) -> ButcherTabl
 
 TABLEAUS: dict[str, ButcherTableau] = {}
 IMPLICIT_TABLEAUS: dict[str, ImplicitTableau] = {}
+# The built-in methods' names, set once the built-in tableaus below are registered: users
+# cannot replace them (every odeint(method=...) of the process would change silently).
+_BUILTIN: frozenset[str] | None = None
 
 
 def register_tableau(tableau, *aliases: str):
     """Register ``tableau`` under its name (and ``aliases``) for ``odeint(method=...)``.
 
     The method is then in :func:`available_methods` for the rest of the process.  A name
-    that is already registered, a built-in method's included, is replaced.
+    registered before by ``register_tableau`` is replaced; the names of the built-in methods
+    (:func:`available_methods` at import) cannot be, and an explicit and an implicit method
+    cannot share a name.
 
     Parameters
     ----------
@@ -426,7 +431,10 @@ def register_tableau(tableau, *aliases: str):
     Raises
     ------
     TypeError
-        ``tableau`` is neither a :class:`ButcherTableau` nor an :class:`ImplicitTableau`.
+        ``tableau`` is neither a :class:`ButcherTableau` nor an :class:`ImplicitTableau`, or
+        an alias is not a non-empty string.
+    ValueError
+        A name is a built-in method's, or is registered for the other kind of method.
 
     Examples
     --------
@@ -454,7 +462,31 @@ def register_tableau(tableau, *aliases: str):
             "The 'tableau' parameter of register_tableau must be a ButcherTableau or an "
             f"ImplicitTableau. Got {type(tableau).__name__} instead."
         )
-    for name in (tableau.name, *aliases):
+    for alias in aliases:
+        if not isinstance(alias, str) or not alias:
+            raise TypeError(
+                "The aliases of register_tableau must be non-empty strings. "
+                f"Got {alias!r} ({type(alias).__name__})."
+            )
+    names = (tableau.name, *aliases)
+    if _BUILTIN is not None:  # a user's registration
+        from ._methods import available_methods
+
+        builtin = _BUILTIN | (set(available_methods()) - set(TABLEAUS) - set(IMPLICIT_TABLEAUS))
+        other = IMPLICIT_TABLEAUS if registry is TABLEAUS else TABLEAUS
+        for name in names:
+            if name in builtin:
+                raise ValueError(
+                    f"register_tableau cannot replace the built-in method {name!r}: give "
+                    f"the tableau another name. Built-in methods: {sorted(builtin)}."
+                )
+            if name in other:
+                kind = "an implicit" if other is IMPLICIT_TABLEAUS else "an explicit"
+                raise ValueError(
+                    f"register_tableau: {name!r} is registered for {kind} method already; "
+                    "give the tableau another name."
+                )
+    for name in names:
         registry[name] = tableau
     return tableau
 
@@ -846,3 +878,4 @@ register_tableau(
         order=2,
     )
 )
+_BUILTIN = frozenset(TABLEAUS) | frozenset(IMPLICIT_TABLEAUS)
