@@ -60,6 +60,26 @@ D = np.ones((3, 4))
             "NaN",
             id="precomputed-nan",
         ),
+        # lcss checks the matrix in its table's kernel (one pass): NaN and -inf anywhere,
+        # inside the band or not, are refused as by the other functions
+        pytest.param(
+            lambda: M.lcss_path_from_metric(
+                np.array([[1.0, 2.0], [3.0, np.nan]]), metric="precomputed"
+            ),
+            ValueError,
+            "'s1' parameter of lcss_path_from_metric must not contain NaN or -inf",
+            id="lcss-precomputed-nan",
+        ),
+        pytest.param(
+            lambda: M.lcss_path_from_metric(
+                np.array([[1.0, 2.0, -np.inf], [3.0, 1.0, 1.0]]),
+                metric="precomputed",
+                sakoe_chiba_radius=0,
+            ),
+            ValueError,
+            "NaN or -inf",
+            id="lcss-precomputed-minus-inf-outside-the-band",
+        ),
         pytest.param(
             lambda: M.dtw_path_from_metric(x3, x4, metric="nope"),
             ValueError,

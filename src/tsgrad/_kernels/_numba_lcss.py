@@ -62,9 +62,12 @@ def lcss_length(x, y, eps, lo, hi):
 
 @njit(cache=True, nogil=True)
 def lcss_table(dist, eps, lo, hi):
-    """``L`` ``(n + 1, m + 1)`` (int32) from the distances ``(n, m)`` and the band rows."""
+    """``(L, valid)``: ``L`` ``(n + 1, m + 1)`` (int32) from the distances ``(n, m)`` and the
+    band rows, and whether every distance is ``> -inf`` (no NaN, no ``-inf``): the check of
+    a precomputed matrix, made in the same pass (the table's time is reading ``dist``)."""
     n, m = dist.shape
     L = np.zeros((n + 1, m + 1), dtype=np.int32)
+    valid = True
     for i in range(n):
         prev = L[i]
         row = L[i + 1]
@@ -74,9 +77,10 @@ def lcss_table(dist, eps, lo, hi):
         for j in range(m):
             up = prev[j + 1]
             left = row[j]
+            valid &= d[j] > -np.inf
             match = (d[j] <= eps) & (j >= a) & (j < b)
             row[j + 1] = prev[j] + 1 if match else (up if up > left else left)
-    return L
+    return L, valid
 
 
 @njit(cache=True, nogil=True)

@@ -80,8 +80,18 @@ def check_mask(mask, shape: tuple[int, int], be, func: str) -> np.ndarray:
     return np.ascontiguousarray(m)
 
 
-def check_cost_matrix(D, be, func: str, name: str = "s1"):
-    """A precomputed cost matrix ``(n, m)``: float64, no NaN, no ``-inf``."""
+def bad_cost_values(func: str, name: str = "s1") -> ValueError:
+    """The error of a precomputed cost matrix holding NaN or ``-inf``."""
+    return ValueError(
+        f"The '{name}' parameter of {func} must not contain NaN or -inf (+inf marks a "
+        "forbidden cell)."
+    )
+
+
+def check_cost_matrix(D, be, func: str, name: str = "s1", values: bool = True):
+    """A precomputed cost matrix ``(n, m)``: float64, no NaN, no ``-inf`` (``values=False``:
+    the caller's kernel checks the values as it reads them, one pass over the matrix
+    fewer)."""
     if be.is_array(D):
         D = be.asarray(D, dtype=be.float64)
     else:
@@ -97,11 +107,8 @@ def check_cost_matrix(D, be, func: str, name: str = "s1"):
             f"The '{name}' parameter of {func} must be a non-empty cost matrix (sz1, sz2) with "
             f"metric='precomputed'. Got shape {tuple(D.shape)} instead."
         )
-    if not (be.to_numpy(D) > -np.inf).all():  # NaN or -inf
-        raise ValueError(
-            f"The '{name}' parameter of {func} must not contain NaN or -inf (+inf marks a "
-            "forbidden cell)."
-        )
+    if values and not (be.to_numpy(D) > -np.inf).all():  # NaN or -inf
+        raise bad_cost_values(func, name)
     return D
 
 
@@ -153,8 +160,9 @@ def as_backend(a, be, like):
     return be.array(a, dtype=be.float64, device=be.device(like))
 
 
-def metric_cost_matrix(s1, s2, metric, kwds, be, func):
-    """``(be, D)`` for the ``*_path_from_metric`` functions."""
+def metric_cost_matrix(s1, s2, metric, kwds, be, func, check_values: bool = True):
+    """``(be, D)`` for the ``*_path_from_metric`` functions (``check_values=False``: see
+    :func:`check_cost_matrix`)."""
     be = instantiate_backend(be, s1, s2)
     if isinstance(metric, str) and metric == "precomputed":
         if s2 is not None:
@@ -166,7 +174,7 @@ def metric_cost_matrix(s1, s2, metric, kwds, be, func):
             raise TypeError(
                 f"{func} got metric parameters {sorted(kwds)} with metric='precomputed'."
             )
-        return be, check_cost_matrix(s1, be, func)
+        return be, check_cost_matrix(s1, be, func, values=check_values)
     if s2 is None:
         raise ValueError(
             f"The 's2' parameter of {func} is needed unless metric='precomputed'. Got None."

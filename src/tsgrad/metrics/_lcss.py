@@ -7,15 +7,18 @@ import numpy as np
 from .. import _validation as v
 from .._kernels._numba_lcss import lcss_backtrack, lcss_length, lcss_table
 from ..backend import instantiate_backend
-from ._common import band_rows, metric_cost_matrix, path_list, sq_cost
+from ._common import bad_cost_values, band_rows, metric_cost_matrix, path_list, sq_cost
 
 
 def _lcss(dist, eps, kind, param, func):
-    """``(path, similarity)`` of a distance matrix ``dist`` ``(n, m)`` (NumPy)."""
+    """``(path, similarity)`` of a distance matrix ``dist`` ``(n, m)`` (NumPy); NaN or
+    ``-inf`` in it is a ``ValueError`` (checked by the table's kernel as it reads them)."""
     dist = np.ascontiguousarray(dist, dtype=np.float64)
     n, m = dist.shape
     lo, hi = band_rows(n, m, kind, param, func)
-    L = lcss_table(dist, eps, lo, hi)
+    L, valid = lcss_table(dist, eps, lo, hi)
+    if not valid:
+        raise bad_cost_values(func)
     return lcss_backtrack(dist, eps, lo, hi, L), float(L[n, m]) / min(n, m)
 
 
@@ -160,7 +163,7 @@ def lcss_path_from_metric(
     ([(0, 0), (1, 1)], 1.0)
     """
     func = "lcss_path_from_metric"
-    be, D = metric_cost_matrix(s1, s2, metric, kwds, be, func)
+    be, D = metric_cost_matrix(s1, s2, metric, kwds, be, func, check_values=False)
     eps = v.real(eps, "eps", func, minimum=0.0)
     kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, func)
     path, sim = _lcss(be.to_numpy(D), eps, kind, param, func)
