@@ -208,7 +208,12 @@ _CHECKS: dict[str, Callable[[str, Any, str], Any]] = {
     "stats": _stats,
     "batch_dim": _batch_dim,
 }
-assert set(_CHECKS) == {f.name for f in fields(Options)}  # internal invariant
+if set(_CHECKS) != {f.name for f in fields(Options)}:  # internal invariant, kept under -O
+    raise RuntimeError(
+        "tsgrad.ode._options: every Options field needs exactly one check in _CHECKS; "
+        f"fields without one: {sorted({f.name for f in fields(Options)} - set(_CHECKS))}, "
+        f"checks without a field: {sorted(set(_CHECKS) - {f.name for f in fields(Options)})}"
+    )
 
 
 def parse_options(
