@@ -247,6 +247,7 @@ def _tslearn_api_rows(bench, tsl, rng) -> None:
             np.cumsum(np.abs(X[:10, :50, :1]), 1), np.cumsum(Y[:8, :50, :1] ** 2, 1)
         ),
     )
+    row("dtw_path, 300 x 280", lambda: M.dtw_path(x, y), lambda: tsl.dtw_path(x, y))
     row(
         "dtw_path_from_metric, sqeuclidean 300 x 280",
         lambda: M.dtw_path_from_metric(x, y, metric="sqeuclidean"),

@@ -5,7 +5,7 @@ import pytest
 
 from tsgrad._kernels import make_bands
 from tsgrad._kernels._numba_bands import ITAKURA, NO_CONSTRAINT, SAKOE_CHIBA
-from tsgrad._kernels._numba_dtw import dtw_forward, dtw_paths, dtw_sqeuclidean_paths
+from tsgrad._kernels._numba_dtw import dtw_forward, dtw_path_matrix, dtw_sqeuclidean_paths
 
 from .._oracles import all_paths, sq_cost
 
@@ -14,6 +14,20 @@ CONSTRAINTS = [
     pytest.param(SAKOE_CHIBA, 2.0, id="sakoe2"),
     pytest.param(ITAKURA, 2.0, id="itakura2"),
 ]
+
+
+def dtw_paths(R, lx, ly):
+    """Reference paths ``(B, n + m - 1, 2)`` (padded with -1) and lengths from the tables
+    of :func:`dtw_forward`: the cells of :func:`dtw_path_matrix` in row-major order."""
+    B, n, m = R.shape[0], R.shape[1] - 1, R.shape[2] - 1
+    paths = np.full((B, n + m - 1, 2), -1, dtype=np.int64)
+    A = dtw_path_matrix(R, lx, ly)
+    length = np.zeros(B, dtype=np.int64)
+    for b in range(B):
+        cells = np.argwhere(A[b])
+        paths[b, : len(cells)] = cells
+        length[b] = len(cells)
+    return paths, length
 
 
 def _batch(seed, B=12, n=9, m=11, d=2):

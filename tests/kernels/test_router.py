@@ -97,3 +97,42 @@ def test_every_engine_gives_the_same_losses(engine):
         ga = torch.autograd.grad(a, x, retain_graph=True)[0]
         gb = torch.autograd.grad(b, x, retain_graph=True)[0]
         torch.testing.assert_close(ga, gb, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("kind", "param"), [(0, 0.0), (1, 2.0), (2, 1.5)], ids=["free", "sakoe", "itakura"]
+)
+def test_dtw_paths_of_the_fused_kernel_equal_the_path_matrix_route(kind, param):
+    # numba's one-sweep paths against the wavefront engine's path matrix (the fallback
+    # route), on a ragged batch; the Itakura slope of 1.5 admits no path for two pairs
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(4, 7, 2)), rng.normal(size=(4, 9, 2))
+    lx, ly = np.array([7, 5, 7, 3]), np.array([9, 9, 7, 9])
+    bands = tsgrad._kernels.make_bands(lx, ly, 7, kind, param)
+    cost = tsgrad._kernels.SqEuclidean(x, y)
+    with use_engine("numba"):
+        v, paths = tsgrad._kernels.dtw_paths(cost, bands)
+    with use_engine("wavefront"):
+        v_ref, paths_ref = tsgrad._kernels.dtw_paths(cost, bands)
+    np.testing.assert_allclose(v, v_ref, rtol=1e-12)
+    assert paths == paths_ref
+    for b in range(4):
+        if np.isfinite(v[b]):
+            assert paths[b][0] == (0, 0) and paths[b][-1] == (lx[b] - 1, ly[b] - 1)
+        else:
+            assert paths[b] == []
+    assert np.isinf(v).sum() == (2 if kind == 2 else 0)
+
+
+def test_dtw_paths_values_are_differentiable_for_tensors():
+    x = torch.randn(6, 2, dtype=torch.float64, requires_grad=True)
+    y = torch.randn(5, 2, dtype=torch.float64)
+    bands = tsgrad._kernels.make_bands(np.array([6]), np.array([5]), 6)
+    with use_engine("numba"):
+        v, path = tsgrad._kernels.dtw_paths(tsgrad._kernels.SqEuclidean(x, y), bands)
+    (g,) = torch.autograd.grad(v, x)
+    # the gradient of the path's cost sum over (i, j) of |x_i - y_j|^2
+    want = torch.zeros_like(x)
+    for i, j in path:
+        want[i] += 2 * (x[i] - y[j]).detach()
+    assert torch.allclose(g, want)

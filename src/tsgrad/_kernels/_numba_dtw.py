@@ -25,6 +25,7 @@ from numba import njit, prange
 
 from ._diag_layout import _PAR, _diag_sqeuclidean, _transposed, diag_cells
 from ._fastmath import JIT
+from ._numba_accumulate import backtrack
 from ._numba_bands import pair_band
 from ._numba_threads import batch_work, pairs_work, series_work, sized, table_work
 
@@ -58,61 +59,6 @@ def dtw_forward(D, lx, ly, lo, hi):
     return R, val
 
 
-@njit(cache=True, nogil=True)
-def _dtw_path_one(R, lx, ly, path):
-    """Backtrack the optimal path into ``path`` ``(lx + ly - 1, 2)``; returns its length.
-
-    Ties prefer the diagonal, then the cell above, then the cell to the left.
-    """
-    i = lx - 1
-    j = ly - 1
-    k = 0
-    path[k, 0] = i
-    path[k, 1] = j
-    while i > 0 or j > 0:
-        if i == 0:
-            j -= 1
-        elif j == 0:
-            i -= 1
-        else:
-            diag = R[i, j]
-            up = R[i, j + 1]
-            left = R[i + 1, j]
-            if diag <= up and diag <= left:
-                i -= 1
-                j -= 1
-            elif up <= left:
-                i -= 1
-            else:
-                j -= 1
-        k += 1
-        path[k, 0] = i
-        path[k, 1] = j
-    # reverse in place
-    for a in range((k + 1) // 2):
-        t0 = path[a, 0]
-        t1 = path[a, 1]
-        path[a, 0] = path[k - a, 0]
-        path[a, 1] = path[k - a, 1]
-        path[k - a, 0] = t0
-        path[k - a, 1] = t1
-    return k + 1
-
-
-@njit(cache=True, parallel=True)
-def dtw_paths(R, lx, ly):
-    """Optimal paths of a batch: ``paths`` ``(B, n + m - 1, 2)`` and their lengths ``(B,)``."""
-    B = R.shape[0]
-    n = R.shape[1] - 1
-    m = R.shape[2] - 1
-    paths = np.full((B, n + m - 1, 2), -1, dtype=np.int64)
-    length = np.zeros(B, dtype=np.int64)
-    for b in prange(B):
-        if R[b, lx[b], ly[b]] < INF:
-            length[b] = _dtw_path_one(R[b], lx[b], ly[b], paths[b])
-    return paths, length
-
-
 @njit(cache=True, parallel=True)
 def dtw_path_matrix(R, lx, ly):
     """Hard alignment matrices ``A`` ``(B, n, m)``: 1 on the optimal path (= dV/dD)."""
@@ -122,9 +68,8 @@ def dtw_path_matrix(R, lx, ly):
     A = np.zeros((B, n, m))
     for b in prange(B):
         if R[b, lx[b], ly[b]] < INF:
-            path = np.empty((lx[b] + ly[b] - 1, 2), dtype=np.int64)
-            k = _dtw_path_one(R[b], lx[b], ly[b], path)
-            for t in range(k):
+            path = backtrack(R[b, 1:, 1:], lx[b] - 1, ly[b] - 1, False)
+            for t in range(path.shape[0]):
                 A[b, path[t, 0], path[t, 1]] = 1.0
     return A
 
@@ -183,7 +128,7 @@ def _dtw_value_diag(xT, yrT, lx, ly, cells, bufs, cost):
 
 
 # The path route records, for every admissible cell, the predecessor its optimal path comes
-# from (one byte); the tie rule is dtw_paths's: diagonal, then up, then left.
+# from (one byte); the tie rule is dtw_path_matrix's: diagonal, then up, then left.
 _DIAG, _UP, _LEFT = 0, 1, 2
 
 
@@ -287,7 +232,7 @@ def dtw_sqeuclidean_values(X, Y, lx, ly, lo, hi):
 def dtw_sqeuclidean_paths(X, Y, lx, ly, lo, hi, feasible):
     """Optimal paths of the pairs ``(X[b], Y[b])`` with the squared Euclidean cost, the
     costs made inside the sweep (three diagonals of memory and one byte per admissible cell;
-    no ``(B, n, m)`` table): the results of :func:`dtw_forward` + :func:`dtw_paths` on the
+    no ``(B, n, m)`` table): the paths of :func:`dtw_forward` + :func:`dtw_path_matrix` on the
     cost tensor (bit for bit for univariate series; with ``d > 1`` fused multiply-adds may
     change a cost's last bit, so a path only where two tie to that bit).
 
@@ -330,7 +275,6 @@ def dtw_sqeuclidean_paths(X, Y, lx, ly, lo, hi, feasible):
 
 # Thread count by work size (see :mod:`._numba_threads`).
 dtw_forward = sized(dtw_forward, batch_work)
-dtw_paths = sized(dtw_paths, table_work)
 dtw_path_matrix = sized(dtw_path_matrix, table_work)
 dtw_pairs_value = sized(dtw_pairs_value, pairs_work)
 dtw_sqeuclidean_values = sized(dtw_sqeuclidean_values, series_work)

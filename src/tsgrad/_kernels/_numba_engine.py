@@ -11,7 +11,9 @@ calls, made by the router (:mod:`._router`) and the autograd Functions
 * over series ``X`` ``(B, n, d)``, ``Y`` ``(B, m, d)`` with the squared Euclidean cost
   made inside the kernels: ``sqeuclidean_softdtw`` (values and, with ``grad``, their
   gradients w.r.t. the series), ``sqeuclidean_dilate`` (DILATE's two terms and their
-  gradients) and ``sqeuclidean_dtw`` (hard DTW values).
+  gradients), ``sqeuclidean_dtw`` (hard DTW values) and ``sqeuclidean_dtw_paths`` (hard
+  DTW values and optimal paths; only this engine has it, the router falls back to
+  ``dtw_path_matrix`` elsewhere).
 
 Routes inside an engine (lanes or diagonals, scaled or log domain, stored or recomputed
 weights) are arguments: the router decides them from its table of thresholds.  Floating
@@ -106,12 +108,6 @@ class NumbaEngine:
     def dtw_path_matrix(state: _HardState) -> np.ndarray:
         return nb.dtw_path_matrix(state.R, state.bands.lx, state.bands.ly)
 
-    @staticmethod
-    def dtw_paths(state: _HardState) -> list[list[tuple[int, int]]]:
-        """The optimal paths as lists of ``(i, j)`` (ties prefer the diagonal)."""
-        paths, length = nb.dtw_paths(state.R, state.bands.lx, state.bands.ly)
-        return [[(int(i), int(j)) for i, j in paths[k, : length[k]]] for k in range(len(length))]
-
     # ---------------------------------------------------------------- series
     @staticmethod
     def sqeuclidean_softdtw(X, Y, gamma: float, b: Bands, grad: bool, route: FusedRoute):
@@ -143,6 +139,12 @@ class NumbaEngine:
     @staticmethod
     def sqeuclidean_dtw(X, Y, b: Bands) -> np.ndarray:
         return nb.dtw_sqeuclidean_values(_floats(X), _floats(Y), b.lx, b.ly, b.lo, b.hi)
+
+    @staticmethod
+    def sqeuclidean_dtw_paths(X, Y, b: Bands):
+        """Hard-DTW values ``(B,)``, paths ``(B, n + m - 1, 2)`` (padded with -1) and path
+        lengths ``(B,)``, the costs made in the sweep (no table of costs or of ``R``)."""
+        return nb.dtw_sqeuclidean_paths(_floats(X), _floats(Y), b.lx, b.ly, b.lo, b.hi, b.feasible)
 
     # ---------------------------------------------------------------- pairs (cdist)
     @staticmethod

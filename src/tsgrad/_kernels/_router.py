@@ -10,7 +10,8 @@ Every DTW-family computation of tsgrad is one of four operations on a batch of p
                                arrays (no autograd graph)
 :func:`alignment`              the values and the alignment: expected (soft) or optimal
                                (hard); the soft one is differentiable (its backward is a
-                               Hessian-vector product)
+                               Hessian-vector product); :func:`dtw_paths` gives the hard
+                               one as lists of cells, made in one sweep where it can
 :func:`temporal_distortion`    the values and ``<A, Omega> / k^2`` (``Omega_ij = (i - j)^2``,
                                ``k`` the second series' length): DILATE's temporal term
                                (soft, its gradient a Hessian-vector product) or TDI (hard)
@@ -492,6 +493,30 @@ def alignment(cost, gamma: float | None, bands: Bands):
         return v, engine.dtw_path_matrix(state)
     state, v = engine.softdtw_forward(D, gamma, bands, _store_weights(D))
     return v, engine.softdtw_backward(state)
+
+
+def dtw_paths(cost, bands: Bands):
+    """Hard-DTW values ``(B,)`` and optimal paths (lists of ``(i, j)`` from ``(0, 0)``;
+    ties prefer the diagonal, then the cell above; ``[]`` without an admissible path) of a
+    :class:`SqEuclidean` batch (a pair: a value and one path).  The :func:`alignment` of
+    ``gamma=None`` as paths: the numba engine makes them in one sweep with the costs, with
+    no ``(B, n, m)`` table; the values are differentiable for tensors that require grad.
+    """
+    if _is_pair(cost):
+        v, paths = dtw_paths(_as_batch(cost), bands)
+        return v[0], paths[0]
+    x, y = cost.x, cost.y
+    engine = engine_for(x, _table_cells(cost))
+    if hasattr(engine, "sqeuclidean_dtw_paths"):
+        xe, ye = _native(engine, _detached(x)), _native(engine, _detached(y))
+        v, P, L = engine.sqeuclidean_dtw_paths(xe, ye, bands)
+        paths = [list(map(tuple, P[b, : L[b]].tolist())) for b in range(len(L))]
+        v = values(cost, None, bands) if _needs_grad(x, y) else _as_output(v, x)
+        return v, paths
+    v, A = alignment(cost, None, bands)
+    A = A.detach().cpu().numpy() if is_torch_tensor(A) else A
+    # a monotone path's cells in row-major order are the path in order
+    return v, [list(map(tuple, np.argwhere(a).tolist())) for a in A]
 
 
 @lru_cache(maxsize=32)

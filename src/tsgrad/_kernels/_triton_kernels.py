@@ -404,7 +404,7 @@ def path_kernel(RT, A, sab, sai, saj, LX, LY, FEAS, n, m):
     """0/1 matrix of the optimal hard-DTW path of problem ``program_id`` into ``A``
     ``(B, n, m)`` (zero on entry), backtracked from its table ``R`` (``RT``); ties
     prefer the diagonal, then the cell above, then the cell to the left (as
-    :func:`._numba_dp._dtw_path_one`).
+    :func:`._numba_accumulate.backtrack`).
     """
     INF = float("inf")
     b = tl.program_id(0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validation as v
-from .._kernels import SqEuclidean, alignment, make_bands, values
+from .._kernels import SqEuclidean, dtw_paths, make_bands, values
 from .._kernels._numba_bands import ITAKURA, SAKOE_CHIBA
 from ..backend import instantiate_backend
 from ._cdist import cdist_values, datasets
@@ -101,9 +101,7 @@ def dtw_path(
     x, y = v.series_pair(s1, s2, be, "dtw_path")
     kind, param = v.constraint(global_constraint, sakoe_chiba_radius, itakura_max_slope, "dtw_path")
     bands = v.pair_bands(x.shape[0], y.shape[0], kind, param, "dtw_path")
-    value, A = alignment(SqEuclidean(x, y), None, bands)
-    # A monotone path's cells in row-major order are the path in order.
-    path = [(int(i), int(j)) for i, j in np.argwhere(be.to_numpy(A))]
+    value, path = dtw_paths(SqEuclidean(x, y), bands)
     return path, _scalar(safe_sqrt(value, be), be)
 
 
